@@ -1,0 +1,118 @@
+// decoder.h — one video file in, sampled decoded frames out (libavformat +
+// libavcodec, never cv::VideoCapture).
+//
+// Contract:
+//  * Decoder(path, opts) opens the file, picks the best video stream and opens
+//    its decoder. Throws DecodeError with a user-readable message when the
+//    file cannot be opened, holds no video stream, uses a codec this FFmpeg
+//    cannot decode, or declares absurd dimensions. Nothing is decoded yet.
+//  * next(frame) fills `frame` with the next frame the Sampler accepts, in
+//    presentation order, and returns true; returns false at the end of the
+//    stream or of the time window. Frames the sampler rejects are unreferenced
+//    immediately: never converted or copied. With `keyframes`, non-key
+//    packets are not even sent to the decoder (AVDISCARD_NONKEY as well).
+//  * Frame index: the 0-based position of the frame in presentation order.
+//    It is counted when every frame is decoded from the start; after a seek
+//    (--start) or with keyframes-only it is derived from the timestamp and the
+//    stream's average frame rate (exact for constant-frame-rate video).
+//  * Timestamp: seconds from the stream's first timestamp, from the frame's
+//    best-effort PTS; a frame without one is placed one frame duration after
+//    its predecessor.
+//  * Corrupt packets are counted (decode_errors(), last_error()) and skipped;
+//    a read error other than end-of-file ends the stream early and is
+//    reported by truncated()/last_error(). The caller decides between
+//    `partial` and `failed`.
+//  * should_stop (optional) is polled between packets and during blocking
+//    I/O; when it returns true, next() returns false and cancelled() is true.
+// Not thread-safe: one Decoder per video, used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "vidsift/av_ptr.h"
+#include "vidsift/sampler.h"
+
+namespace vidsift {
+
+class DecodeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DecoderOptions {
+  SamplingOptions sampling;
+  int threads = 1;  // libavcodec threads for this decoder (0 = auto)
+  std::function<bool()> should_stop;
+};
+
+struct VideoInfo {
+  std::string codec;
+  int width = 0;
+  int height = 0;
+  double fps = 0.0;           // average frame rate, 0 if unknown
+  double duration = 0.0;      // seconds, 0 if unknown
+  std::int64_t frame_count_estimate = 0;  // from the container, 0 if unknown
+};
+
+struct DecodedFrame {
+  FramePtr frame;             // owned, holds the decoded picture
+  std::int64_t index = 0;
+  double timestamp = 0.0;
+};
+
+class Decoder {
+ public:
+  Decoder(const std::string& path, const DecoderOptions& opts);
+  ~Decoder();
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  const VideoInfo& info() const { return info_; }
+
+  // See contract. `out.frame` is allocated on first use and reused.
+  bool next(DecodedFrame& out);
+
+  std::int64_t frames_decoded() const { return frames_decoded_; }
+  std::int64_t packets_read() const { return packets_read_; }
+  std::int64_t decode_errors() const { return decode_errors_; }
+  bool truncated() const { return truncated_; }
+  bool cancelled() const { return cancelled_; }
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  bool receive(DecodedFrame& out);   // drains the decoder; true when a frame was taken
+  bool feed();                       // reads and sends one packet; false at end
+  static int interrupt_cb(void* opaque);
+
+  std::string path_;
+  DecoderOptions opts_;
+  Sampler sampler_;
+  FormatContextPtr fmt_;
+  CodecContextPtr codec_;
+  PacketPtr packet_;
+  FramePtr scratch_;
+  VideoInfo info_;
+  int stream_index_ = -1;
+  AVRational time_base_{0, 1};
+  AVRational frame_rate_{0, 1};
+  std::int64_t start_pts_ = AV_NOPTS_VALUE;
+  std::int64_t next_index_ = 0;
+  bool index_from_pts_ = false;
+  double last_ts_ = -1.0;
+  bool eof_sent_ = false;
+  bool finished_ = false;
+  std::int64_t frames_decoded_ = 0;
+  std::int64_t packets_read_ = 0;
+  std::int64_t decode_errors_ = 0;
+  bool truncated_ = false;
+  bool cancelled_ = false;
+  std::string last_error_;
+};
+
+// FFmpeg error code to text.
+std::string av_error_text(int err);
+
+}  // namespace vidsift

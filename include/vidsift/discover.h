@@ -1,0 +1,56 @@
+// discover.h — turn command-line INPUTs into the list of video files to analyse.
+//
+// Contract:
+//  * An INPUT is a regular file (kept whatever its extension: the user named
+//    it), a directory (walked recursively, keeping files whose extension is a
+//    known video extension, symlink loops and unreadable sub-directories are
+//    skipped and reported), or "@list.txt" (one INPUT per line; blank lines and
+//    lines starting with '#' ignored; relative paths are relative to the list
+//    file's directory).
+//  * The result is sorted by path and holds each file once (by canonical
+//    path when one can be computed).
+//  * A named INPUT that does not exist is not an exception: it is returned in
+//    `missing` so the caller can record it as a failed video; problems met
+//    while walking go to `warnings`.
+//  * Fingerprint: "<size>-<mtime>-<sha256 of first MiB + last MiB>"; reading
+//    errors yield an exception of type DiscoverError naming the path.
+// Thread-safety: free functions without shared state.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vidsift {
+
+class DiscoverError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct VideoFile {
+  std::string path;         // as it will be recorded (absolute, lexically normal)
+  std::int64_t size = 0;    // bytes
+  std::int64_t mtime = 0;   // seconds since the epoch
+};
+
+struct Discovery {
+  std::vector<VideoFile> files;
+  std::vector<std::string> missing;   // named inputs that do not exist / cannot be listed
+  std::vector<std::string> warnings;  // human-readable notes from the walk
+};
+
+// True when the extension (case-insensitive) is one vidsift treats as video
+// while walking directories (.mp4 .mkv .avi .mov .ts .m2ts .mts .webm .flv
+// .wmv .mpg .mpeg .m4v .3gp .ogv .mxf .h264 .hevc .y4m).
+bool has_video_extension(const std::filesystem::path& p);
+
+// Expands INPUTs as described above.
+Discovery discover(const std::vector<std::string>& inputs);
+
+// Content fingerprint of a file (see contract). Throws DiscoverError.
+std::string fingerprint(const VideoFile& file);
+
+}  // namespace vidsift

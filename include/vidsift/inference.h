@@ -1,0 +1,69 @@
+// inference.h — running the detector: the backend interface, the OpenCV dnn
+// backend, and the start-up probe that loads and tests a model.
+//
+// Contract:
+//  * InferenceBackend::forward(blob, out) runs one forward pass on a
+//    [B, 3, H, W] float blob and leaves the first network output in `out`
+//    (reused across calls, so steady state allocates nothing new). Throws
+//    InferenceError. One backend instance is used by one thread at a time;
+//    run several instances for parallelism.
+//  * load_model(opts) resolves the model path, reads the ONNX header (input
+//    size, output shape, label metadata), loads the network with OpenCV dnn,
+//    runs one test forward on a padded blank image and detects the family
+//    from the real output shape (or takes the override). Any failure throws
+//    ModelError whose message names the model, the OpenCV version present and
+//    what would work (e.g. OpenCV >= 4.9, or a YOLOX/YOLOv5 model).
+//  * Labels: --labels FILE, else the model's `names` metadata, else COCO.
+//  * make_backend(model, threads) creates one more independent backend for
+//    the loaded model; `threads` is the intra-op thread count it should use
+//    (OpenCV's setting is process-wide; the pipeline sets it once).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "vidsift/model.h"
+
+namespace vidsift {
+
+class InferenceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class InferenceBackend {
+ public:
+  virtual ~InferenceBackend() = default;
+  virtual void forward(const cv::Mat& blob, cv::Mat& out) = 0;
+  virtual std::string name() const = 0;
+};
+
+struct ModelOptions {
+  std::string model = kDefaultModel;  // path or bare file name
+  std::string labels_file;            // optional
+  Family family = Family::Unknown;    // Unknown = detect
+  int input_size = 0;                 // 0 = from the model file (640 if dynamic)
+};
+
+struct LoadedModel {
+  std::filesystem::path path;
+  std::string sha256;
+  Family family = Family::Unknown;
+  InputSpec input;
+  std::vector<int> output_shape;      // for a batch of one
+  std::vector<std::string> labels;
+  std::string labels_source;          // "file", "metadata" or "coco"
+};
+
+LoadedModel load_model(const ModelOptions& opts);
+
+std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model);
+
+// "4.6.0" — the OpenCV this binary runs with.
+std::string opencv_version();
+
+}  // namespace vidsift

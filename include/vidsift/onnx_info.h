@@ -1,0 +1,88 @@
+// onnx_info: reads what vidsift needs to know about an ONNX model (input
+// name and shape, output shapes, opset, metadata) straight from the file's
+// protobuf encoding, without loading the network or any protobuf library.
+//
+// Contract:
+//   - read_onnx_info() reads the whole file into memory and parses it;
+//     parse_onnx_info() parses a buffer already in memory.  Only the fields
+//     listed in OnnxInfo are decoded; everything else (nodes, initializer
+//     data, docs) is skipped by length without copying.
+//   - Both throw OnnxInfoError when the file cannot be read
+//     ("cannot read <path>: <strerror>") or the bytes are not a valid ONNX
+//     ModelProto ("<path>: not a valid ONNX model: <detail>", with
+//     "<memory>" in place of the path for parse_onnx_info).  Parsing is
+//     bounds-checked: arbitrary or truncated input throws OnnxInfoError and
+//     never reads outside the buffer.  Files over 2 GiB (the protobuf limit)
+//     are rejected.
+//   - "Valid" means: well-formed protobuf wire format (no groups, no field
+//     number 0, lengths within their enclosing message), the fields decoded
+//     here carry the wire type the ONNX schema gives them, ir_version and
+//     graph are present, and a model with ir_version >= 3 has at least one
+//     opset_import (as the ONNX checker requires).
+//   - parse_names_metadata() never throws; malformed input gives an empty
+//     vector.
+//
+// Thread-safety: all functions are reentrant and keep no shared state; they
+// may be called concurrently.
+
+#ifndef VIDSIFT_ONNX_INFO_H_
+#define VIDSIFT_ONNX_INFO_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vidsift {
+
+// What vidsift reads from an ONNX model.  Dimensions are -1 when they are
+// symbolic (dim_param) or unknown; a shape is empty when the value has no
+// tensor type or its rank is unknown.
+struct OnnxInfo {
+  // Name of the first graph input that is not also an initializer; empty if
+  // every graph input is an initializer.
+  std::string input_name;
+  // Shape of that input.
+  std::vector<std::int64_t> input_shape;
+  // One shape per graph output, in graph order.
+  std::vector<std::vector<std::int64_t>> output_shapes;
+  // Version of the default-domain ("" or "ai.onnx") opset_import; 0 if the
+  // model imports no default-domain opset.
+  std::int64_t opset = 0;
+  // ModelProto.metadata_props, key -> value (a repeated key: last one wins).
+  std::map<std::string, std::string> metadata;
+  // ModelProto.producer_name (e.g. "pytorch").
+  std::string producer_name;
+};
+
+// Thrown when a model cannot be read or is not a valid ONNX ModelProto.
+class OnnxInfoError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads and parses the ONNX model at path.  Throws OnnxInfoError, with a
+// message naming path, if the file cannot be read or is not a valid ONNX
+// ModelProto.
+OnnxInfo read_onnx_info(const std::filesystem::path& path);
+
+// Parses an ONNX ModelProto held in memory.  Throws OnnxInfoError (message
+// starting with "<memory>") if bytes is not a valid ONNX ModelProto.  The
+// result does not refer to bytes after return.
+OnnxInfo parse_onnx_info(std::string_view bytes);
+
+// Parses the Ultralytics `names` metadata value, a Python dict literal such
+// as "{0: 'person', 1: 'bicycle', 2: \"o'clock\"}", into labels indexed by
+// class id.  Keys are non-negative integers, values single- or
+// double-quoted Python strings (escapes \\ \' \" \n \r \t \xHH \uXXXX
+// \UXXXXXXXX are decoded, others kept verbatim); whitespace and a trailing
+// comma are allowed.  Returns an empty vector for malformed input, for
+// duplicate keys, and when the keys are not exactly 0..n-1.
+std::vector<std::string> parse_names_metadata(std::string_view value);
+
+}  // namespace vidsift
+
+#endif  // VIDSIFT_ONNX_INFO_H_

@@ -1,0 +1,64 @@
+// postprocess.h — raw network output of one image → final detections in
+// source-pixel coordinates.
+//
+// Contract:
+//  * decode_candidates() reads one image's output rows (already sliced out of
+//    the batch) according to the family:
+//      YOLOX  [boxes, 5+C], raw head: cx=(tx+gx)*s, cy=(ty+gy)*s,
+//             w=exp(tw)*s, h=exp(th)*s over strides 8/16/32 in row-major
+//             grid order; score = objectness x class score.
+//      YOLOv5 [boxes, 5+C], boxes in input pixels; score = objectness x class.
+//      YOLOv8 [4+C, boxes] (transposed), boxes in input pixels, no objectness.
+//    Each box keeps its best class; boxes under `conf` or of a class not in
+//    `classes` (when non-empty) are dropped. Boxes are in network pixels.
+//  * apply_nms() runs cv::dnn::NMSBoxes per class and keeps at most max_det,
+//    highest confidence first.
+//  * postprocess() = decode + NMS + Letterbox::to_source (clipped to the
+//    frame); boxes that clip to nothing are dropped.
+//  * slice_output() finds image `i` of a batch in an output Mat whose shape is
+//    [B, boxes, attrs], [B, attrs, boxes], or [1, B*boxes, attrs] (batch
+//    flattened into the box axis). Throws std::invalid_argument when the
+//    shape cannot hold a batch of `batch` images.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "vidsift/letterbox.h"
+#include "vidsift/model.h"
+
+namespace vidsift {
+
+struct Detection {
+  int class_id = 0;
+  float confidence = 0.0f;
+  Box box;  // network pixels after decode, source pixels after postprocess
+};
+
+struct PostprocessOptions {
+  float conf = 0.25f;
+  float nms = 0.45f;
+  std::vector<int> classes;  // sorted; empty = all classes
+  int max_det = 300;
+};
+
+// One image's output as a 2-D view: rows x cols floats, row-major.
+struct OutputView {
+  const float* data = nullptr;
+  int rows = 0;
+  int cols = 0;
+};
+
+OutputView slice_output(const cv::Mat& out, int i, int batch);
+
+std::vector<Detection> decode_candidates(const OutputView& out, Family family, int input_w,
+                                         int input_h, const PostprocessOptions& opts);
+
+std::vector<Detection> apply_nms(std::vector<Detection> candidates, const PostprocessOptions& opts);
+
+std::vector<Detection> postprocess(const OutputView& out, Family family, const Letterbox& lb,
+                                   const PostprocessOptions& opts);
+
+}  // namespace vidsift

@@ -1,0 +1,47 @@
+// preprocess.h — decoded frame (any FFmpeg pixel format, usually YUV) →
+// letterboxed network input, written straight into a pooled blob slot.
+//
+// Contract:
+//  * Preprocessor(spec) prepares conversion for one InputSpec. run(frame, dst)
+//    scales the frame with swscale directly from its native pixel format to
+//    the resized size inside the input (planar G,B,R at network resolution;
+//    never a full-resolution BGR copy), then writes CHW floats into `dst`
+//    (3 x spec.height x spec.width floats) in the spec's channel order and
+//    scale, with the pad value around the image. Returns the Letterbox used,
+//    so boxes can be mapped back.
+//  * The swscale context is cached and rebuilt only when the frame size or
+//    pixel format changes (mid-stream resolution changes are handled).
+//  * Throws PreprocessError when swscale cannot convert the frame's format.
+// Not thread-safe: one Preprocessor per decoding thread/video.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "vidsift/av_ptr.h"
+#include "vidsift/letterbox.h"
+#include "vidsift/model.h"
+
+namespace vidsift {
+
+class PreprocessError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Preprocessor {
+ public:
+  explicit Preprocessor(const InputSpec& spec);
+
+  Letterbox run(const AVFrame& frame, float* dst);
+
+  const InputSpec& spec() const { return spec_; }
+
+ private:
+  InputSpec spec_;
+  SwsContextPtr sws_;
+  std::vector<std::uint8_t> planes_;  // resized G,B,R planes (network resolution)
+};
+
+}  // namespace vidsift

@@ -1,0 +1,56 @@
+// sampler.h — which decoded frames get analysed.
+//
+// Contract:
+//  * A Sampler sees every frame the decoder outputs, in presentation order,
+//    as (frame index, timestamp in seconds from the stream start), and says
+//    whether it is analysed. Frames it rejects are never converted or copied
+//    by the caller.
+//  * Rules, all of which must hold:
+//     - time window: start <= ts, and ts < end when end is set (end <= 0 means
+//       "to the end of the video");
+//     - every N: index % N == 0 (index counts from the first frame of the
+//       video, not from `start`);
+//     - fps F (> 0): the first frame at or after each tick start + k/F is
+//       taken (by timestamp, so variable frame rate and dropped frames are
+//       handled; a gap longer than a tick yields one frame, not a burst).
+//  * Keyframes-only is a decoder setting (non-key frames are discarded before
+//    decoding); the sampler's rules still apply to the frames that remain.
+//  * done(ts) tells the decoder it may stop reading: the timestamp is past the
+//    end of the window.
+// Not thread-safe: one Sampler per video.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace vidsift {
+
+struct SamplingOptions {
+  int every = 1;           // analyse every Nth frame (>= 1)
+  double fps = 0.0;        // target analysed frames per second (0 = off)
+  bool keyframes = false;  // decode key frames only
+  double start = 0.0;      // seconds
+  double end = 0.0;        // seconds; <= 0 means no end
+
+  // Returns an empty string when valid, else a message for the user.
+  std::string validate() const;
+  // Canonical text, used as part of the settings key.
+  std::string describe() const;
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingOptions& opts);
+
+  // Decides for one decoded frame; must be called in presentation order.
+  bool take(std::int64_t index, double ts);
+
+  // True once `ts` lies at or past the end of the window.
+  bool done(double ts) const;
+
+ private:
+  SamplingOptions opts_;
+  double next_tick_;
+};
+
+}  // namespace vidsift

@@ -1,0 +1,295 @@
+// vidsift command-line front end: parses options, loads the model, opens the
+// database, discovers inputs, runs the pipeline, prints the summary and maps
+// the outcome to the exit status.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "options.h"
+#include "report.h"
+#include "vidsift/discover.h"
+#include "vidsift/inference.h"
+#include "vidsift/labels.h"
+#include "vidsift/pipeline.h"
+#include "vidsift/sha256.h"
+#include "vidsift/store.h"
+
+namespace vidsift::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitSomeFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitCannotStart = 3;
+
+// Waits for SIGINT/SIGTERM (blocked in every thread) and records which came.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::thread([this, set] {
+      const timespec tick{0, 100'000'000};
+      while (!quit_) {
+        const int sig = sigtimedwait(&set, nullptr, &tick);
+        if (sig == SIGINT || sig == SIGTERM) {
+          if (signal_.load() != 0) {
+            // Second signal: the user insists.
+            std::fprintf(stderr, "\nvidsift: second signal, exiting now\n");
+            std::_Exit(128 + sig);
+          }
+          signal_ = sig;
+          std::fprintf(stderr, "\nvidsift: %s received: finishing videos in flight, then stopping\n",
+                       sig == SIGINT ? "SIGINT" : "SIGTERM");
+        }
+      }
+    });
+  }
+  ~SignalWatcher() {
+    quit_ = true;
+    thread_.join();
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+  int signal() const { return signal_.load(); }
+
+ private:
+  std::atomic<bool> quit_{false};
+  std::atomic<int> signal_{0};
+  std::thread thread_;
+};
+
+std::string json_number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+std::string settings_json(const LoadedModel& m, const CliOptions& o, const std::vector<int>& class_ids) {
+  std::ostringstream s;
+  s << "{\"model_sha256\":\"" << m.sha256 << "\",\"family\":\"" << family_name(m.family) << "\",\"input\":\""
+    << m.input.width << "x" << m.input.height << "\",\"conf\":" << json_number(o.pipeline.post.conf)
+    << ",\"nms\":" << json_number(o.pipeline.post.nms) << ",\"max_det\":" << o.pipeline.post.max_det
+    << ",\"classes\":[";
+  for (std::size_t i = 0; i < class_ids.size(); ++i) s << (i ? "," : "") << class_ids[i];
+  s << "],\"sampling\":\"" << o.pipeline.sampling.describe() << "\"}";
+  return s.str();
+}
+
+class ProgressPrinter {
+ public:
+  ProgressPrinter(const Progress& p, bool enabled) : p_(p) {
+    if (!enabled) return;
+    thread_ = std::thread([this] {
+      StageTimer t;
+      while (!quit_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        print(t.seconds());
+      }
+      print(t.seconds());
+      std::fprintf(stderr, "\n");
+    });
+  }
+  ~ProgressPrinter() {
+    quit_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  ProgressPrinter(const ProgressPrinter&) = delete;
+  ProgressPrinter& operator=(const ProgressPrinter&) = delete;
+
+ private:
+  void print(double secs) const {
+    const auto frames = p_.frames_analysed.load();
+    const auto expected = p_.frames_expected.load();
+    const double rate = secs > 0 ? static_cast<double>(frames) / secs : 0.0;
+    std::fprintf(stderr, "\r  videos %lld/%lld (%lld failed)  frames %lld/~%lld  %.1f frames/s  detections %lld   ",
+                 static_cast<long long>(p_.videos_finished.load()), static_cast<long long>(p_.videos_total.load()),
+                 static_cast<long long>(p_.videos_failed.load()), static_cast<long long>(frames),
+                 static_cast<long long>(expected), rate, static_cast<long long>(p_.detections.load()));
+  }
+  const Progress& p_;
+  std::atomic<bool> quit_{false};
+  std::thread thread_;
+};
+
+int run_command(const CliOptions& o, const SignalWatcher& signals) {
+  auto say = [&](const std::string& s) {
+    if (!o.quiet) std::cerr << s << "\n";
+  };
+
+  LoadedModel model;
+  try {
+    model = load_model(o.model);
+  } catch (const std::exception& e) {
+    std::cerr << "vidsift: " << e.what() << "\n";
+    return kExitCannotStart;
+  }
+  PipelineOptions popts = o.pipeline;
+  try {
+    popts.post.classes = resolve_classes(o.classes, model.labels);
+  } catch (const std::exception& e) {
+    std::cerr << "vidsift: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  say("vidsift: model " + model.path.string() + " (" + family_name(model.family) + ", " +
+      std::to_string(model.input.width) + "x" + std::to_string(model.input.height) + ", labels from " +
+      model.labels_source + ", OpenCV " + opencv_version() + ")");
+
+  std::unique_ptr<Store> store;
+  try {
+    store = std::make_unique<Store>(o.db);
+    const int stale = store->recover_stale();
+    if (stale > 0) say("vidsift: rolled back " + std::to_string(stale) + " unfinished video(s) from an interrupted run");
+  } catch (const std::exception& e) {
+    std::cerr << "vidsift: " << e.what() << "\n";
+    return kExitCannotStart;
+  }
+  store->set_labels(model.labels);
+
+  const std::string settings = settings_json(model, o, popts.post.classes);
+  const std::string key = sha256_hex(settings).substr(0, 16);
+
+  Discovery found = discover(o.inputs);
+  for (const auto& w : found.warnings) say("vidsift: warning: " + w);
+
+  RunRecord rr;
+  rr.tool_version = VIDSIFT_VERSION;
+  rr.opencv_version = opencv_version();
+  rr.model_path = model.path.string();
+  rr.model_sha256 = model.sha256;
+  rr.model_family = family_name(model.family);
+  rr.input_size = std::to_string(model.input.width) + "x" + std::to_string(model.input.height);
+  rr.settings = settings;
+  rr.settings_key = key;
+  rr.command = o.command_line;
+
+  std::int64_t run_id = 0;
+  RunSummary summary;
+  std::vector<VideoJob> jobs;
+  try {
+    run_id = store->begin_run(rr);
+    for (const auto& m : found.missing) {
+      VideoRecord rec;
+      rec.path = m;
+      store->record_failed(run_id, rec, key, "no such file or directory");
+      ++summary.videos_failed;
+    }
+    for (const auto& f : found.files) {
+      VideoJob job;
+      job.file = f;
+      try {
+        job.fingerprint = fingerprint(f);
+      } catch (const std::exception& e) {
+        VideoRecord rec;
+        rec.path = f.path;
+        rec.size = f.size;
+        rec.mtime = f.mtime;
+        store->record_failed(run_id, rec, key, e.what());
+        ++summary.videos_failed;
+        continue;
+      }
+      if (!o.force) {
+        if (auto prev = store->find_final(f.path, job.fingerprint, key, !o.retry_failed)) {
+          ++summary.videos_skipped;
+          if (*prev != "done") ++summary.videos_failed;  // still failed: reported, not retried
+          continue;
+        }
+      }
+      jobs.push_back(std::move(job));
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "vidsift: " << e.what() << "\n";
+    return kExitCannotStart;
+  }
+  if (summary.videos_skipped > 0)
+    say("vidsift: skipping " + std::to_string(summary.videos_skipped) +
+        " video(s) already analysed with these settings (--force to redo" +
+        (o.retry_failed ? std::string(")") : std::string(", --retry-failed for failed ones)")));
+  say("vidsift: analysing " + std::to_string(jobs.size()) + " video(s) into " + o.db);
+
+  popts.should_stop = [&signals] { return signals.signal() != 0; };
+  Progress progress;
+  progress.videos_total = static_cast<std::int64_t>(jobs.size());
+  const bool show_progress = !o.quiet && (o.progress == 1 || (o.progress == -1 && isatty(STDERR_FILENO)));
+
+  PipelineResult res;
+  {
+    ProgressPrinter printer(progress, show_progress);
+    try {
+      Pipeline pipeline(model, *store, run_id, key, popts);
+      res = pipeline.run(jobs, &progress);
+    } catch (const std::exception& e) {
+      res.fatal_error = e.what();
+    }
+  }
+
+  summary.wall_seconds = res.wall_seconds;
+  summary.videos_done = res.videos_done;
+  summary.videos_partial = res.videos_partial;
+  summary.videos_failed += res.videos_failed;
+  summary.frames_analysed = res.frames_analysed;
+  summary.detections = res.detections;
+  const int sig = signals.signal();
+  summary.status = !res.fatal_error.empty() ? "failed" : (sig != 0 ? "interrupted" : "finished");
+  try {
+    store->write_timings(run_id, std::nullopt, res.timings);
+    store->finish_run(run_id, summary);
+    if (!o.quiet) print_run_summary(*store, run_id, std::cerr);
+    if (o.json) std::cout << run_summary_json(*store, run_id) << std::endl;
+  } catch (const std::exception& e) {
+    std::cerr << "vidsift: " << e.what() << "\n";
+    if (res.fatal_error.empty()) res.fatal_error = e.what();
+  }
+  if (!res.fatal_error.empty()) {
+    std::cerr << "vidsift: run stopped: " << res.fatal_error << "\n";
+    return kExitCannotStart;
+  }
+  if (sig != 0) return 128 + sig;
+  return (summary.videos_failed + summary.videos_partial) > 0 ? kExitSomeFailed : kExitOk;
+}
+
+int report_command(const CliOptions& o) {
+  try {
+    Store store(o.db);
+    print_report(store, std::cout);
+  } catch (const std::exception& e) {
+    std::cerr << "vidsift: " << e.what() << "\n";
+    return kExitCannotStart;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace vidsift::cli
+
+int main(int argc, char** argv) {
+  using namespace vidsift::cli;
+  CliOptions o;
+  try {
+    o = parse_command_line(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "vidsift: " << e.what() << "\n(see vidsift --help)\n";
+    return kExitUsage;
+  }
+  switch (o.command) {
+    case Command::Help:
+      std::cout << o.help_text;
+      return kExitOk;
+    case Command::Version:
+      std::cout << "vidsift " << VIDSIFT_VERSION << " (OpenCV " << vidsift::opencv_version() << ")\n";
+      return kExitOk;
+    case Command::Report:
+      return report_command(o);
+    case Command::Run: {
+      SignalWatcher signals;
+      return run_command(o, signals);
+    }
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,166 @@
+#include "options.h"
+
+#include <sstream>
+#include <thread>
+
+#include <boost/program_options.hpp>
+
+namespace po = boost::program_options;
+
+namespace vidsift::cli {
+
+namespace {
+
+const char* kUsage =
+    "usage: vidsift run INPUT... [options]     analyse videos into a SQLite database\n"
+    "       vidsift report [--db FILE]         summarise what a database holds\n"
+    "       vidsift --version | --help\n"
+    "\n"
+    "INPUT is a video file, a directory (walked recursively) or @list.txt (one path per line).\n"
+    "Exit status: 0 all videos done, 1 some videos failed, 2 usage error, 3 cannot start\n"
+    "(model or database), 130/143 interrupted.\n";
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+CliOptions parse_command_line(int argc, const char* const argv[]) {
+  CliOptions o;
+  for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
+
+  const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::string config;
+  std::string family = "auto";
+  std::string classes;
+  int workers = hw;
+
+  po::options_description general("General");
+  general.add_options()
+      ("help,h", "show this help")
+      ("version", "print the version")
+      ("config", po::value(&config), "INI file with any of the options below");
+
+  po::options_description io("Input and output");
+  io.add_options()
+      ("input", po::value<std::vector<std::string>>(&o.inputs)->composing(), "INPUT (also positional)")
+      ("db", po::value(&o.db)->default_value(o.db), "SQLite database to write")
+      ("force", po::bool_switch(&o.force), "analyse again even videos already done with the same settings")
+      ("retry-failed", po::bool_switch(&o.retry_failed), "analyse again videos that failed before")
+      ("progress", po::value<bool>(), "show a progress line (default: when stderr is a terminal)")
+      ("quiet,q", po::bool_switch(&o.quiet), "print only errors")
+      ("json", po::bool_switch(&o.json), "print the run summary as JSON on stdout");
+
+  po::options_description model("Model");
+  model.add_options()
+      ("model,m", po::value(&o.model.model)->default_value(o.model.model),
+       "ONNX model file, or a file name looked up in $VIDSIFT_MODEL_DIR, ../shared/models, the install dir")
+      ("labels", po::value(&o.model.labels_file), "label file, one name per line (default: model metadata, else COCO)")
+      ("family", po::value(&family)->default_value(family), "auto | yolox | yolov5 | yolov8 (also v7, v11)")
+      ("input-size", po::value(&o.model.input_size)->default_value(0), "network input side (default: from the model)")
+      ("conf", po::value(&o.pipeline.post.conf)->default_value(0.25f, "0.25"), "minimum confidence")
+      ("nms", po::value(&o.pipeline.post.nms)->default_value(0.45f, "0.45"), "NMS IoU threshold")
+      ("classes", po::value(&classes), "keep only these classes, e.g. person,car")
+      ("max-det", po::value(&o.pipeline.post.max_det)->default_value(300), "maximum detections per frame");
+
+  po::options_description sampling("Sampling");
+  sampling.add_options()
+      ("every", po::value(&o.pipeline.sampling.every)->default_value(1), "analyse every Nth frame")
+      ("fps", po::value(&o.pipeline.sampling.fps)->default_value(0.0, "off"), "analyse F frames per second (by timestamp)")
+      ("keyframes", po::bool_switch(&o.pipeline.sampling.keyframes), "decode and analyse key frames only")
+      ("start", po::value(&o.pipeline.sampling.start)->default_value(0.0, "0"), "start time in seconds")
+      ("end", po::value(&o.pipeline.sampling.end)->default_value(0.0, "end"), "end time in seconds");
+
+  po::options_description perf("Performance");
+  perf.add_options()
+      ("workers", po::value(&workers)->default_value(hw), "inference nets running at once, one thread each")
+      ("batch", po::value(&o.pipeline.batch)->default_value(1), "frames per forward pass (1 is fastest on CPU)")
+      ("decoders", po::value(&o.pipeline.decoders)->default_value(2), "videos decoded at once")
+      ("decode-threads", po::value(&o.pipeline.decode_threads)->default_value(1), "libavcodec threads per video (0 = auto)")
+      ("pool", po::value(&o.pipeline.pool)->default_value(0, "auto"), "input buffers in flight (memory bound)")
+      ("video-timeout", po::value(&o.pipeline.video_timeout)->default_value(0.0, "none"), "give up on a video after S seconds");
+
+  po::options_description all;
+  all.add(general).add(io).add(model).add(sampling).add(perf);
+  po::positional_options_description pos;
+  pos.add("command", 1).add("input", -1);
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>());
+  po::options_description cmdline;
+  cmdline.add(all).add(hidden);
+
+  std::ostringstream help;
+  help << kUsage << "\n" << all;
+  o.help_text = help.str();
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(cmdline).positional(pos).run(), vm);
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      try {
+        po::store(po::parse_config_file<char>(path.c_str(), all), vm);
+      } catch (const po::reading_file&) {
+        throw UsageError("cannot read config file " + path);
+      }
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+
+  if (vm.count("help")) {
+    o.command = Command::Help;
+    return o;
+  }
+  if (vm.count("version")) {
+    o.command = Command::Version;
+    return o;
+  }
+  if (!vm.count("command")) throw UsageError("no command given (try: vidsift run VIDEO)");
+  const std::string cmd = vm["command"].as<std::string>();
+  if (cmd == "run") {
+    o.command = Command::Run;
+  } else if (cmd == "report") {
+    o.command = Command::Report;
+    return o;
+  } else if (cmd == "help") {
+    o.command = Command::Help;
+    return o;
+  } else {
+    throw UsageError("unknown command '" + cmd + "' (commands: run, report)");
+  }
+
+  if (o.inputs.empty()) throw UsageError("run needs at least one INPUT (file, directory or @list.txt)");
+  if (vm.count("progress")) o.progress = vm["progress"].as<bool>() ? 1 : 0;
+  try {
+    o.model.family = parse_family(family);
+  } catch (const std::exception& e) {
+    throw UsageError(e.what());
+  }
+  o.classes = split_list(classes);
+  o.pipeline.workers = workers;
+  if (auto err = o.pipeline.sampling.validate(); !err.empty()) throw UsageError(err);
+  if (o.pipeline.sampling.fps > 0 && o.pipeline.sampling.every > 1)
+    throw UsageError("--fps and --every are exclusive: choose frames by time or by count");
+  if (o.pipeline.post.conf < 0 || o.pipeline.post.conf > 1) throw UsageError("--conf must be within 0..1");
+  if (o.pipeline.post.nms <= 0 || o.pipeline.post.nms > 1) throw UsageError("--nms must be within (0, 1]");
+  if (workers < 1 || workers > 64) throw UsageError("--workers must be 1..64");
+  if (o.pipeline.batch < 1 || o.pipeline.batch > 64) throw UsageError("--batch must be 1..64");
+  if (o.pipeline.decoders < 1 || o.pipeline.decoders > 64) throw UsageError("--decoders must be 1..64");
+  if (o.pipeline.decode_threads < 0) throw UsageError("--decode-threads must be >= 0");
+  if (o.pipeline.pool < 0) throw UsageError("--pool must be >= 0");
+  if (o.pipeline.video_timeout < 0) throw UsageError("--video-timeout must be >= 0");
+  if (o.model.input_size < 0 || o.model.input_size % 32 != 0)
+    throw UsageError("--input-size must be a multiple of 32");
+  return o;
+}
+
+}  // namespace vidsift::cli

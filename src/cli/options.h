@@ -1,0 +1,46 @@
+// options.h — the command line and INI config of `vidsift`.
+//
+// Contract:
+//  * parse_command_line(argc, argv) returns the subcommand and its settings.
+//    Every `run` option can also be given in an INI file (--config FILE, keys
+//    are the long option names, e.g. "every = 10", "keyframes = true",
+//    "input = /archive/today"); the command line wins over the file.
+//  * Throws UsageError (exit status 2) with a message naming the bad option;
+//    `help`/`version` requests are returned, not thrown.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "vidsift/inference.h"
+#include "vidsift/pipeline.h"
+
+namespace vidsift::cli {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Command { Run, Report, Help, Version };
+
+struct CliOptions {
+  Command command = Command::Help;
+  std::string help_text;
+  std::vector<std::string> inputs;
+  std::string db = "vidsift.db";
+  ModelOptions model;
+  std::vector<std::string> classes;
+  PipelineOptions pipeline;
+  bool force = false;
+  bool retry_failed = false;
+  int progress = -1;  // -1 auto (when stderr is a terminal), 0 off, 1 on
+  bool quiet = false;
+  bool json = false;
+  std::string command_line;
+};
+
+CliOptions parse_command_line(int argc, const char* const argv[]);
+
+}  // namespace vidsift::cli

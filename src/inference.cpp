@@ -1,0 +1,151 @@
+#include "vidsift/inference.h"
+
+#include <opencv2/core/utility.hpp>
+#include <opencv2/dnn.hpp>
+
+#include "vidsift/labels.h"
+#include "vidsift/onnx_info.h"
+#include "vidsift/sha256.h"
+
+namespace vidsift {
+
+std::string opencv_version() { return cv::getVersionString(); }
+
+namespace {
+
+class OpenCvDnnBackend final : public InferenceBackend {
+ public:
+  explicit OpenCvDnnBackend(const std::filesystem::path& path) {
+    net_ = cv::dnn::readNetFromONNX(path.string());
+    net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  }
+  void forward(const cv::Mat& blob, cv::Mat& out) override {
+    try {
+      net_.setInput(blob);
+      outs_.clear();
+      net_.forward(outs_);
+      if (outs_.empty()) throw InferenceError("network produced no output");
+      out = outs_.front();
+    } catch (const cv::Exception& e) {
+      throw InferenceError(std::string("forward pass failed: ") + e.what());
+    }
+  }
+  std::string name() const override { return "opencv-dnn"; }
+
+ private:
+  cv::dnn::Net net_;
+  std::vector<cv::Mat> outs_;
+};
+
+std::string first_line(const std::string& s) {
+  // OpenCV messages look like "OpenCV(4.6.0) /path/file.cpp:123: error: (-2:...) text in function 'f'"
+  std::string t = s;
+  while (!t.empty() && (t.front() == '\n' || t.front() == ' ')) t.erase(t.begin());
+  auto nl = t.find('\n');
+  if (nl != std::string::npos) t = t.substr(0, nl);
+  return t;
+}
+
+std::string hint_for(const std::string& err, const OnnxInfo* info) {
+  const std::string v = opencv_version();
+  if (err.find("FLOAT16") != std::string::npos)
+    return "fp16 models are not supported by OpenCV " + v + "'s dnn module; export the model in fp32";
+  bool transposed = false;
+  if (info && !info->output_shapes.empty()) {
+    const auto& s = info->output_shapes.front();
+    transposed = s.size() == 3 && s[1] > 0 && s[2] > 0 && s[1] < s[2];
+  }
+  if (transposed || err.find("dfl") != std::string::npos)
+    return "OpenCV " + v +
+           " cannot run stock YOLOv8/YOLO11 ONNX exports; use OpenCV >= 4.9 (export with opset=12 and a static "
+           "shape), or a YOLOX/YOLOv5 model such as yolox_nano.onnx";
+  if (info && info->opset >= 13)
+    return "the model uses ONNX opset " + std::to_string(info->opset) + "; OpenCV " + v +
+           " imports opset 12 exports most reliably: re-export with opset=12, use OpenCV >= 4.9, or a "
+           "YOLOX/YOLOv5 model";
+  return "use OpenCV >= 4.9, or a YOLOX/YOLOv5 ONNX model such as yolox_nano.onnx";
+}
+
+}  // namespace
+
+std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model) {
+  try {
+    return std::make_unique<OpenCvDnnBackend>(model.path);
+  } catch (const cv::Exception& e) {
+    throw ModelError("cannot open model " + model.path.filename().string() + ": " + first_line(e.what()));
+  }
+}
+
+LoadedModel load_model(const ModelOptions& opts) {
+  LoadedModel m;
+  m.path = resolve_model_path(opts.model);
+  const std::string fname = m.path.filename().string();
+  try {
+    m.sha256 = sha256_file(m.path);
+  } catch (const std::exception& e) {
+    throw ModelError(std::string("cannot open model ") + fname + ": " + e.what());
+  }
+
+  OnnxInfo info;
+  bool have_info = false;
+  try {
+    info = read_onnx_info(m.path);
+    have_info = true;
+  } catch (const OnnxInfoError& e) {
+    throw ModelError("cannot open model " + fname + ": not a readable ONNX file (" + e.what() + ")");
+  }
+
+  int w = 640;
+  int h = 640;
+  if (have_info && info.input_shape.size() == 4 && info.input_shape[2] > 0 && info.input_shape[3] > 0) {
+    h = static_cast<int>(info.input_shape[2]);
+    w = static_cast<int>(info.input_shape[3]);
+  }
+  if (opts.input_size > 0) w = h = opts.input_size;
+
+  // Labels.
+  if (!opts.labels_file.empty()) {
+    m.labels = load_labels(opts.labels_file);
+    m.labels_source = "file";
+  } else if (auto it = info.metadata.find("names"); it != info.metadata.end()) {
+    m.labels = parse_names_metadata(it->second);
+    m.labels_source = "metadata";
+  }
+  if (m.labels.empty()) {
+    m.labels = coco_labels();
+    m.labels_source = "coco";
+  }
+
+  std::unique_ptr<OpenCvDnnBackend> backend;
+  try {
+    backend = std::make_unique<OpenCvDnnBackend>(m.path);
+  } catch (const cv::Exception& e) {
+    throw ModelError("cannot open model " + fname + " with OpenCV " + opencv_version() + ": " +
+                     first_line(e.what()) + "; " + hint_for(e.what(), have_info ? &info : nullptr));
+  }
+  // Test forward on a padded blank image.
+  cv::Mat out;
+  try {
+    const int sz[4] = {1, 3, h, w};
+    cv::Mat blob(4, sz, CV_32F, cv::Scalar(114.0f / 255.0f));
+    backend->forward(blob, out);
+  } catch (const std::exception& e) {
+    throw ModelError("model " + fname + " loads but its first forward pass fails with OpenCV " + opencv_version() +
+                     ": " + first_line(e.what()) + "; " + hint_for(e.what(), have_info ? &info : nullptr));
+  }
+  m.output_shape.assign(out.size.p, out.size.p + out.dims);
+  const Family detected = detect_family(m.output_shape, w, h);
+  m.family = opts.family != Family::Unknown ? opts.family : detected;
+  if (m.family == Family::Unknown) {
+    std::string shape;
+    for (int d : m.output_shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape +
+                     " at input " + std::to_string(w) + "x" + std::to_string(h) +
+                     "; pass --family yolox|yolov5|yolov8");
+  }
+  m.input = input_spec_for(m.family, w, h);
+  return m;
+}
+
+}  // namespace vidsift

@@ -1,0 +1,167 @@
+#include "vidsift/postprocess.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+#include <opencv2/dnn.hpp>
+
+namespace vidsift {
+
+OutputView slice_output(const cv::Mat& out, int i, int batch) {
+  if (out.type() != CV_32F || !out.isContinuous())
+    throw std::invalid_argument("network output is not a continuous float tensor");
+  std::vector<int> dims(out.size.p, out.size.p + out.dims);
+  if (dims.size() == 2) dims.insert(dims.begin(), 1);
+  if (dims.size() != 3) throw std::invalid_argument("unexpected network output rank " + std::to_string(out.dims));
+  OutputView v;
+  const auto* base = out.ptr<float>();
+  if (dims[0] == batch) {
+    v.rows = dims[1];
+    v.cols = dims[2];
+    v.data = base + static_cast<std::size_t>(i) * v.rows * v.cols;
+  } else if (dims[0] == 1 && batch > 1 && dims[1] % batch == 0) {
+    v.rows = dims[1] / batch;
+    v.cols = dims[2];
+    v.data = base + static_cast<std::size_t>(i) * v.rows * v.cols;
+  } else {
+    throw std::invalid_argument("network output of shape [" + std::to_string(dims[0]) + "," +
+                                std::to_string(dims[1]) + "," + std::to_string(dims[2]) +
+                                "] cannot hold a batch of " + std::to_string(batch));
+  }
+  return v;
+}
+
+namespace {
+
+bool class_allowed(const PostprocessOptions& opts, int cls) {
+  return opts.classes.empty() || std::binary_search(opts.classes.begin(), opts.classes.end(), cls);
+}
+
+// Best allowed class in `n` scores spaced by `step`.
+std::pair<int, float> best_class(const float* scores, int n, int step, const PostprocessOptions& opts) {
+  int best = -1;
+  float best_score = -1.0f;
+  for (int c = 0; c < n; ++c) {
+    const float s = scores[static_cast<std::ptrdiff_t>(c) * step];
+    if (s > best_score && class_allowed(opts, c)) {
+      best_score = s;
+      best = c;
+    }
+  }
+  return {best, best_score};
+}
+
+Box from_centre(float cx, float cy, float w, float h) { return Box{cx - w / 2, cy - h / 2, w, h}; }
+
+}  // namespace
+
+std::vector<Detection> decode_candidates(const OutputView& out, Family family, int input_w,
+                                         int input_h, const PostprocessOptions& opts) {
+  std::vector<Detection> dets;
+  if (!out.data) return dets;
+  if (family == Family::YoloV8) {
+    const int attrs = out.rows;  // 4 + C
+    const int boxes = out.cols;
+    const int classes = attrs - 4;
+    if (classes <= 0) return dets;
+    for (int b = 0; b < boxes; ++b) {
+      auto [cls, score] = best_class(out.data + static_cast<std::ptrdiff_t>(4) * boxes + b, classes, boxes, opts);
+      if (cls < 0 || score < opts.conf) continue;
+      const float cx = out.data[b];
+      const float cy = out.data[boxes + b];
+      const float w = out.data[2 * boxes + b];
+      const float h = out.data[3 * boxes + b];
+      dets.push_back(Detection{cls, score, from_centre(cx, cy, w, h)});
+    }
+    return dets;
+  }
+  const int attrs = out.cols;
+  const int classes = attrs - 5;
+  if (classes <= 0) return dets;
+  if (family == Family::YoloV5) {
+    for (int r = 0; r < out.rows; ++r) {
+      const float* row = out.data + static_cast<std::ptrdiff_t>(r) * attrs;
+      const float obj = row[4];
+      if (obj < opts.conf) continue;
+      auto [cls, score] = best_class(row + 5, classes, 1, opts);
+      score *= obj;
+      if (cls < 0 || score < opts.conf) continue;
+      dets.push_back(Detection{cls, score, from_centre(row[0], row[1], row[2], row[3])});
+    }
+    return dets;
+  }
+  if (family == Family::YoloX) {
+    const int cells = grid_cells(input_w, input_h);
+    int r = 0;
+    // Outputs flattened over a batch repeat the grid; decode every repetition.
+    while (r < out.rows) {
+      for (int stride : {8, 16, 32}) {
+        const int gw = input_w / stride;
+        const int gh = input_h / stride;
+        for (int gy = 0; gy < gh; ++gy) {
+          for (int gx = 0; gx < gw; ++gx, ++r) {
+            if (r >= out.rows) return dets;
+            const float* row = out.data + static_cast<std::ptrdiff_t>(r) * attrs;
+            const float obj = row[4];
+            if (obj < opts.conf) continue;
+            auto [cls, score] = best_class(row + 5, classes, 1, opts);
+            score *= obj;
+            if (cls < 0 || score < opts.conf) continue;
+            const float s = static_cast<float>(stride);
+            const float cx = (row[0] + static_cast<float>(gx)) * s;
+            const float cy = (row[1] + static_cast<float>(gy)) * s;
+            const float w = std::exp(row[2]) * s;
+            const float h = std::exp(row[3]) * s;
+            dets.push_back(Detection{cls, score, from_centre(cx, cy, w, h)});
+          }
+        }
+      }
+      if (cells <= 0) break;
+    }
+    return dets;
+  }
+  return dets;
+}
+
+std::vector<Detection> apply_nms(std::vector<Detection> candidates, const PostprocessOptions& opts) {
+  std::map<int, std::vector<int>> by_class;
+  for (int i = 0; i < static_cast<int>(candidates.size()); ++i)
+    by_class[candidates[static_cast<std::size_t>(i)].class_id].push_back(i);
+  std::vector<Detection> kept;
+  std::vector<cv::Rect2d> rects;
+  std::vector<float> scores;
+  std::vector<int> keep;
+  for (const auto& [cls, idx] : by_class) {
+    rects.clear();
+    scores.clear();
+    keep.clear();
+    for (int i : idx) {
+      const auto& d = candidates[static_cast<std::size_t>(i)];
+      rects.emplace_back(d.box.x, d.box.y, d.box.w, d.box.h);
+      scores.push_back(d.confidence);
+    }
+    cv::dnn::NMSBoxes(rects, scores, opts.conf, opts.nms, keep);
+    for (int k : keep) kept.push_back(candidates[static_cast<std::size_t>(idx[static_cast<std::size_t>(k)])]);
+  }
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const Detection& a, const Detection& b) { return a.confidence > b.confidence; });
+  if (opts.max_det > 0 && static_cast<int>(kept.size()) > opts.max_det) kept.resize(static_cast<std::size_t>(opts.max_det));
+  return kept;
+}
+
+std::vector<Detection> postprocess(const OutputView& out, Family family, const Letterbox& lb,
+                                   const PostprocessOptions& opts) {
+  auto dets = apply_nms(decode_candidates(out, family, lb.dst_w, lb.dst_h, opts), opts);
+  std::vector<Detection> result;
+  result.reserve(dets.size());
+  for (auto& d : dets) {
+    d.box = lb.to_source(d.box);
+    if (d.box.w <= 0.0f || d.box.h <= 0.0f) continue;
+    result.push_back(d);
+  }
+  return result;
+}
+
+}  // namespace vidsift

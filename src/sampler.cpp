@@ -1,0 +1,44 @@
+#include "vidsift/sampler.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace vidsift {
+
+namespace {
+constexpr double kEps = 1e-4;  // seconds: tolerance for timestamp rounding
+}
+
+std::string SamplingOptions::validate() const {
+  if (every < 1) return "--every must be >= 1";
+  if (fps < 0) return "--fps must be > 0";
+  if (start < 0) return "--start must be >= 0";
+  if (end > 0 && end <= start) return "--end must be greater than --start";
+  return {};
+}
+
+std::string SamplingOptions::describe() const {
+  std::ostringstream s;
+  s << "every=" << every << ";fps=" << fps << ";keyframes=" << (keyframes ? 1 : 0)
+    << ";start=" << start << ";end=" << end;
+  return s.str();
+}
+
+Sampler::Sampler(const SamplingOptions& opts) : opts_(opts), next_tick_(opts.start) {}
+
+bool Sampler::take(std::int64_t index, double ts) {
+  if (ts + kEps < opts_.start) return false;
+  if (done(ts)) return false;
+  if (opts_.every > 1 && index % opts_.every != 0) return false;
+  if (opts_.fps > 0) {
+    if (ts + kEps < next_tick_) return false;
+    // Next tick strictly after this frame's slot.
+    const double k = std::floor((ts - opts_.start) * opts_.fps + kEps) + 1.0;
+    next_tick_ = opts_.start + k / opts_.fps;
+  }
+  return true;
+}
+
+bool Sampler::done(double ts) const { return opts_.end > 0 && ts + kEps >= opts_.end; }
+
+}  // namespace vidsift

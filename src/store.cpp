@@ -1,0 +1,462 @@
+#include "vidsift/store.h"
+
+#include <cerrno>
+#include <csignal>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "vidsift/labels.h"
+
+namespace vidsift {
+
+namespace {
+
+constexpr const char* kSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS runs (
+  id              INTEGER PRIMARY KEY,
+  started_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  finished_at     TEXT,
+  status          TEXT NOT NULL DEFAULT 'running',
+  pid             INTEGER,
+  host            TEXT,
+  tool_version    TEXT,
+  opencv_version  TEXT,
+  model_path      TEXT,
+  model_sha256    TEXT,
+  model_family    TEXT,
+  input_size      TEXT,
+  settings        TEXT,
+  settings_key    TEXT,
+  command         TEXT,
+  wall_seconds    REAL,
+  videos_done     INTEGER,
+  videos_partial  INTEGER,
+  videos_failed   INTEGER,
+  videos_skipped  INTEGER,
+  frames_analysed INTEGER,
+  detections      INTEGER
+);
+CREATE TABLE IF NOT EXISTS videos (
+  id              INTEGER PRIMARY KEY,
+  run_id          INTEGER NOT NULL REFERENCES runs(id),
+  path            TEXT NOT NULL,
+  size            INTEGER,
+  mtime           INTEGER,
+  fingerprint     TEXT,
+  settings_key    TEXT,
+  codec           TEXT,
+  width           INTEGER,
+  height          INTEGER,
+  fps             REAL,
+  duration        REAL,
+  frame_count     INTEGER,
+  frames_analysed INTEGER,
+  status          TEXT NOT NULL CHECK (status IN ('running','done','partial','failed')),
+  error           TEXT,
+  started_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  finished_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS videos_by_path ON videos(path, settings_key);
+CREATE INDEX IF NOT EXISTS videos_by_status ON videos(status);
+CREATE TABLE IF NOT EXISTS frames (
+  video_id    INTEGER NOT NULL REFERENCES videos(id),
+  frame_index INTEGER NOT NULL,
+  ts          REAL NOT NULL,
+  detections  INTEGER NOT NULL,
+  PRIMARY KEY (video_id, frame_index)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS detections (
+  id          INTEGER PRIMARY KEY,
+  video_id    INTEGER NOT NULL REFERENCES videos(id),
+  frame_index INTEGER NOT NULL,
+  ts          REAL NOT NULL,
+  class_id    INTEGER NOT NULL,
+  label       TEXT NOT NULL,
+  confidence  REAL NOT NULL,
+  x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS detections_by_video ON detections(video_id, frame_index);
+CREATE INDEX IF NOT EXISTS detections_by_label ON detections(label);
+CREATE TABLE IF NOT EXISTS timings (
+  run_id    INTEGER NOT NULL REFERENCES runs(id),
+  video_id  INTEGER REFERENCES videos(id),
+  stage     TEXT NOT NULL,
+  frames    INTEGER NOT NULL,
+  total_s   REAL NOT NULL,
+  mean_ms   REAL NOT NULL,
+  p50_ms    REAL NOT NULL,
+  p95_ms    REAL NOT NULL,
+  max_ms    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS timings_by_run ON timings(run_id, video_id);
+CREATE VIEW IF NOT EXISTS finished_videos AS
+  SELECT * FROM videos WHERE status IN ('done','partial');
+CREATE VIEW IF NOT EXISTS per_video_label_counts AS
+  SELECT v.id AS video_id, v.path AS path, d.label AS label,
+         COUNT(*) AS detections,
+         COUNT(DISTINCT d.frame_index) AS frames_with_label,
+         v.frames_analysed AS frames_analysed,
+         ROUND(CAST(COUNT(*) AS REAL) / MAX(v.frames_analysed, 1), 3) AS mean_per_frame,
+         ROUND(MAX(d.confidence), 3) AS max_confidence
+  FROM detections d JOIN videos v ON v.id = d.video_id
+  WHERE v.status IN ('done','partial')
+  GROUP BY v.id, d.label;
+CREATE VIEW IF NOT EXISTS per_minute_label_counts AS
+  SELECT v.id AS video_id, v.path AS path, CAST(d.ts / 60 AS INTEGER) AS minute, d.label AS label,
+         COUNT(*) AS detections,
+         COUNT(DISTINCT d.frame_index) AS frames_with_label,
+         (SELECT COUNT(*) FROM frames f WHERE f.video_id = v.id
+            AND CAST(f.ts / 60 AS INTEGER) = CAST(d.ts / 60 AS INTEGER)) AS frames_analysed,
+         ROUND(CAST(COUNT(*) AS REAL) / MAX((SELECT COUNT(*) FROM frames f WHERE f.video_id = v.id
+            AND CAST(f.ts / 60 AS INTEGER) = CAST(d.ts / 60 AS INTEGER)), 1), 3) AS mean_per_frame
+  FROM detections d JOIN videos v ON v.id = d.video_id
+  WHERE v.status IN ('done','partial')
+  GROUP BY v.id, minute, d.label;
+)SQL";
+
+std::string host_name() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return {};
+  return buf;
+}
+
+}  // namespace
+
+void Store::DbCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void Store::StmtFinalizer::operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+
+void Store::fail(const std::string& what) const {
+  const char* msg = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
+  throw StoreError("database " + path_ + ": " + what + ": " + msg);
+}
+
+Store::Store(const std::string& path, int busy_timeout_ms) : path_(path) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  db_.reset(raw);
+  if (rc != SQLITE_OK) fail("cannot open");
+  sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+  sqlite3_extended_result_codes(db_.get(), 1);
+  if (sqlite3_db_readonly(db_.get(), "main") == 1) throw StoreError("database " + path + " is read-only");
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+  exec("BEGIN IMMEDIATE");
+  try {
+    exec(kSchema);
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  insert_detection_ = prepare(
+      "INSERT INTO detections(video_id, frame_index, ts, class_id, label, confidence, x, y, w, h) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?)");
+  insert_frame_ = prepare("INSERT OR REPLACE INTO frames(video_id, frame_index, ts, detections) VALUES(?,?,?,?)");
+}
+
+Store::~Store() {
+  if (in_txn_ && db_) {
+    // Best effort: committed data is always consistent; an open transaction
+    // holds only rows of videos that are still `running`.
+    sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr);
+  }
+}
+
+void Store::exec(const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    std::string head(sql);
+    if (head.size() > 40) head = head.substr(0, 40) + "...";
+    while (!head.empty() && (head.front() == '\n' || head.front() == ' ')) head.erase(head.begin());
+    throw StoreError("database " + path_ + ": " + msg + " (while running: " + head + ")");
+  }
+}
+
+Store::StmtPtr Store::prepare(const char* sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
+    fail(std::string("cannot prepare statement"));
+  return StmtPtr(s);
+}
+
+void Store::begin_if_needed() {
+  if (in_txn_) return;
+  exec("BEGIN IMMEDIATE");
+  in_txn_ = true;
+  pending_rows_ = 0;
+  txn_timer_.lap();
+}
+
+void Store::commit() {
+  if (!in_txn_) return;
+  exec("COMMIT");
+  in_txn_ = false;
+  pending_rows_ = 0;
+}
+
+void Store::maybe_commit() {
+  if (in_txn_ && (pending_rows_ >= batch_rows_ || txn_timer_.seconds() >= batch_seconds_)) commit();
+}
+
+std::int64_t Store::begin_run(const RunRecord& run) {
+  commit();
+  auto st = prepare(
+      "INSERT INTO runs(pid, host, tool_version, opencv_version, model_path, model_sha256, model_family, "
+      "input_size, settings, settings_key, command) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  const std::string host = host_name();
+  sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(getpid()));
+  sqlite3_bind_text(st.get(), 2, host.c_str(), -1, SQLITE_TRANSIENT);
+  const std::string* fields[] = {&run.tool_version, &run.opencv_version, &run.model_path, &run.model_sha256,
+                                 &run.model_family, &run.input_size, &run.settings, &run.settings_key, &run.command};
+  int i = 3;
+  for (const auto* f : fields) sqlite3_bind_text(st.get(), i++, f->c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record the run");
+  return sqlite3_last_insert_rowid(db_.get());
+}
+
+void Store::finish_run(std::int64_t run_id, const RunSummary& s) {
+  begin_if_needed();
+  auto st = prepare(
+      "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), status=?, wall_seconds=?, "
+      "videos_done=?, videos_partial=?, videos_failed=?, videos_skipped=?, frames_analysed=?, detections=? "
+      "WHERE id=?");
+  sqlite3_bind_text(st.get(), 1, s.status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double(st.get(), 2, s.wall_seconds);
+  sqlite3_bind_int64(st.get(), 3, s.videos_done);
+  sqlite3_bind_int64(st.get(), 4, s.videos_partial);
+  sqlite3_bind_int64(st.get(), 5, s.videos_failed);
+  sqlite3_bind_int64(st.get(), 6, s.videos_skipped);
+  sqlite3_bind_int64(st.get(), 7, s.frames_analysed);
+  sqlite3_bind_int64(st.get(), 8, s.detections);
+  sqlite3_bind_int64(st.get(), 9, run_id);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record the end of the run");
+  commit();
+}
+
+void Store::delete_video_rows(std::int64_t video_id) {
+  static constexpr const char* kDeletes[] = {"DELETE FROM detections WHERE video_id=?",
+                                             "DELETE FROM frames WHERE video_id=?",
+                                             "DELETE FROM timings WHERE video_id=?", "DELETE FROM videos WHERE id=?"};
+  for (const char* sql : kDeletes) {
+    auto st = prepare(sql);
+    sqlite3_bind_int64(st.get(), 1, video_id);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot delete old rows");
+  }
+}
+
+int Store::recover_stale() {
+  commit();
+  // Runs still marked running whose process is gone (same host) are dead.
+  auto runs = prepare("SELECT id, pid, host FROM runs WHERE status='running'");
+  const std::string host = host_name();
+  std::vector<std::int64_t> dead;
+  while (sqlite3_step(runs.get()) == SQLITE_ROW) {
+    const std::int64_t id = sqlite3_column_int64(runs.get(), 0);
+    const auto pid = static_cast<pid_t>(sqlite3_column_int64(runs.get(), 1));
+    const auto* h = reinterpret_cast<const char*>(sqlite3_column_text(runs.get(), 2));
+    const bool same_host = h && host == h;
+    const bool alive = same_host && pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+    if (!alive && (same_host || !h)) dead.push_back(id);
+  }
+  runs.reset();
+  int removed = 0;
+  begin_if_needed();
+  for (std::int64_t run_id : dead) {
+    auto vids = prepare("SELECT id FROM videos WHERE run_id=? AND status='running'");
+    sqlite3_bind_int64(vids.get(), 1, run_id);
+    std::vector<std::int64_t> ids;
+    while (sqlite3_step(vids.get()) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(vids.get(), 0));
+    vids.reset();
+    for (auto id : ids) {
+      delete_video_rows(id);
+      ++removed;
+    }
+    auto upd = prepare(
+        "UPDATE runs SET status='interrupted', finished_at=COALESCE(finished_at, "
+        "strftime('%Y-%m-%dT%H:%M:%fZ','now')) WHERE id=?");
+    sqlite3_bind_int64(upd.get(), 1, run_id);
+    if (sqlite3_step(upd.get()) != SQLITE_DONE) fail("cannot mark an interrupted run");
+  }
+  commit();
+  return removed;
+}
+
+std::optional<std::string> Store::find_final(const std::string& path, const std::string& fingerprint,
+                                             const std::string& settings_key, bool include_failed) {
+  auto st = prepare(include_failed
+                        ? "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status<>'running' "
+                          "ORDER BY id DESC LIMIT 1"
+                        : "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status='done' "
+                          "ORDER BY id DESC LIMIT 1");
+  sqlite3_bind_text(st.get(), 1, path.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.get(), 2, fingerprint.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.get(), 3, settings_key.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st.get()) == SQLITE_ROW) return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)));
+  return std::nullopt;
+}
+
+namespace {
+void bind_video(sqlite3_stmt* st, std::int64_t run_id, const VideoRecord& v, const std::string& key) {
+  sqlite3_bind_int64(st, 1, run_id);
+  sqlite3_bind_text(st, 2, v.path.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 3, v.size);
+  sqlite3_bind_int64(st, 4, v.mtime);
+  sqlite3_bind_text(st, 5, v.fingerprint.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 6, key.c_str(), -1, SQLITE_TRANSIENT);
+  if (v.codec.empty()) {
+    for (int i = 7; i <= 11; ++i) sqlite3_bind_null(st, i);
+  } else {
+    sqlite3_bind_text(st, 7, v.codec.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 8, v.width);
+    sqlite3_bind_int(st, 9, v.height);
+    sqlite3_bind_double(st, 10, v.fps);
+    sqlite3_bind_double(st, 11, v.duration);
+  }
+}
+}  // namespace
+
+std::int64_t Store::start_video(std::int64_t run_id, const VideoRecord& video, const std::string& settings_key) {
+  begin_if_needed();
+  auto st = prepare(
+      "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
+      "duration, status) VALUES(?,?,?,?,?,?,?,?,?,?,?,'running')");
+  bind_video(st.get(), run_id, video, settings_key);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record video " + video.path);
+  ++pending_rows_;
+  return sqlite3_last_insert_rowid(db_.get());
+}
+
+std::int64_t Store::record_failed(std::int64_t run_id, const VideoRecord& video, const std::string& settings_key,
+                                  const std::string& error) {
+  begin_if_needed();
+  auto st = prepare(
+      "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
+      "duration, status, error, frame_count, frames_analysed, finished_at) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,'failed',?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+  bind_video(st.get(), run_id, video, settings_key);
+  sqlite3_bind_text(st.get(), 12, error.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record video " + video.path);
+  const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
+  commit();
+  return id;
+}
+
+void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts, const std::vector<Detection>& dets) {
+  begin_if_needed();
+  sqlite3_stmt* f = insert_frame_.get();
+  sqlite3_reset(f);
+  sqlite3_bind_int64(f, 1, video_id);
+  sqlite3_bind_int64(f, 2, frame_index);
+  sqlite3_bind_double(f, 3, ts);
+  sqlite3_bind_int(f, 4, static_cast<int>(dets.size()));
+  if (sqlite3_step(f) != SQLITE_DONE) fail("cannot store frame");
+  sqlite3_stmt* d = insert_detection_.get();
+  for (const auto& det : dets) {
+    sqlite3_reset(d);
+    const std::string label = label_name(labels_, det.class_id);
+    sqlite3_bind_int64(d, 1, video_id);
+    sqlite3_bind_int64(d, 2, frame_index);
+    sqlite3_bind_double(d, 3, ts);
+    sqlite3_bind_int(d, 4, det.class_id);
+    sqlite3_bind_text(d, 5, label.c_str(), static_cast<int>(label.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_double(d, 6, det.confidence);
+    sqlite3_bind_double(d, 7, det.box.x);
+    sqlite3_bind_double(d, 8, det.box.y);
+    sqlite3_bind_double(d, 9, det.box.w);
+    sqlite3_bind_double(d, 10, det.box.h);
+    if (sqlite3_step(d) != SQLITE_DONE) fail("cannot store detection");
+  }
+  pending_rows_ += 1 + static_cast<int>(dets.size());
+  maybe_commit();
+}
+
+void Store::finish_video(std::int64_t video_id, const VideoResult& r) {
+  begin_if_needed();
+  auto st = prepare(
+      "UPDATE videos SET status=?, error=?, frame_count=?, frames_analysed=?, "
+      "finished_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id=?");
+  sqlite3_bind_text(st.get(), 1, r.status.c_str(), -1, SQLITE_TRANSIENT);
+  if (r.error.empty()) {
+    sqlite3_bind_null(st.get(), 2);
+  } else {
+    sqlite3_bind_text(st.get(), 2, r.error.c_str(), -1, SQLITE_TRANSIENT);
+  }
+  sqlite3_bind_int64(st.get(), 3, r.frames_decoded);
+  sqlite3_bind_int64(st.get(), 4, r.frames_analysed);
+  sqlite3_bind_int64(st.get(), 5, video_id);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot finish video");
+  if (r.status == "done" || r.status == "partial") {
+    // Replace older results for the same file and settings atomically.
+    auto old = prepare(
+        "SELECT o.id FROM videos o JOIN videos n ON n.id=? WHERE o.path=n.path AND o.settings_key=n.settings_key "
+        "AND o.id<>n.id AND o.status<>'running'");
+    sqlite3_bind_int64(old.get(), 1, video_id);
+    std::vector<std::int64_t> ids;
+    while (sqlite3_step(old.get()) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(old.get(), 0));
+    old.reset();
+    for (auto id : ids) delete_video_rows(id);
+  }
+  commit();
+}
+
+std::vector<std::vector<std::string>> Store::query(const std::string& sql,
+                                                   const std::vector<std::string>& params) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) fail("cannot run query");
+  StmtPtr st(raw);
+  for (std::size_t i = 0; i < params.size(); ++i)
+    sqlite3_bind_text(st.get(), static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
+  std::vector<std::vector<std::string>> rows;
+  const int cols = sqlite3_column_count(st.get());
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    row.reserve(static_cast<std::size_t>(cols));
+    for (int c = 0; c < cols; ++c) {
+      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
+      row.emplace_back(t ? t : "");
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) fail("query failed");
+  return rows;
+}
+
+void Store::discard_video(std::int64_t video_id) {
+  begin_if_needed();
+  delete_video_rows(video_id);
+  commit();
+}
+
+void Store::write_timings(std::int64_t run_id, std::optional<std::int64_t> video_id, const StageTimings& t) {
+  begin_if_needed();
+  auto st = prepare(
+      "INSERT INTO timings(run_id, video_id, stage, frames, total_s, mean_ms, p50_ms, p95_ms, max_ms) "
+      "VALUES(?,?,?,?,?,?,?,?,?)");
+  for (int i = 0; i < kStageCount; ++i) {
+    const auto stage = static_cast<Stage>(i);
+    const StageStats& s = t[stage];
+    sqlite3_reset(st.get());
+    sqlite3_bind_int64(st.get(), 1, run_id);
+    if (video_id) {
+      sqlite3_bind_int64(st.get(), 2, *video_id);
+    } else {
+      sqlite3_bind_null(st.get(), 2);
+    }
+    sqlite3_bind_text(st.get(), 3, stage_name(stage), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st.get(), 4, s.count());
+    sqlite3_bind_double(st.get(), 5, s.total());
+    sqlite3_bind_double(st.get(), 6, s.mean() * 1e3);
+    sqlite3_bind_double(st.get(), 7, s.quantile(0.5) * 1e3);
+    sqlite3_bind_double(st.get(), 8, s.quantile(0.95) * 1e3);
+    sqlite3_bind_double(st.get(), 9, s.max() * 1e3);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot store timings");
+  }
+  ++pending_rows_;
+}
+
+}  // namespace vidsift
