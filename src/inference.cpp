@@ -26,7 +26,9 @@ class OpenCvDnnBackend final : public InferenceBackend {
       outs_.clear();
       net_.forward(outs_);
       if (outs_.empty()) throw InferenceError("network produced no output");
-      out = outs_.front();
+      // OpenCV hands back its internal layer buffer, which the next forward
+      // overwrites: copy it, since postprocessing runs after this net moves on.
+      outs_.front().copyTo(out);
     } catch (const cv::Exception& e) {
       throw InferenceError(std::string("forward pass failed: ") + e.what());
     }

@@ -3,9 +3,10 @@
 //
 // Contract:
 //  * InferenceBackend::forward(blob, out) runs one forward pass on a
-//    [B, 3, H, W] float blob and leaves the first network output in `out`
-//    (reused across calls, so steady state allocates nothing new). Throws
-//    InferenceError. One backend instance is used by one thread at a time;
+//    [B, 3, H, W] float blob and copies the first network output into `out`,
+//    which owns its data afterwards (it stays valid while the backend runs
+//    again; `out` is reused when it has the right size and is not shared).
+//    Throws InferenceError. One backend instance is used by one thread at a time;
 //    run several instances for parallelism.
 //  * load_model(opts) resolves the model path, reads the ONNX header (input
 //    size, output shape, label metadata), loads the network with OpenCV dnn,
