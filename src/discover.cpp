@@ -86,7 +86,7 @@ struct Walker {
   void add_list(const fs::path& list, int depth) {
     std::ifstream in(list);
     if (!in) {
-      out.missing.push_back("@" + list.string());
+      out.missing.push_back(std::string("@").append(list.string()));
       out.warnings.push_back("cannot read list file " + list.string());
       return;
     }

@@ -77,6 +77,11 @@ fs::path resolve_model_path(const std::string& name) {
   if (bare) {
     if (const char* env = std::getenv("VIDSIFT_MODEL_DIR"); env && *env) dirs.emplace_back(env);
     dirs.emplace_back(VIDSIFT_SOURCE_MODEL_DIR);
+    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+      dirs.emplace_back(fs::path(xdg) / "vidsift" / "models");
+    } else if (const char* home = std::getenv("HOME"); home && *home) {
+      dirs.emplace_back(fs::path(home) / ".local" / "share" / "vidsift" / "models");
+    }
     dirs.emplace_back(VIDSIFT_INSTALL_MODEL_DIR);
     for (const auto& d : dirs)
       if (fs::is_regular_file(d / given, ec)) return d / given;
@@ -84,7 +89,7 @@ fs::path resolve_model_path(const std::string& name) {
   std::string msg = "cannot find model " + name;
   if (bare) {
     msg += " (searched:";
-    for (const auto& d : dirs) msg += " " + d.string();
+    for (const auto& d : dirs) msg.append(" ").append(d.string());
     msg += "); set VIDSIFT_MODEL_DIR, pass --model PATH, or run scripts/fetch_model.sh";
   }
   throw ModelError(msg);

@@ -12,7 +12,9 @@
 //    count is YOLOv5. Returns Family::Unknown when nothing fits.
 //  * resolve_model_path(name) returns `name` when it names an existing file;
 //    a bare file name is looked up in $VIDSIFT_MODEL_DIR, the repository's
-//    ../shared/models, then the install location. Throws ModelError listing
+//    ../shared/models, the user's data dir ($XDG_DATA_HOME or
+//    ~/.local/share)/vidsift/models (where scripts/fetch_model.sh puts it),
+//    then the install location (<prefix>/share/vidsift/models). Throws ModelError listing
 //    the places searched and how to get the file.
 // Pure functions (resolve_model_path reads the environment); thread-safe.
 #pragma once

@@ -1,0 +1,292 @@
+// End-to-end tests of the `vidsift` CLI: real processes, real FFmpeg decoding,
+// the real models from ../shared/models, real SQLite files.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using namespace vidsift::test;
+
+namespace {
+
+// Runs a query and returns all rows as text.
+std::vector<std::vector<std::string>> q(const fs::path& db, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  std::vector<std::vector<std::string>> rows;
+  if (sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(raw);
+    ADD_FAILURE() << "cannot open " << db;
+    return rows;
+  }
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(raw, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "bad query " << sql << ": " << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+    return rows;
+  }
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int c = 0; c < sqlite3_column_count(st); ++c) {
+      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+      row.emplace_back(t ? t : "");
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  return rows;
+}
+
+long long q1(const fs::path& db, const std::string& sql) {
+  auto rows = q(db, sql);
+  if (rows.empty() || rows[0].empty() || rows[0][0].empty()) return -1;
+  return std::stoll(rows[0][0]);
+}
+
+CommandResult run_vidsift(const std::string& args) {
+  return run_command(sh_quote(vidsift_binary()) + " " + args + " --progress=false");
+}
+
+fs::path vtest() { return video_path("vtest.avi"); }
+
+// Small synthetic H.264 clip, cached across tests.
+fs::path small_clip() {
+  const fs::path p = clip_cache_dir() / "e2e_small.mp4";
+  EXPECT_TRUE(make_clip(p, "-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 50 -c:v libx264 -g 25 -pix_fmt yuv420p"));
+  return p;
+}
+
+void expect_person_run(const fs::path& db, int frames) {
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM frames"), frames);
+  EXPECT_EQ(q1(db, "SELECT frames_analysed FROM videos"), frames);
+  // Every analysed frame has at least one person with confidence >= 0.3.
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM frames f WHERE NOT EXISTS (SELECT 1 FROM detections d WHERE "
+                   "d.video_id=f.video_id AND d.frame_index=f.frame_index AND d.label='person' AND d.confidence>=0.3)"),
+            0);
+}
+
+}  // namespace
+
+class VtestYolox : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<TempDir>("e2e-yolox");
+    db_ = dir_->path() / "run.db";
+    result_ = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db_.string()) +
+                      " --model " + sh_quote(model_path("yolox_nano.onnx").string()) + " --every 10");
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+  static inline std::unique_ptr<TempDir> dir_;
+  static inline fs::path db_;
+  static inline CommandResult result_;
+};
+
+TEST_F(VtestYolox, ExitsZeroAndPrintsSummary) {
+  EXPECT_EQ(result_.status, 0) << result_.output;
+  EXPECT_NE(result_.output.find("1 done"), std::string::npos) << result_.output;
+  EXPECT_NE(result_.output.find("person"), std::string::npos) << result_.output;
+}
+
+TEST_F(VtestYolox, EightyFramesEachWithAPerson) {
+  expect_person_run(db_, 80);
+  auto idx = q(db_, "SELECT frame_index, ts FROM frames ORDER BY frame_index");
+  ASSERT_EQ(idx.size(), 80u);
+  for (std::size_t i = 0; i < idx.size(); ++i) {
+    EXPECT_EQ(std::stoll(idx[i][0]), static_cast<long long>(i * 10));
+    EXPECT_NEAR(std::stod(idx[i][1]), static_cast<double>(i), 1e-6);  // 10 fps, every 10th frame
+  }
+}
+
+TEST_F(VtestYolox, BoxesInsideTheFrame) {
+  EXPECT_GT(q1(db_, "SELECT COUNT(*) FROM detections"), 0);
+  EXPECT_EQ(q1(db_, "SELECT COUNT(*) FROM detections WHERE x < 0 OR y < 0 OR w <= 0 OR h <= 0 OR x + w > 768.001 "
+                    "OR y + h > 576.001"),
+            0);
+}
+
+TEST_F(VtestYolox, VideoRowDescribesTheFile) {
+  auto v = q(db_, "SELECT status, width, height, codec, fps, frame_count, error IS NULL FROM videos");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0][0], "done");
+  EXPECT_EQ(v[0][1], "768");
+  EXPECT_EQ(v[0][2], "576");
+  EXPECT_EQ(v[0][3], "msmpeg4");
+  EXPECT_NEAR(std::stod(v[0][4]), 10.0, 1e-6);
+  EXPECT_EQ(v[0][5], "795");
+  EXPECT_EQ(v[0][6], "1");
+}
+
+TEST_F(VtestYolox, ViewsReturnRows) {
+  EXPECT_GT(q1(db_, "SELECT COUNT(*) FROM per_video_label_counts WHERE label='person'"), 0);
+  EXPECT_EQ(q1(db_, "SELECT frames_with_label FROM per_video_label_counts WHERE label='person'"), 80);
+  // 79.5 s of video: minutes 0 and 1.
+  EXPECT_EQ(q1(db_, "SELECT COUNT(*) FROM per_minute_label_counts WHERE label='person'"), 2);
+  EXPECT_EQ(q1(db_, "SELECT SUM(frames_analysed) FROM per_minute_label_counts WHERE label='person'"), 80);
+}
+
+TEST_F(VtestYolox, TimingRowsForEveryStage) {
+  for (const char* stage : {"decode", "preprocess", "infer", "postprocess", "store"}) {
+    const std::string s = stage;
+    EXPECT_EQ(q1(db_, "SELECT COUNT(*) FROM timings WHERE video_id IS NULL AND stage='" + s + "'"), 1) << s;
+    EXPECT_EQ(q1(db_, "SELECT COUNT(*) FROM timings WHERE video_id IS NOT NULL AND stage='" + s + "'"), 1) << s;
+    EXPECT_GE(q1(db_, "SELECT frames FROM timings WHERE video_id IS NULL AND stage='" + s + "'"), 80) << s;
+  }
+  EXPECT_EQ(q1(db_, "SELECT COUNT(*) FROM timings WHERE stage='infer' AND total_s > 0 AND p95_ms >= p50_ms AND "
+                    "max_ms >= p95_ms"),
+            2);
+}
+
+TEST_F(VtestYolox, RunRowRecordsModelAndSettings) {
+  auto r = q(db_, "SELECT status, model_sha256, model_family, input_size, videos_done, frames_analysed FROM runs");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0][0], "finished");
+  EXPECT_EQ(r[0][1], "e8af074932d4ed7e232278e3055cefcdea3edf178874a3694ae292649fb464dd");
+  EXPECT_EQ(r[0][2], "yolox");
+  EXPECT_EQ(r[0][3], "416x416");
+  EXPECT_EQ(r[0][4], "1");
+  EXPECT_EQ(r[0][5], "80");
+}
+
+TEST_F(VtestYolox, RerunSkipsAndForceReplaces) {
+  // Work on a copy so the fixture's database stays as the suite expects.
+  TempDir d("e2e-rerun");
+  const fs::path db = d / "copy.db";
+  fs::copy_file(db_, db);
+  const std::string base = "run " + sh_quote(vtest().string()) + " --db " + sh_quote(db.string()) + " --every 10";
+  auto again = run_vidsift(base);
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("1 skipped"), std::string::npos) << again.output;
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM frames"), 80);
+  const long long dets = q1(db, "SELECT COUNT(*) FROM detections");
+
+  auto forced = run_vidsift(base + " --force");
+  EXPECT_EQ(forced.status, 0) << forced.output;
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos"), 1);  // replaced, not added
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM frames"), 80);
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM detections"), dets);
+
+  // Different settings: a new result set, never mixed with the old one.
+  auto other = run_vidsift(base.substr(0, base.size() - 2) + "20");
+  EXPECT_EQ(other.status, 0) << other.output;
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='done'"), 2);
+  EXPECT_EQ(q1(db, "SELECT COUNT(DISTINCT settings_key) FROM videos"), 2);
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM frames f JOIN videos v ON v.id=f.video_id AND v.run_id=(SELECT MAX(id) FROM runs)"), 40);
+}
+
+TEST(E2E, Yolov5FindsPersonsInEveryFrame) {
+  TempDir d("e2e-v5");
+  const fs::path db = d / "v5.db";
+  auto r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db.string()) + " --model " +
+                   sh_quote(model_path("yolov5n.onnx").string()) + " --every 10");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(q(db, "SELECT model_family, input_size FROM runs")[0], (std::vector<std::string>{"yolov5", "640x640"}));
+  expect_person_run(db, 80);
+}
+
+TEST(E2E, Yolov8FindsPersonsInEveryFrame) {
+  TempDir d("e2e-v8");
+  const fs::path db = d / "v8.db";
+  auto r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db.string()) + " --model " +
+                   sh_quote(model_path("yolov8n.onnx").string()) + " --every 10");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(q(db, "SELECT model_family, input_size FROM runs")[0], (std::vector<std::string>{"yolov8", "640x640"}));
+  expect_person_run(db, 80);
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM detections WHERE x < 0 OR y < 0 OR x + w > 768.001 OR y + h > 576.001"), 0);
+}
+
+TEST(E2E, StockYolov8FailsAtStartWithAdvice) {
+  TempDir d("e2e-stock");
+  const fs::path db = d / "stock.db";
+  auto r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db.string()) + " --model " +
+                   sh_quote(model_path("yolov8n_stock.onnx").string()));
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("yolov8n_stock.onnx"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("OpenCV 4."), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(">= 4.9"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("YOLOX"), std::string::npos) << r.output;
+  // Stopped before any video: nothing analysed.
+  EXPECT_FALSE(fs::exists(db) && q1(db, "SELECT COUNT(*) FROM videos") > 0);
+}
+
+TEST(E2E, GoodClipAndGarbageFile) {
+  TempDir d("e2e-garbage");
+  fs::create_directories(d / "in");
+  fs::copy_file(small_clip(), d / "in" / "good.mp4");
+  {
+    std::ofstream g(d / "in" / "garbage.mp4", std::ios::binary);
+    for (int i = 0; i < 100000; ++i) g.put(static_cast<char>((i * 7919 + 13) % 251));
+  }
+  const fs::path db = d / "g.db";
+  auto r = run_vidsift("run " + sh_quote((d / "in").string()) + " --db " + sh_quote(db.string()));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='done' AND path LIKE '%good.mp4'"), 1);
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND path LIKE '%garbage.mp4' AND "
+                   "length(error) > 5"),
+            1);
+  EXPECT_EQ(q1(db, "SELECT frames_analysed FROM videos WHERE path LIKE '%good.mp4'"), 50);
+  EXPECT_NE(r.output.find("garbage.mp4"), std::string::npos) << r.output;
+}
+
+TEST(E2E, ListFileConfigFileAndClassFilter) {
+  TempDir d("e2e-config");
+  const fs::path clip = d / "clip one.mp4";  // a space in the name
+  fs::copy_file(small_clip(), clip);
+  {
+    std::ofstream l(d / "list.txt");
+    l << "# videos for tonight\n\n" << vtest().string() << "\nclip one.mp4\n";
+  }
+  {
+    std::ofstream c(d / "job.ini");
+    c << "# nightly job\nevery = 20\nclasses = person\nconf = 0.3\n";
+  }
+  const fs::path db = d / "c.db";
+  auto r = run_vidsift("run @" + sh_quote((d / "list.txt").string()) + " --config " + sh_quote((d / "job.ini").string()) +
+                   " --db " + sh_quote(db.string()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='done'"), 2);
+  EXPECT_EQ(q1(db, "SELECT frames_analysed FROM videos WHERE path LIKE '%vtest.avi'"), 40);
+  EXPECT_EQ(q1(db, "SELECT frames_analysed FROM videos WHERE path LIKE '%clip one.mp4'"), 3);
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM detections WHERE label <> 'person' OR confidence < 0.3"), 0);
+  EXPECT_GT(q1(db, "SELECT COUNT(*) FROM detections"), 40);
+}
+
+TEST(E2E, UsageErrorsExitTwo) {
+  EXPECT_EQ(run_vidsift("run --no-such-option x.mp4").status, 2);
+  EXPECT_EQ(run_vidsift("run").status, 2);
+  EXPECT_EQ(run_vidsift("frobnicate").status, 2);
+  EXPECT_EQ(run_vidsift("run x.mp4 --every 0").status, 2);
+  EXPECT_EQ(run_vidsift("run x.mp4 --fps 2 --every 3").status, 2);
+  auto r = run_vidsift("run x.mp4 --classes person,unicorn");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("unicorn"), std::string::npos) << r.output;
+  EXPECT_EQ(run_vidsift("--help").status, 0);
+}
+
+TEST(E2E, CannotStartExitsThree) {
+  TempDir d("e2e-start");
+  auto r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote((d / "x.db").string()) +
+                   " --model no_such_model.onnx");
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("no_such_model.onnx"), std::string::npos);
+  // A database path that is a directory.
+  fs::create_directories(d / "dir.db");
+  r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote((d / "dir.db").string()));
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("dir.db"), std::string::npos) << r.output;
+}
+
+TEST(E2E, MissingInputIsAFailedRow) {
+  TempDir d("e2e-missing");
+  const fs::path db = d / "m.db";
+  auto r = run_vidsift("run " + sh_quote((d / "nope.mp4").string()) + " " + sh_quote(small_clip().string()) + " --db " +
+                   sh_quote(db.string()));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND path LIKE '%nope.mp4'"), 1);
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='done'"), 1);
+}
