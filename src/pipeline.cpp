@@ -138,6 +138,9 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
   BufferPool pool(slots, floats);
   result.pool_slots = slots;
 
+  const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  cv::setNumThreads(opts_.net_threads > 0 ? opts_.net_threads : (workers > 1 ? 1 : hw));
+
   WorkerPool worker_pool;
   for (int i = 0; i < workers; ++i) {
     auto w = std::make_unique<Worker>();

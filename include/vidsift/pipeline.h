@@ -14,6 +14,8 @@
 //  * Graph bodies run in a private arena of workers+1 threads: W inference
 //    bodies, each with its own backend (own cv::dnn::Net), plus one thread
 //    for the serial batch/store bodies and postprocess.
+//  * OpenCV's thread count is process-wide; run() sets it (cv::setNumThreads)
+//    from net_threads before any forward pass and leaves it set.
 //  * Per video, frames are stored in frame order; videos interleave. A video
 //    ends `done`, `partial` (some frames decoded or analysed, then an error
 //    or timeout: the analysed frames are kept) or `failed` (nothing usable),
@@ -45,6 +47,7 @@ struct PipelineOptions {
   int decoders = 2;            // videos decoded at once
   int decode_threads = 1;      // libavcodec threads per decoder
   int workers = 2;             // inference backends running concurrently
+  int net_threads = 0;         // intra-op threads per backend; 0 = 1 when workers > 1, else all cores
   int batch = 1;               // frames per forward pass
   int pool = 0;                // input slots; 0 = automatic
   double video_timeout = 0;    // seconds per video; 0 = none

@@ -34,7 +34,10 @@ std::vector<std::string> split_list(const std::string& s) {
 
 CliOptions parse_command_line(int argc, const char* const argv[]) {
   CliOptions o;
-  for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
+  for (int i = 0; i < argc; ++i) {
+    if (i) o.command_line += " ";
+    o.command_line += argv[i];
+  }
 
   const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::string config;
@@ -81,6 +84,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   po::options_description perf("Performance");
   perf.add_options()
       ("workers", po::value(&workers)->default_value(hw), "inference nets running at once, one thread each")
+      ("net-threads", po::value(&o.pipeline.net_threads)->default_value(0, "auto"),
+       "threads inside each net (auto: 1 when --workers > 1, else all cores)")
       ("batch", po::value(&o.pipeline.batch)->default_value(1), "frames per forward pass (1 is fastest on CPU)")
       ("decoders", po::value(&o.pipeline.decoders)->default_value(2), "videos decoded at once")
       ("decode-threads", po::value(&o.pipeline.decode_threads)->default_value(1), "libavcodec threads per video (0 = auto)")
@@ -155,6 +160,7 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   if (workers < 1 || workers > 64) throw UsageError("--workers must be 1..64");
   if (o.pipeline.batch < 1 || o.pipeline.batch > 64) throw UsageError("--batch must be 1..64");
   if (o.pipeline.decoders < 1 || o.pipeline.decoders > 64) throw UsageError("--decoders must be 1..64");
+  if (o.pipeline.net_threads < 0) throw UsageError("--net-threads must be >= 0");
   if (o.pipeline.decode_threads < 0) throw UsageError("--decode-threads must be >= 0");
   if (o.pipeline.pool < 0) throw UsageError("--pool must be >= 0");
   if (o.pipeline.video_timeout < 0) throw UsageError("--video-timeout must be >= 0");
