@@ -1,5 +1,7 @@
 #include "vidsift/inference.h"
 
+#include <cmath>
+
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 
@@ -77,6 +79,60 @@ std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model) {
   } catch (const cv::Exception& e) {
     throw ModelError("cannot open model " + model.path.filename().string() + ": " + first_line(e.what()));
   }
+}
+
+BatchLayout probe_batch(const LoadedModel& model, int batch) {
+  const std::string fname = model.path.filename().string();
+  if (batch <= 1) return BatchLayout::ImageMajor;
+  auto backend = make_backend(model);
+  const int H = model.input.height;
+  const int W = model.input.width;
+  const int sz[4] = {batch, 3, H, W};
+  cv::Mat blob(4, sz, CV_32F);
+  cv::RNG rng(12345);
+  rng.fill(blob, cv::RNG::UNIFORM, 0.0, model.input.scale * 255.0);
+  cv::Mat out;
+  try {
+    backend->forward(blob, out);
+  } catch (const std::exception& e) {
+    throw ModelError("model " + fname + " cannot run a batch of " + std::to_string(batch) + " with OpenCV " +
+                     opencv_version() + " (" + first_line(e.what()) + ")");
+  }
+  const std::size_t per = static_cast<std::size_t>(3) * H * W;
+  const int one[4] = {1, 3, H, W};
+  std::vector<cv::Mat> singles;
+  for (int i = 0; i < batch; ++i) {
+    cv::Mat img(4, one, CV_32F, blob.ptr<float>() + per * static_cast<std::size_t>(i));
+    cv::Mat o;
+    backend->forward(img, o);
+    singles.push_back(o);
+  }
+  std::vector<float> scratch;
+  for (BatchLayout layout : {BatchLayout::ImageMajor, BatchLayout::StrideFlattened}) {
+    bool all = true;
+    for (int i = 0; i < batch && all; ++i) {
+      try {
+        const OutputView v = image_output(out, i, batch, layout, W, H, scratch);
+        const cv::Mat& s = singles[static_cast<std::size_t>(i)];
+        if (static_cast<std::size_t>(v.rows) * static_cast<std::size_t>(v.cols) != s.total()) {
+          all = false;
+          break;
+        }
+        const float* a = s.ptr<float>();
+        for (std::size_t k = 0; k < s.total(); ++k) {
+          if (std::abs(a[k] - v.data[k]) > 1e-3f * (1.0f + std::abs(a[k]))) {
+            all = false;
+            break;
+          }
+        }
+      } catch (const std::exception&) {
+        all = false;
+      }
+    }
+    if (all) return layout;
+  }
+  throw ModelError("model " + fname + " runs a batch of " + std::to_string(batch) +
+                   " but its batched output does not match single-image results (static-batch export)");
 }
 
 LoadedModel load_model(const ModelOptions& opts) {

@@ -281,7 +281,9 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
     // -- postprocess (parallel) -----------------------------------------------
     const Family family = model_.family;
     const PostprocessOptions post = opts_.post;
-    flow::function_node<InferOut, StoreMsg> post_node(g, flow::unlimited, [&, family, post](const InferOut& io) {
+    const BatchLayout layout = model_.batch_layout;
+    flow::function_node<InferOut, StoreMsg> post_node(g, flow::unlimited, [&, family, post, layout](const InferOut& io) {
+      std::vector<float> scratch;
       auto results = std::make_shared<std::vector<FrameResult>>();
       const int n = static_cast<int>(io.frames->size());
       results->reserve(static_cast<std::size_t>(n));
@@ -299,7 +301,7 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
         if (r.error.empty()) {
           StageTimer t;
           try {
-            r.dets = postprocess(slice_output(io.out, i, n), family, f.lb, post);
+            r.dets = postprocess(image_output(io.out, i, n, layout, in.width, in.height, scratch), family, f.lb, post);
           } catch (const std::exception& ex) {
             r.error = ex.what();
           }

@@ -33,6 +33,45 @@ OutputView slice_output(const cv::Mat& out, int i, int batch) {
   return v;
 }
 
+OutputView unflatten_stride_output(const cv::Mat& out, int i, int batch, int input_w, int input_h,
+                                   std::vector<float>& scratch) {
+  if (batch <= 1) return slice_output(out, i, batch);
+  if (out.type() != CV_32F || !out.isContinuous() || out.dims != 3 || out.size[0] != 1)
+    throw std::invalid_argument("stride-flattened output must be a continuous [1, boxes, attrs] float tensor");
+  const std::size_t attrs = static_cast<std::size_t>(out.size[2]);
+  const std::size_t b = static_cast<std::size_t>(batch);
+  const std::size_t cells = static_cast<std::size_t>(grid_cells(input_w, input_h));
+  if (static_cast<std::size_t>(out.size[1]) != b * cells)
+    throw std::invalid_argument("stride-flattened output does not hold " + std::to_string(batch) + " images");
+  scratch.resize(cells * attrs);
+  const float* src = out.ptr<float>();
+  std::size_t row1 = 0;  // row offset in the single-image output
+  std::size_t rowb = 0;  // row offset of this stride's block in the batch output
+  for (int stride : {8, 16, 32}) {
+    const std::size_t hw = static_cast<std::size_t>(input_w / stride) * static_cast<std::size_t>(input_h / stride);
+    for (std::size_t a = 0; a < attrs; ++a) {
+      for (std::size_t c = 0; c < hw; ++c) {
+        // Element (i, a, c) of the [B, attrs, hw] map, read back through the
+        // [1, attrs, B*hw] reshape and the final transpose to [rows, attrs].
+        const std::size_t flat = static_cast<std::size_t>(i) * attrs * hw + a * hw + c;
+        const std::size_t aa = flat / (b * hw);
+        const std::size_t j = flat % (b * hw);
+        scratch[(row1 + c) * attrs + a] = src[(rowb + j) * attrs + aa];
+      }
+    }
+    row1 += hw;
+    rowb += b * hw;
+  }
+  return OutputView{scratch.data(), static_cast<int>(cells), static_cast<int>(attrs)};
+}
+
+OutputView image_output(const cv::Mat& out, int i, int batch, BatchLayout layout, int input_w, int input_h,
+                        std::vector<float>& scratch) {
+  if (layout == BatchLayout::StrideFlattened && batch > 1)
+    return unflatten_stride_output(out, i, batch, input_w, input_h, scratch);
+  return slice_output(out, i, batch);
+}
+
 namespace {
 
 bool class_allowed(const PostprocessOptions& opts, int cls) {

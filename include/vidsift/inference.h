@@ -15,6 +15,12 @@
 //    ModelError whose message names the model, the OpenCV version present and
 //    what would work (e.g. OpenCV >= 4.9, or a YOLOX/YOLOv5 model).
 //  * Labels: --labels FILE, else the model's `names` metadata, else COCO.
+//  * probe_batch(model, batch) measures how the model handles a batch: it
+//    runs `batch` different random images at once and one at a time, and
+//    returns the output layout under which every image's batched output
+//    equals its single output. Throws ModelError when the model cannot run
+//    that batch or no known layout matches (static-batch exports often
+//    cannot); callers then fall back to batch 1.
 //  * make_backend(model, threads) creates one more independent backend for
 //    the loaded model; `threads` is the intra-op thread count it should use
 //    (OpenCV's setting is process-wide; the pipeline sets it once).
@@ -28,6 +34,7 @@
 #include <opencv2/core.hpp>
 
 #include "vidsift/model.h"
+#include "vidsift/postprocess.h"
 
 namespace vidsift {
 
@@ -58,11 +65,14 @@ struct LoadedModel {
   std::vector<int> output_shape;      // for a batch of one
   std::vector<std::string> labels;
   std::string labels_source;          // "file", "metadata" or "coco"
+  BatchLayout batch_layout = BatchLayout::ImageMajor;  // see probe_batch
 };
 
 LoadedModel load_model(const ModelOptions& opts);
 
 std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model);
+
+BatchLayout probe_batch(const LoadedModel& model, int batch);
 
 // "4.6.0" — the OpenCV this binary runs with.
 std::string opencv_version();

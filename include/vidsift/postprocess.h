@@ -17,8 +17,13 @@
 //    frame); boxes that clip to nothing are dropped.
 //  * slice_output() finds image `i` of a batch in an output Mat whose shape is
 //    [B, boxes, attrs], [B, attrs, boxes], or [1, B*boxes, attrs] (batch
-//    flattened into the box axis). Throws std::invalid_argument when the
-//    shape cannot hold a batch of `batch` images.
+//    flattened into the box axis, image-major). Throws std::invalid_argument
+//    when the shape cannot hold a batch of `batch` images.
+//  * unflatten_stride_output() handles YOLOX exports whose head reshapes each
+//    stride's [B, C, cells] map with a hard-coded batch of 1 ([1, C, B*cells])
+//    before concatenating strides: the rows of one image are scattered. It
+//    gathers image `i` into `scratch` and returns a view of it. Which layout a
+//    model has is measured at start-up (see inference.h, probe_batch).
 // Pure functions; thread-safe.
 #pragma once
 
@@ -51,7 +56,17 @@ struct OutputView {
   int cols = 0;
 };
 
+// How the images of a batch are laid out in the network output.
+enum class BatchLayout { ImageMajor, StrideFlattened };
+
 OutputView slice_output(const cv::Mat& out, int i, int batch);
+
+OutputView unflatten_stride_output(const cv::Mat& out, int i, int batch, int input_w, int input_h,
+                                   std::vector<float>& scratch);
+
+// Dispatches on the layout.
+OutputView image_output(const cv::Mat& out, int i, int batch, BatchLayout layout, int input_w, int input_h,
+                        std::vector<float>& scratch);
 
 std::vector<Detection> decode_candidates(const OutputView& out, Family family, int input_w,
                                          int input_h, const PostprocessOptions& opts);

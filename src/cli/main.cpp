@@ -8,6 +8,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include <opencv2/core/utils/logger.hpp>
+
 #include "options.h"
 #include "report.h"
 #include "vidsift/discover.h"
@@ -131,6 +133,16 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     return kExitCannotStart;
   }
   PipelineOptions popts = o.pipeline;
+  if (popts.batch > 1) {
+    try {
+      model.batch_layout = probe_batch(model, popts.batch);
+      if (model.batch_layout == BatchLayout::StrideFlattened)
+        say("vidsift: this export flattens the batch per stride; unscrambling batched outputs");
+    } catch (const std::exception& e) {
+      say(std::string("vidsift: warning: ") + e.what() + "; using --batch 1");
+      popts.batch = 1;
+    }
+  }
   try {
     popts.post.classes = resolve_classes(o.classes, model.labels);
   } catch (const std::exception& e) {
@@ -270,6 +282,9 @@ int report_command(const CliOptions& o) {
 
 int main(int argc, char** argv) {
   using namespace vidsift::cli;
+  // vidsift reports model problems itself, with advice; OpenCV's own log
+  // lines would only repeat them less clearly.
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   CliOptions o;
   try {
     o = parse_command_line(argc, argv);

@@ -1,0 +1,123 @@
+// Tests of the inference unit: loading and probing the real models, family
+// detection on real outputs, labels sources, clear start-up errors, and the
+// batch-layout probe (including YOLOX's stride-flattened batch).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_util.h"
+#include "vidsift/inference.h"
+
+using namespace vidsift;
+using namespace vidsift::test;
+
+namespace {
+LoadedModel load(const std::string& file, const std::string& labels = {}) {
+  ModelOptions o;
+  o.model = model_path(file).string();
+  o.labels_file = labels;
+  return load_model(o);
+}
+}  // namespace
+
+TEST(Inference, LoadsYoloxAndDetectsFamilyAndInput) {
+  auto m = load("yolox_nano.onnx");
+  EXPECT_EQ(m.family, Family::YoloX);
+  EXPECT_EQ(m.input.width, 416);
+  EXPECT_EQ(m.input.height, 416);
+  EXPECT_FALSE(m.input.rgb);
+  EXPECT_FALSE(m.input.centred);
+  EXPECT_EQ(m.output_shape, (std::vector<int>{1, 3549, 85}));
+  EXPECT_EQ(m.labels_source, "coco");
+  EXPECT_EQ(m.labels.size(), 80u);
+  EXPECT_EQ(m.sha256, "e8af074932d4ed7e232278e3055cefcdea3edf178874a3694ae292649fb464dd");
+}
+
+TEST(Inference, LoadsUltralyticsModelsWithMetadataLabels) {
+  auto v5 = load("yolov5n.onnx");
+  EXPECT_EQ(v5.family, Family::YoloV5);
+  EXPECT_TRUE(v5.input.rgb);
+  EXPECT_TRUE(v5.input.centred);
+  EXPECT_EQ(v5.input.width, 640);
+  auto v8 = load("yolov8n.onnx");
+  EXPECT_EQ(v8.family, Family::YoloV8);
+  EXPECT_EQ(v8.labels_source, "metadata");
+  ASSERT_EQ(v8.labels.size(), 80u);
+  EXPECT_EQ(v8.labels[0], "person");
+}
+
+TEST(Inference, LabelsFileWins) {
+  TempDir d("infer-labels");
+  {
+    std::ofstream f(d / "l.txt");
+    f << "walker\nbike\n";
+  }
+  auto m = load("yolox_nano.onnx", (d / "l.txt").string());
+  EXPECT_EQ(m.labels_source, "file");
+  EXPECT_EQ(m.labels, (std::vector<std::string>{"walker", "bike"}));
+}
+
+TEST(Inference, FamilyOverride) {
+  ModelOptions o;
+  o.model = model_path("yolox_nano.onnx").string();
+  o.family = Family::YoloV5;
+  auto m = load_model(o);
+  EXPECT_EQ(m.family, Family::YoloV5);
+  EXPECT_TRUE(m.input.rgb);
+}
+
+TEST(Inference, StockExportFailsWithActionableMessage) {
+  try {
+    load("yolov8n_stock.onnx");
+    FAIL() << "expected ModelError";
+  } catch (const ModelError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("yolov8n_stock.onnx"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("OpenCV " + opencv_version()), std::string::npos) << msg;
+    EXPECT_NE(msg.find(">= 4.9"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("YOLOX"), std::string::npos) << msg;
+  }
+}
+
+TEST(Inference, NotAModelFailsClearly) {
+  TempDir d("infer-bad");
+  {
+    std::ofstream f(d / "bad.onnx");
+    f << "this is not onnx";
+  }
+  ModelOptions o;
+  o.model = (d / "bad.onnx").string();
+  try {
+    load_model(o);
+    FAIL() << "expected ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.onnx"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Inference, BackendForwardOwnsItsOutput) {
+  auto m = load("yolox_nano.onnx");
+  auto be = make_backend(m);
+  const int sz[4] = {1, 3, 416, 416};
+  cv::Mat a(4, sz, CV_32F, cv::Scalar(10.0f));
+  cv::Mat b(4, sz, CV_32F, cv::Scalar(200.0f));
+  cv::Mat out_a;
+  cv::Mat out_b;
+  be->forward(a, out_a);
+  const cv::Mat copy_a = out_a.clone();
+  be->forward(b, out_b);
+  // The first output must not be overwritten by the second forward pass.
+  EXPECT_EQ(cv::norm(out_a, copy_a, cv::NORM_INF), 0.0);
+  EXPECT_GT(cv::norm(out_a, out_b, cv::NORM_INF), 0.0);
+}
+
+TEST(Inference, BatchProbeFindsYoloxStrideFlattenedLayout) {
+  auto m = load("yolox_nano.onnx");
+  EXPECT_EQ(probe_batch(m, 1), BatchLayout::ImageMajor);
+  EXPECT_EQ(probe_batch(m, 3), BatchLayout::StrideFlattened);
+}
+
+TEST(Inference, BatchProbeRejectsModelsThatCannotBatch) {
+  auto m = load("yolov8n.onnx");
+  EXPECT_THROW(probe_batch(m, 2), ModelError);
+}
