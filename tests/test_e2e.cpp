@@ -1,7 +1,6 @@
 // End-to-end tests of the `vidsift` CLI: real processes, real FFmpeg decoding,
 // the real models from ../shared/models, real SQLite files.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,39 +14,8 @@ using namespace vidsift::test;
 
 namespace {
 
-// Runs a query and returns all rows as text.
-std::vector<std::vector<std::string>> q(const fs::path& db, const std::string& sql) {
-  sqlite3* raw = nullptr;
-  std::vector<std::vector<std::string>> rows;
-  if (sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(raw);
-    ADD_FAILURE() << "cannot open " << db;
-    return rows;
-  }
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(raw, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << "bad query " << sql << ": " << sqlite3_errmsg(raw);
-    sqlite3_close(raw);
-    return rows;
-  }
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    for (int c = 0; c < sqlite3_column_count(st); ++c) {
-      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
-      row.emplace_back(t ? t : "");
-    }
-    rows.push_back(row);
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(raw);
-  return rows;
-}
-
-long long q1(const fs::path& db, const std::string& sql) {
-  auto rows = q(db, sql);
-  if (rows.empty() || rows[0].empty() || rows[0][0].empty()) return -1;
-  return std::stoll(rows[0][0]);
-}
+std::vector<std::vector<std::string>> q(const fs::path& db, const std::string& sql) { return query_db(db, sql); }
+long long q1(const fs::path& db, const std::string& sql) { return query_int(db, sql); }
 
 CommandResult run_vidsift(const std::string& args) {
   return run_command(sh_quote(vidsift_binary()) + " " + args + " --progress=false");

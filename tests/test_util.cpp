@@ -7,6 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
 namespace fs = std::filesystem;
 
 namespace vidsift::test {
@@ -86,6 +89,42 @@ bool make_clip(const fs::path& out, const std::string& ffmpeg_args) {
   }
   fs::rename(tmp, out, ec);
   return !ec;
+}
+
+std::vector<std::vector<std::string>> query_db(const fs::path& db, const std::string& sql) {
+  std::vector<std::vector<std::string>> rows;
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << db << ": " << (raw ? sqlite3_errmsg(raw) : "?");
+    sqlite3_close(raw);
+    return rows;
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(raw, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "bad query " << sql << ": " << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+    return rows;
+  }
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int c = 0; c < sqlite3_column_count(st); ++c) {
+      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+      row.emplace_back(t ? t : "");
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) ADD_FAILURE() << "query failed: " << sql << ": " << sqlite3_errmsg(raw);
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  return rows;
+}
+
+long long query_int(const fs::path& db, const std::string& sql) {
+  auto rows = query_db(db, sql);
+  if (rows.empty() || rows[0].empty() || rows[0][0].empty()) return -1;
+  return std::stoll(rows[0][0]);
 }
 
 }  // namespace vidsift::test

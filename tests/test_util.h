@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace vidsift::test {
 
@@ -47,6 +48,12 @@ class TempDir {
 // Generates `out` with `ffmpeg -y -loglevel error <args> out` unless it exists.
 // Returns false (and the test should fail) when ffmpeg fails.
 bool make_clip(const std::filesystem::path& out, const std::string& ffmpeg_args);
+
+// Runs `sql` on the SQLite file `db` (read-only connection) and returns every
+// row as text; NULL becomes "". Adds a test failure when the query fails.
+std::vector<std::vector<std::string>> query_db(const std::filesystem::path& db, const std::string& sql);
+// First column of the first row as a number, or -1 when there is none.
+long long query_int(const std::filesystem::path& db, const std::string& sql);
 
 // Directory for cached generated clips shared by tests (under the build tree).
 std::filesystem::path clip_cache_dir();
