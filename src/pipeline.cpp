@@ -273,6 +273,7 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
               }
             }
           } catch (const std::exception& ex) {
+            store_.rollback();
             set_fatal(ex.what());
           }
           return flow::continue_msg{};

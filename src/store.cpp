@@ -125,12 +125,39 @@ std::string host_name() {
 void Store::DbCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 void Store::StmtFinalizer::operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
 
-void Store::fail(const std::string& what) const {
-  const char* msg = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
-  throw StoreError("database " + path_ + ": " + what + ": " + msg);
+std::string Store::explain(int rc, const std::string& msg) const {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return msg + " (another process holds the write lock; waited " + std::to_string(busy_timeout_ms_ / 1000.0) +
+             " s: try again later, or raise --db-timeout)";
+    case SQLITE_FULL:
+      return msg + " (free disk space, or write the database elsewhere with --db)";
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      return msg + " (check that the file and its directory are writable)";
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return msg + " (this file is not a vidsift database; use another --db)";
+    default:
+      return msg;
+  }
 }
 
-Store::Store(const std::string& path, int busy_timeout_ms) : path_(path) {
+void Store::fail(const std::string& what) const {
+  if (!db_) throw StoreError("database " + path_ + ": " + what + ": out of memory");
+  throw StoreError("database " + path_ + ": " + what + ": " +
+                   explain(sqlite3_extended_errcode(db_.get()), sqlite3_errmsg(db_.get())));
+}
+
+void Store::rollback() noexcept {
+  if (in_txn_ && db_) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  in_txn_ = false;
+  pending_rows_ = 0;
+}
+
+Store::Store(const std::string& path, int busy_timeout_ms) : path_(path), busy_timeout_ms_(busy_timeout_ms) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  nullptr);
@@ -138,7 +165,9 @@ Store::Store(const std::string& path, int busy_timeout_ms) : path_(path) {
   if (rc != SQLITE_OK) fail("cannot open");
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
   sqlite3_extended_result_codes(db_.get(), 1);
-  if (sqlite3_db_readonly(db_.get(), "main") == 1) throw StoreError("database " + path + " is read-only");
+  if (sqlite3_db_readonly(db_.get(), "main") == 1)
+    throw StoreError("database " + path + " is read-only (check that the file, its directory and the file system are "
+                     "writable)");
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("BEGIN IMMEDIATE");
@@ -167,7 +196,7 @@ void Store::exec(const char* sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errstr(rc);
+    std::string msg = explain(rc, err ? err : sqlite3_errstr(rc));
     sqlite3_free(err);
     std::string head(sql);
     if (head.size() > 40) head = head.substr(0, 40) + "...";

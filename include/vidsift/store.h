@@ -2,10 +2,11 @@
 // timings. The only unit that talks to SQLite.
 //
 // Contract:
-//  * Store(path) opens or creates the database in WAL mode with a busy
-//    timeout, and creates the schema and views if missing (idempotent). Throws
-//    StoreError with SQLite's message and the path when the file cannot be
-//    opened, is not a database, is read-only, or the disk is full.
+//  * Store(path, busy_timeout_ms) opens or creates the database in WAL mode,
+//    waiting up to the timeout whenever another writer holds the lock, and creates the schema and views if missing (idempotent). Throws
+//    StoreError with SQLite's message, the path and what to do when the file
+//    cannot be opened, is not a database, is read-only, stays locked, or the
+//    disk is full. Every method that writes throws the same way.
 //  * Single writer: one thread at a time calls the mutating methods. Readers
 //    in other processes are never blocked (WAL) and never see half a video:
 //    a video row is `running` until finish_video() writes its final status in
@@ -127,6 +128,8 @@ class Store {
 
   // Commits the open write transaction, if any.
   void commit();
+  // Abandons the open write transaction (after an error); never throws.
+  void rollback() noexcept;
 
   const std::string& path() const { return path_; }
 
@@ -144,9 +147,11 @@ class Store {
   void begin_if_needed();
   void maybe_commit();
   [[noreturn]] void fail(const std::string& what) const;
+  std::string explain(int rc, const std::string& msg) const;
   void delete_video_rows(std::int64_t video_id);
 
   std::string path_;
+  int busy_timeout_ms_;
   std::unique_ptr<sqlite3, DbCloser> db_;
   StmtPtr insert_detection_;
   StmtPtr insert_frame_;

@@ -155,7 +155,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
   std::unique_ptr<Store> store;
   try {
-    store = std::make_unique<Store>(o.db);
+    store = std::make_unique<Store>(o.db, static_cast<int>(o.db_timeout * 1000));
     const int stale = store->recover_stale();
     if (stale > 0) say("vidsift: rolled back " + std::to_string(stale) + " unfinished video(s) from an interrupted run");
   } catch (const std::exception& e) {

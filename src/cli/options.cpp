@@ -55,6 +55,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   io.add_options()
       ("input", po::value<std::vector<std::string>>(&o.inputs)->composing(), "INPUT (also positional)")
       ("db", po::value(&o.db)->default_value(o.db), "SQLite database to write")
+      ("db-timeout", po::value(&o.db_timeout)->default_value(10.0, "10"),
+       "seconds to wait when another process holds the database's write lock")
       ("force", po::bool_switch(&o.force), "analyse again even videos already done with the same settings")
       ("retry-failed", po::bool_switch(&o.retry_failed), "analyse again videos that failed before")
       ("progress", po::value<bool>(), "show a progress line (default: when stderr is a terminal)")
@@ -163,6 +165,7 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   if (o.pipeline.net_threads < 0) throw UsageError("--net-threads must be >= 0");
   if (o.pipeline.decode_threads < 0) throw UsageError("--decode-threads must be >= 0");
   if (o.pipeline.pool < 0) throw UsageError("--pool must be >= 0");
+  if (o.db_timeout < 0) throw UsageError("--db-timeout must be >= 0");
   if (o.pipeline.video_timeout < 0) throw UsageError("--video-timeout must be >= 0");
   if (o.model.input_size < 0 || o.model.input_size % 32 != 0)
     throw UsageError("--input-size must be a multiple of 32");

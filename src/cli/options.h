@@ -30,6 +30,7 @@ struct CliOptions {
   std::string help_text;
   std::vector<std::string> inputs;
   std::string db = "vidsift.db";
+  double db_timeout = 10.0;  // seconds to wait for another writer's lock
   ModelOptions model;
   std::vector<std::string> classes;
   PipelineOptions pipeline;
