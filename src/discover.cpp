@@ -50,8 +50,22 @@ struct Walker {
     out.files.push_back(std::move(f));
   }
 
+  static bool can_list(const fs::path& dir, std::error_code& ec) {
+    fs::directory_iterator probe(dir, ec);
+    return !ec;
+  }
+
   void walk_dir(const fs::path& dir) {
     std::error_code ec;
+    // skip_permission_denied makes the iterator treat an unreadable directory
+    // as empty without a word, so every directory is probed first: a named
+    // one that cannot be listed is missing, an unreadable sub-directory is
+    // skipped with a warning.
+    if (!can_list(dir, ec)) {
+      out.missing.push_back(fs::absolute(dir).lexically_normal().string());
+      out.warnings.push_back("cannot list " + dir.string() + ": " + ec.message());
+      return;
+    }
     auto opts = fs::directory_options::follow_directory_symlink |
                 fs::directory_options::skip_permission_denied;
     fs::recursive_directory_iterator it(dir, opts, ec);
@@ -74,8 +88,12 @@ struct Walker {
         if (it->is_symlink(sec) && !visited_dirs.insert(key_for(p)).second) {
           out.warnings.push_back("skipping directory symlink loop at " + p.string());
           it.disable_recursion_pending();
-        } else if (!it->is_symlink(sec)) {
-          visited_dirs.insert(key_for(p));
+          continue;
+        }
+        if (!it->is_symlink(sec)) visited_dirs.insert(key_for(p));
+        if (std::error_code lec; !can_list(p, lec)) {
+          out.warnings.push_back("skipping unreadable directory " + p.string() + ": " + lec.message());
+          it.disable_recursion_pending();
         }
         continue;
       }

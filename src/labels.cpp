@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <stdexcept>
 
 namespace vidsift {
 
@@ -72,7 +73,13 @@ std::vector<int> resolve_classes(const std::vector<std::string>& names,
     const std::string name = trim(raw);
     if (name.empty()) continue;
     if (std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      ids.push_back(std::stoi(name));
+      // std::stoi throws std::out_of_range for ids beyond int: report them
+      // like any other unknown class instead of escaping as a foreign type.
+      try {
+        ids.push_back(std::stoi(name));
+      } catch (const std::out_of_range&) {
+        unknown += (unknown.empty() ? "" : ", ") + name;
+      }
       continue;
     }
     auto it = std::find(labels.begin(), labels.end(), name);

@@ -5,6 +5,18 @@
 
 namespace vidsift {
 
+namespace {
+// Python's round(): nearest integer, ties to even. Ultralytics computes the
+// resized size with it, so 362.5 must become 362, not 363 (std::lround).
+int round_half_even(double x) {
+  const double f = std::floor(x);
+  const double d = x - f;
+  double r = f;
+  if (d > 0.5 || (d == 0.5 && std::fmod(f, 2.0) != 0.0)) r = f + 1;
+  return static_cast<int>(r);
+}
+}  // namespace
+
 Letterbox Letterbox::compute(int src_w, int src_h, int dst_w, int dst_h, bool centred) {
   Letterbox lb;
   lb.src_w = src_w;
@@ -13,8 +25,8 @@ Letterbox Letterbox::compute(int src_w, int src_h, int dst_w, int dst_h, bool ce
   lb.dst_h = dst_h;
   lb.scale = std::min(static_cast<double>(dst_w) / src_w, static_cast<double>(dst_h) / src_h);
   if (centred) {
-    lb.new_w = static_cast<int>(std::lround(src_w * lb.scale));
-    lb.new_h = static_cast<int>(std::lround(src_h * lb.scale));
+    lb.new_w = round_half_even(src_w * lb.scale);
+    lb.new_h = round_half_even(src_h * lb.scale);
     const double dw = (dst_w - lb.new_w) / 2.0;
     const double dh = (dst_h - lb.new_h) / 2.0;
     lb.pad_x = static_cast<int>(std::lround(dw - 0.1));

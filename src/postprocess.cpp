@@ -78,17 +78,20 @@ bool class_allowed(const PostprocessOptions& opts, int cls) {
   return opts.classes.empty() || std::binary_search(opts.classes.begin(), opts.classes.end(), cls);
 }
 
-// Best allowed class in `n` scores spaced by `step`.
+// Best class in `n` scores spaced by `step`; {-1, -1} when that class is
+// filtered out. The box keeps its best class (as YOLOX and Ultralytics do): a
+// class filter drops boxes, it never relabels one with a weaker allowed class.
 std::pair<int, float> best_class(const float* scores, int n, int step, const PostprocessOptions& opts) {
   int best = -1;
   float best_score = -1.0f;
   for (int c = 0; c < n; ++c) {
     const float s = scores[static_cast<std::ptrdiff_t>(c) * step];
-    if (s > best_score && class_allowed(opts, c)) {
+    if (s > best_score) {
       best_score = s;
       best = c;
     }
   }
+  if (best < 0 || !class_allowed(opts, best)) return {-1, -1.0f};
   return {best, best_score};
 }
 

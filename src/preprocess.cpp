@@ -13,8 +13,16 @@ Preprocessor::Preprocessor(const InputSpec& spec) : spec_(spec) {
 }
 
 Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
-  const Letterbox lb = Letterbox::compute(frame.width, frame.height, spec_.width, spec_.height, spec_.centred);
   const auto fmt = static_cast<AVPixelFormat>(frame.format);
+  // swscale aborts (av_assert0) on a format without a descriptor, e.g.
+  // AV_PIX_FMT_NONE, instead of failing; reject such frames (and hardware
+  // formats it cannot read) before asking it for a context.
+  if (!av_pix_fmt_desc_get(fmt) || !sws_isSupportedInput(fmt) || frame.width <= 0 || frame.height <= 0) {
+    const char* name = av_get_pix_fmt_name(fmt);
+    throw PreprocessError(std::string("cannot convert pixel format ") + (name ? name : "unknown") + " " +
+                          std::to_string(frame.width) + "x" + std::to_string(frame.height));
+  }
+  const Letterbox lb = Letterbox::compute(frame.width, frame.height, spec_.width, spec_.height, spec_.centred);
   SwsContext* ctx = sws_getCachedContext(sws_.release(), frame.width, frame.height, fmt, lb.new_w, lb.new_h,
                                          AV_PIX_FMT_GBRP, SWS_BILINEAR, nullptr, nullptr, nullptr);
   sws_.reset(ctx);

@@ -10,6 +10,10 @@
 
 #include <opencv2/core/utils/logger.hpp>
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 #include "options.h"
 #include "report.h"
 #include "vidsift/discover.h"
@@ -285,6 +289,7 @@ int main(int argc, char** argv) {
   // vidsift reports model problems itself, with advice; OpenCV's own log
   // lines would only repeat them less clearly.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+  av_log_set_level(AV_LOG_QUIET);  // decode problems are recorded per video instead
   CliOptions o;
   try {
     o = parse_command_line(argc, argv);
@@ -302,6 +307,10 @@ int main(int argc, char** argv) {
     case Command::Report:
       return report_command(o);
     case Command::Run: {
+      if (o.verbose) {
+        av_log_set_level(AV_LOG_WARNING);
+        cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_WARNING);
+      }
       SignalWatcher signals;
       return run_command(o, signals);
     }

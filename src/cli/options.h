@@ -38,6 +38,7 @@ struct CliOptions {
   bool retry_failed = false;
   int progress = -1;  // -1 auto (when stderr is a terminal), 0 off, 1 on
   bool quiet = false;
+  bool verbose = false;  // let FFmpeg and OpenCV print their own warnings
   bool json = false;
   std::string command_line;
 };

@@ -1,0 +1,231 @@
+// test_preprocess.cpp — Preprocessor (preprocess.h): hand-built solid-colour
+// YUV420P frames through the YOLOX spec (BGR, 0..255, top-left pad) and the
+// YOLOv5 spec (RGB, /255, centred pad): exact pad values, channel order and
+// scale in the image area, Letterbox equal to Letterbox::compute, a frame size
+// change mid-stream, and an unconvertible pixel format.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "vidsift/letterbox.h"
+#include "vidsift/model.h"
+#include "vidsift/preprocess.h"
+
+namespace vidsift {
+namespace {
+
+// Solid-colour YUV420P frame (BT.601 limited range values).
+FramePtr make_yuv_frame(int w, int h, int y, int u, int v) {
+  FramePtr f = make_frame();
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = w;
+  f->height = h;
+  if (av_frame_get_buffer(f.get(), 0) < 0) return nullptr;
+  const int ch = (h + 1) / 2;
+  const int cw = (w + 1) / 2;
+  for (int r = 0; r < h; ++r) std::memset(f->data[0] + static_cast<std::ptrdiff_t>(r) * f->linesize[0], y, w);
+  for (int r = 0; r < ch; ++r) {
+    std::memset(f->data[1] + static_cast<std::ptrdiff_t>(r) * f->linesize[1], u, cw);
+    std::memset(f->data[2] + static_cast<std::ptrdiff_t>(r) * f->linesize[2], v, cw);
+  }
+  return f;
+}
+
+// Orange: R 255, G 128, B 0  ->  Y 146, U 53, V 193 (BT.601, limited range).
+constexpr int kOrangeY = 146, kOrangeU = 53, kOrangeV = 193;
+// Blue: R 0, G 0, B 255  ->  Y 41, U 240, V 110.
+constexpr int kBlueY = 41, kBlueU = 240, kBlueV = 110;
+
+struct Rgb {
+  float r, g, b;
+};
+
+class Blob {
+ public:
+  explicit Blob(const InputSpec& s) : spec_(s), v_(static_cast<std::size_t>(3) * s.width * s.height, -1.0f) {}
+  float* data() { return v_.data(); }
+  float at(int c, int y, int x) const {
+    return v_[(static_cast<std::size_t>(c) * spec_.height + y) * spec_.width + x];
+  }
+  // Pixel in RGB order whatever the spec's channel order, in 0..255.
+  Rgb rgb(int y, int x) const {
+    const float k = 1.0f / spec_.scale;
+    const float c0 = at(0, y, x) * k, c1 = at(1, y, x) * k, c2 = at(2, y, x) * k;
+    return spec_.rgb ? Rgb{c0, c1, c2} : Rgb{c2, c1, c0};
+  }
+  bool in_image(const Letterbox& lb, int y, int x) const {
+    return x >= lb.pad_x && x < lb.pad_x + lb.new_w && y >= lb.pad_y && y < lb.pad_y + lb.new_h;
+  }
+
+ private:
+  InputSpec spec_;
+  std::vector<float> v_;
+};
+
+void expect_same_letterbox(const Letterbox& a, const Letterbox& b) {
+  EXPECT_EQ(a.src_w, b.src_w);
+  EXPECT_EQ(a.src_h, b.src_h);
+  EXPECT_EQ(a.dst_w, b.dst_w);
+  EXPECT_EQ(a.dst_h, b.dst_h);
+  EXPECT_EQ(a.new_w, b.new_w);
+  EXPECT_EQ(a.new_h, b.new_h);
+  EXPECT_EQ(a.pad_x, b.pad_x);
+  EXPECT_EQ(a.pad_y, b.pad_y);
+  EXPECT_DOUBLE_EQ(a.scale, b.scale);
+}
+
+// Every pad value is exactly pad*scale; every image pixel is within `tol`
+// (0..255 units) of `want`. Reports counts rather than one failure per pixel.
+void check_blob(const Blob& blob, const InputSpec& spec, const Letterbox& lb, Rgb want, float tol) {
+  const float pad = spec.pad * spec.scale;
+  long bad_pad = 0, bad_img = 0, pad_px = 0, img_px = 0;
+  for (int y = 0; y < spec.height; ++y) {
+    for (int x = 0; x < spec.width; ++x) {
+      if (blob.in_image(lb, y, x)) {
+        ++img_px;
+        const Rgb p = blob.rgb(y, x);
+        if (std::abs(p.r - want.r) > tol || std::abs(p.g - want.g) > tol || std::abs(p.b - want.b) > tol) {
+          if (bad_img == 0)
+            ADD_FAILURE() << "image pixel (" << x << "," << y << ") = " << p.r << "," << p.g << "," << p.b;
+          ++bad_img;
+        }
+      } else {
+        ++pad_px;
+        for (int c = 0; c < 3; ++c) {
+          if (blob.at(c, y, x) != pad) {
+            if (bad_pad == 0)
+              ADD_FAILURE() << "pad pixel (" << x << "," << y << ") channel " << c << " = " << blob.at(c, y, x);
+            ++bad_pad;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(bad_pad, 0);
+  EXPECT_EQ(bad_img, 0);
+  EXPECT_EQ(img_px, static_cast<long>(lb.new_w) * lb.new_h);
+  EXPECT_EQ(pad_px, static_cast<long>(spec.width) * spec.height - img_px);
+}
+
+TEST(Preprocess, YoloXSpecBgrTopLeftPad) {
+  const InputSpec spec = input_spec_for(Family::YoloX, 416, 416);
+  Preprocessor pre(spec);
+  auto frame = make_yuv_frame(640, 360, kOrangeY, kOrangeU, kOrangeV);
+  ASSERT_TRUE(frame);
+  Blob blob(spec);
+  const Letterbox lb = pre.run(*frame, blob.data());
+  expect_same_letterbox(lb, Letterbox::compute(640, 360, 416, 416, false));
+  EXPECT_EQ(lb.new_w, 416);
+  EXPECT_EQ(lb.new_h, 234);
+  EXPECT_EQ(lb.pad_y, 0);
+
+  check_blob(blob, spec, lb, Rgb{255, 128, 0}, 6);
+  // BGR planes, 0..255 scale: plane 0 is blue (low), plane 2 is red (high).
+  EXPECT_LT(blob.at(0, 100, 100), 6.0f);
+  EXPECT_NEAR(blob.at(1, 100, 100), 128.0f, 6.0f);
+  EXPECT_GT(blob.at(2, 100, 100), 249.0f);
+  // Padding is below the image only: row 233 is image, row 234 is pad.
+  EXPECT_GT(blob.at(2, 233, 415), 249.0f);
+  EXPECT_EQ(blob.at(2, 234, 0), 114.0f);
+  EXPECT_EQ(blob.at(0, 415, 415), 114.0f);
+}
+
+TEST(Preprocess, YoloV5SpecRgbCentredPad) {
+  const InputSpec spec = input_spec_for(Family::YoloV5, 640, 640);
+  Preprocessor pre(spec);
+  auto frame = make_yuv_frame(640, 360, kOrangeY, kOrangeU, kOrangeV);
+  ASSERT_TRUE(frame);
+  Blob blob(spec);
+  const Letterbox lb = pre.run(*frame, blob.data());
+  expect_same_letterbox(lb, Letterbox::compute(640, 360, 640, 640, true));
+  EXPECT_EQ(lb.new_w, 640);
+  EXPECT_EQ(lb.new_h, 360);
+  EXPECT_EQ(lb.pad_y, 140);
+
+  check_blob(blob, spec, lb, Rgb{255, 128, 0}, 6);
+  const float pad = 114.0f / 255.0f;
+  // RGB planes scaled to 0..1: plane 0 is red.
+  EXPECT_GT(blob.at(0, 320, 320), 0.975f);
+  EXPECT_LE(blob.at(0, 320, 320), 1.0f);
+  EXPECT_NEAR(blob.at(1, 320, 320), 128.0f / 255.0f, 0.025f);
+  EXPECT_LT(blob.at(2, 320, 320), 0.025f);
+  // Centred: pad above and below, the image in rows 140..499.
+  EXPECT_FLOAT_EQ(blob.at(0, 139, 0), pad);
+  EXPECT_GT(blob.at(0, 140, 0), 0.975f);
+  EXPECT_GT(blob.at(0, 499, 639), 0.975f);
+  EXPECT_FLOAT_EQ(blob.at(0, 500, 639), pad);
+  EXPECT_FLOAT_EQ(blob.at(2, 0, 0), pad);
+}
+
+TEST(Preprocess, SizeChangeMidStream) {
+  const InputSpec spec = input_spec_for(Family::YoloV8, 640, 640);
+  Preprocessor pre(spec);
+  Blob blob(spec);
+
+  auto wide = make_yuv_frame(640, 360, kOrangeY, kOrangeU, kOrangeV);
+  auto tall = make_yuv_frame(360, 640, kBlueY, kBlueU, kBlueV);
+  auto odd = make_yuv_frame(333, 201, kBlueY, kBlueU, kBlueV);
+  ASSERT_TRUE(wide && tall && odd);
+
+  Letterbox lb = pre.run(*wide, blob.data());
+  expect_same_letterbox(lb, Letterbox::compute(640, 360, 640, 640, true));
+  check_blob(blob, spec, lb, Rgb{255, 128, 0}, 6);
+
+  // Portrait frame of another size: pad left and right now.
+  lb = pre.run(*tall, blob.data());
+  expect_same_letterbox(lb, Letterbox::compute(360, 640, 640, 640, true));
+  EXPECT_EQ(lb.pad_x, 140);
+  EXPECT_EQ(lb.pad_y, 0);
+  check_blob(blob, spec, lb, Rgb{0, 0, 255}, 6);
+
+  // Odd sizes (upscaled, odd chroma) and back to the first size.
+  lb = pre.run(*odd, blob.data());
+  expect_same_letterbox(lb, Letterbox::compute(333, 201, 640, 640, true));
+  check_blob(blob, spec, lb, Rgb{0, 0, 255}, 6);
+
+  lb = pre.run(*wide, blob.data());
+  check_blob(blob, spec, lb, Rgb{255, 128, 0}, 6);
+}
+
+TEST(Preprocess, YoloXSpecPortrait) {
+  const InputSpec spec = input_spec_for(Family::YoloX, 416, 416);
+  Preprocessor pre(spec);
+  Blob blob(spec);
+  auto tall = make_yuv_frame(360, 640, kBlueY, kBlueU, kBlueV);
+  ASSERT_TRUE(tall);
+  const Letterbox lb = pre.run(*tall, blob.data());
+  expect_same_letterbox(lb, Letterbox::compute(360, 640, 416, 416, false));
+  EXPECT_EQ(lb.new_w, 234);
+  EXPECT_EQ(lb.new_h, 416);
+  check_blob(blob, spec, lb, Rgb{0, 0, 255}, 6);
+  EXPECT_GT(blob.at(0, 0, 0), 249.0f);  // BGR: plane 0 is blue
+  EXPECT_EQ(blob.at(0, 0, 234), 114.0f);
+}
+
+TEST(Preprocess, UnconvertibleFormatThrows) {
+  Preprocessor pre(input_spec_for(Family::YoloX, 416, 416));
+  std::vector<float> blob(3 * 416 * 416);
+  // No format at all, and a hardware surface format swscale cannot read.
+  for (AVPixelFormat fmt : {AV_PIX_FMT_NONE, AV_PIX_FMT_VAAPI}) {
+    FramePtr f = make_frame();
+    f->format = fmt;
+    f->width = 64;
+    f->height = 64;
+    EXPECT_THROW(pre.run(*f, blob.data()), PreprocessError) << fmt;
+  }
+  // A frame without a size.
+  FramePtr empty = make_frame();
+  empty->format = AV_PIX_FMT_YUV420P;
+  EXPECT_THROW(pre.run(*empty, blob.data()), PreprocessError);
+  // The preprocessor is still usable afterwards.
+  auto ok = make_yuv_frame(64, 64, kBlueY, kBlueU, kBlueV);
+  ASSERT_TRUE(ok);
+  EXPECT_NO_THROW(pre.run(*ok, blob.data()));
+}
+
+}  // namespace
+}  // namespace vidsift
