@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# valgrind memcheck on a short end-to-end run (a few frames of the sample
+# video). Fails when valgrind reports definite leaks or memory errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+SHARED="${VIDSIFT_SHARED_DIR:-$(cd .. && pwd)/shared}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite \
+  --error-exitcode=99 --log-file="$tmp/valgrind.log" \
+  build/vidsift run "$SHARED/videos/vtest.avi" --db "$tmp/v.db" --every 100 --workers 2 --progress=false \
+  --model "$SHARED/models/yolox_nano.onnx" || status=$?
+status=${status:-0}
+grep -E "definitely lost|ERROR SUMMARY" "$tmp/valgrind.log" || true
+if [ "$status" -ne 0 ]; then
+  echo "valgrind: vidsift exited $status (99 = memcheck errors)" >&2
+  tail -60 "$tmp/valgrind.log" >&2
+  exit 1
+fi
+echo "valgrind: clean (no definite leaks, no memory errors)"
