@@ -1,5 +1,6 @@
 #include "vidsift/decoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 extern "C" {
@@ -18,6 +19,19 @@ std::string av_error_text(int err) {
 namespace {
 constexpr int kMaxDimension = 16384;
 constexpr std::int64_t kMaxConsecutiveErrors = 500;
+constexpr int kMaxSeekAttempts = 8;  // seek back 1, 2, 4 ... 64 s, then from the beginning
+// After a seek, a key frame is expected within this many seconds past
+// --start; a stream without one (no key flags, e.g. H.264 intra refresh) is
+// decoded from the beginning instead.
+constexpr double kMaxKeyFrameWait = 60.0;
+
+bool is_key_frame(const AVFrame* f) {
+#ifdef AV_FRAME_FLAG_KEY
+  return (f->flags & AV_FRAME_FLAG_KEY) != 0;
+#else
+  return f->key_frame != 0;
+#endif
+}
 }  // namespace
 
 int Decoder::interrupt_cb(void* opaque) {
@@ -36,20 +50,29 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
   fmt_.reset(raw);
   err = avformat_find_stream_info(fmt_.get(), nullptr);
   if (err < 0) throw DecodeError("cannot read stream information: " + av_error_text(err));
+  if (const char* fmt_name = fmt_->iformat ? fmt_->iformat->name : nullptr) {
+    const std::string f = fmt_name;
+    // Single pictures (png_pipe, jpeg_pipe, ...) open as one-frame "videos".
+    if (f == "image2" || (f.size() > 5 && f.compare(f.size() - 5, 5, "_pipe") == 0))
+      throw DecodeError("this is a still image (" + f + "), not a video");
+  }
 
   const AVCodec* codec = nullptr;
   stream_index_ = av_find_best_stream(fmt_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
   if (stream_index_ == AVERROR_STREAM_NOT_FOUND) {
     throw DecodeError("no video stream in file (audio-only or not a video)");
   }
-  AVStream* st = fmt_->streams[stream_index_ < 0 ? 0 : stream_index_];
-  if (stream_index_ == AVERROR_DECODER_NOT_FOUND || codec == nullptr) {
-    const AVCodecDescriptor* d = avcodec_descriptor_get(st->codecpar->codec_id);
+  if (stream_index_ == AVERROR_DECODER_NOT_FOUND || (stream_index_ >= 0 && codec == nullptr)) {
+    // Name the codec of the (first) video stream, not whatever stream 0 is.
+    const AVCodecDescriptor* d = nullptr;
+    for (unsigned i = 0; i < fmt_->nb_streams && !d; ++i)
+      if (fmt_->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO)
+        d = avcodec_descriptor_get(fmt_->streams[i]->codecpar->codec_id);
     throw DecodeError(std::string("no decoder for codec '") + (d ? d->name : "unknown") +
                       "' in this FFmpeg build");
   }
   if (stream_index_ < 0) throw DecodeError("cannot select a video stream: " + av_error_text(stream_index_));
-  st = fmt_->streams[stream_index_];
+  AVStream* st = fmt_->streams[stream_index_];
   // Only the chosen stream is demuxed into packets we look at.
   for (unsigned i = 0; i < fmt_->nb_streams; ++i)
     if (static_cast<int>(i) != stream_index_) fmt_->streams[i]->discard = AVDISCARD_ALL;
@@ -91,16 +114,14 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
                                : static_cast<std::int64_t>(std::llround(info_.duration * info_.fps));
 
   index_from_pts_ = opts_.sampling.keyframes;
-  if (opts_.sampling.start > 0) {
-    const double start_base = start_pts_ != AV_NOPTS_VALUE ? static_cast<double>(start_pts_) : 0.0;
-    const auto target = static_cast<std::int64_t>(start_base + opts_.sampling.start / av_q2d(time_base_));
-    if (av_seek_frame(fmt_.get(), stream_index_, target, AVSEEK_FLAG_BACKWARD) >= 0) {
-      avcodec_flush_buffers(codec_.get());
-      index_from_pts_ = true;
-    }
+  // A seek needs the stream origin (for timestamps) and the frame rate (for
+  // indices); without them, decode from the start and count.
+  if (opts_.sampling.start > 0 && start_pts_ != AV_NOPTS_VALUE && info_.fps > 0 &&
+      seek_to(opts_.sampling.start, true)) {
+    index_from_pts_ = true;
   }
   if (index_from_pts_ && info_.fps <= 0) {
-    // Without a frame rate the index cannot be derived; decode from the start.
+    // Without a frame rate the index cannot be derived; count instead.
     index_from_pts_ = false;
   }
 
@@ -111,6 +132,61 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
 
 Decoder::~Decoder() = default;
 
+bool Decoder::seek_to(double seconds, bool verify) {
+  int err;
+  if (seconds <= 0) {
+    err = av_seek_frame(fmt_.get(), stream_index_, start_pts_, AVSEEK_FLAG_BACKWARD);
+    if (err < 0) err = av_seek_frame(fmt_.get(), -1, 0, AVSEEK_FLAG_BYTE);
+  } else {
+    // Clamped: a huge --start must not overflow the conversion.
+    const double target =
+        std::min(static_cast<double>(start_pts_) + seconds / av_q2d(time_base_), 4.0e18);
+    err = av_seek_frame(fmt_.get(), stream_index_, static_cast<std::int64_t>(target), AVSEEK_FLAG_BACKWARD);
+  }
+  if (err < 0) return false;
+  avcodec_flush_buffers(codec_.get());
+  last_index_ = -1;  // indices restart from the timestamps after a seek
+  seek_verify_ = verify;
+  eof_sent_ = false;
+  finished_ = false;
+  last_ts_ = -1.0;
+  return true;
+}
+
+bool Decoder::retry_seek(double key_ts) {
+  const double start = opts_.sampling.start;
+  if (key_ts <= start + 0.5 / info_.fps) return false;  // landed at or before start
+  if (seek_attempts_ >= kMaxSeekAttempts) return false;
+  ++seek_attempts_;
+  const double back = std::ldexp(1.0, seek_attempts_ - 1);
+  if (seek_attempts_ < kMaxSeekAttempts && start - back > 0 && seek_to(start - back, true)) return true;
+  // Last resort: decode from the beginning, keeping every frame.
+  seek_attempts_ = kMaxSeekAttempts;
+  return seek_to(0.0, false);
+}
+
+void Decoder::check_cut_short() {
+  // End of file before the last packet the index lists: the file was cut
+  // (demuxers report that as a plain end of file).
+  AVStream* st = fmt_->streams[stream_index_];
+  const int n = avformat_index_get_entries_count(st);
+  const std::int64_t size = fmt_->pb ? avio_size(fmt_->pb) : -1;
+  if (size > 0 && fmt_->iformat && std::string(fmt_->iformat->name) == "mpegts" && size % 188 != 0 &&
+      size % 192 != 0 && size % 204 != 0) {
+    truncated_ = true;
+    last_error_ = "file ends early: the MPEG-TS stream stops in the middle of a packet (" + std::to_string(size) +
+                  " bytes)";
+    return;
+  }
+  if (n <= 0 || size <= 0) return;
+  const AVIndexEntry* e = avformat_index_get_entry(st, n - 1);
+  if (e && e->pos >= 0 && e->pos + e->size > size) {
+    truncated_ = true;
+    last_error_ = "file ends early (cut or incomplete copy): " + std::to_string(size) +
+                  " bytes, the index lists data up to byte " + std::to_string(e->pos + e->size);
+  }
+}
+
 bool Decoder::feed() {
   for (;;) {
     if (opts_.should_stop && opts_.should_stop()) {
@@ -118,7 +194,10 @@ bool Decoder::feed() {
       return false;
     }
     int err = av_read_frame(fmt_.get(), packet_.get());
-    if (err == AVERROR_EOF) return false;
+    if (err == AVERROR_EOF) {
+      check_cut_short();
+      return false;
+    }
     if (err < 0) {
       if (err == AVERROR_EXIT) {
         cancelled_ = true;
@@ -137,6 +216,9 @@ bool Decoder::feed() {
       av_packet_unref(packet_.get());  // never decode what is dropped
       continue;
     }
+    // Only key packets are sent: the decoder's best-effort guess for a frame
+    // without PTS would use the DTS of the next key packet (a GOP late).
+    if (opts_.sampling.keyframes && packet_->pts == AV_NOPTS_VALUE) packet_->pts = packet_->dts;
     err = avcodec_send_packet(codec_.get(), packet_.get());
     av_packet_unref(packet_.get());
     if (err < 0 && err != AVERROR(EAGAIN)) {
@@ -179,11 +261,30 @@ bool Decoder::receive(DecodedFrame& out) {
     std::int64_t index;
     if (index_from_pts_) {
       index = static_cast<std::int64_t>(std::llround(ts * info_.fps));
+      // Garbage or repeated timestamps must not give two frames one index.
+      if (index <= last_index_) index = last_index_ + 1;
     } else {
       index = next_index_;
     }
     ++next_index_;
+    last_index_ = index;
     last_ts_ = ts;
+    if (seek_verify_) {
+      if (!is_key_frame(scratch_.get())) {
+        av_frame_unref(scratch_.get());  // references before the seek point are missing
+        if (ts > opts_.sampling.start + kMaxKeyFrameWait || sampler_.done(ts)) {
+          seek_verify_ = false;
+          seek_attempts_ = kMaxSeekAttempts;
+          seek_to(0.0, false);  // on failure: keep going from here
+        }
+        continue;
+      }
+      seek_verify_ = false;
+      if (retry_seek(ts)) {  // overshot: the decoder was flushed, read again
+        av_frame_unref(scratch_.get());
+        continue;
+      }
+    }
     if (sampler_.done(ts)) {
       finished_ = true;
       av_frame_unref(scratch_.get());
@@ -203,23 +304,36 @@ bool Decoder::receive(DecodedFrame& out) {
 }
 
 bool Decoder::next(DecodedFrame& out) {
-  while (!finished_) {
-    if (receive(out)) return true;
-    if (finished_) break;
-    if (eof_sent_) {
-      finished_ = true;
-      break;
-    }
-    if (!feed()) {
-      if (cancelled_) {
+  if (!finished_ && opts_.should_stop && opts_.should_stop()) {
+    cancelled_ = true;
+    finished_ = true;
+  }
+  for (;;) {
+    while (!finished_) {
+      if (receive(out)) return true;
+      if (finished_) break;
+      if (eof_sent_) {
         finished_ = true;
         break;
       }
-      avcodec_send_packet(codec_.get(), nullptr);  // drain
-      eof_sent_ = true;
+      if (!feed()) {
+        if (cancelled_) {
+          finished_ = true;
+          break;
+        }
+        avcodec_send_packet(codec_.get(), nullptr);  // drain
+        eof_sent_ = true;
+      }
     }
+    // No key frame at all after a seek (a stream without key flags): decode
+    // from the beginning instead.
+    if (seek_verify_ && !cancelled_ && !truncated_) {
+      seek_verify_ = false;
+      seek_attempts_ = kMaxSeekAttempts;
+      if (seek_to(0.0, false)) continue;
+    }
+    return false;
   }
-  return false;
 }
 
 }  // namespace vidsift

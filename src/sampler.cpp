@@ -10,9 +10,12 @@ constexpr double kEps = 1e-4;  // seconds: tolerance for timestamp rounding
 }
 
 std::string SamplingOptions::validate() const {
+  // NaN and infinity parse as doubles on the command line; reject them here
+  // (an infinite --start would overflow the decoder's seek target).
   if (every < 1) return "--every must be >= 1";
-  if (fps < 0) return "--fps must be > 0";
-  if (start < 0) return "--start must be >= 0";
+  if (!std::isfinite(fps) || fps < 0) return "--fps must be >= 0 (0 = off)";
+  if (!std::isfinite(start) || start < 0) return "--start must be >= 0";
+  if (!std::isfinite(end)) return "--end must be a number of seconds (<= 0 for no end)";
   if (end > 0 && end <= start) return "--end must be greater than --start";
   return {};
 }

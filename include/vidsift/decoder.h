@@ -5,25 +5,43 @@
 //  * Decoder(path, opts) opens the file, picks the best video stream and opens
 //    its decoder. Throws DecodeError with a user-readable message when the
 //    file cannot be opened, holds no video stream, uses a codec this FFmpeg
-//    cannot decode, or declares absurd dimensions. Nothing is decoded yet.
+//    cannot decode, declares absurd dimensions, or is a still image (a
+//    picture renamed .mp4 opens as a one-frame "video"). Nothing is decoded
+//    yet.
 //  * next(frame) fills `frame` with the next frame the Sampler accepts, in
 //    presentation order, and returns true; returns false at the end of the
 //    stream or of the time window. Frames the sampler rejects are unreferenced
 //    immediately: never converted or copied. With `keyframes`, non-key
 //    packets are not even sent to the decoder (AVDISCARD_NONKEY as well).
+//  * --start seeks (only when the stream's start time and frame rate are
+//    known) to the key frame at or before `start`. Frames decoded before the
+//    first key frame after a seek are dropped (their references are missing).
+//    If that key frame lies after `start`, the demuxer overshot (MPEG-TS and
+//    AVI seek by timestamp, not by key frame): it seeks further back, and
+//    finally decodes from the beginning, so no frame of the window is lost.
+//    A stream with no key frame after the seek point (none before the end of
+//    the window or within 60 s, e.g. H.264 intra refresh) is also decoded
+//    from the beginning.
 //  * Frame index: the 0-based position of the frame in presentation order.
 //    It is counted when every frame is decoded from the start; after a seek
 //    (--start) or with keyframes-only it is derived from the timestamp and the
-//    stream's average frame rate (exact for constant-frame-rate video).
+//    stream's average frame rate (exact for constant-frame-rate video), and
+//    forced to increase so garbage timestamps never give two frames one index.
 //  * Timestamp: seconds from the stream's first timestamp, from the frame's
 //    best-effort PTS; a frame without one is placed one frame duration after
-//    its predecessor.
+//    its predecessor. With keyframes-only, a key packet without a PTS (AVI)
+//    is timed by its own DTS (the best-effort guess would take the DTS of the
+//    next key packet sent, a whole GOP late); with B-frames that can be a
+//    few frames early.
 //  * Corrupt packets are counted (decode_errors(), last_error()) and skipped;
 //    a read error other than end-of-file ends the stream early and is
-//    reported by truncated()/last_error(). The caller decides between
-//    `partial` and `failed`.
-//  * should_stop (optional) is polled between packets and during blocking
-//    I/O; when it returns true, next() returns false and cancelled() is true.
+//    reported by truncated()/last_error(), and so is an end of file before
+//    data the container's index lists (an MP4 cut short), or an MPEG-TS file
+//    that stops mid-packet. The caller decides
+//    between `partial` and `failed`.
+//  * should_stop (optional) is polled on entry to next(), between packets and
+//    during blocking I/O; once it returns true, next() returns false and
+//    cancelled() is true.
 // Not thread-safe: one Decoder per video, used by one thread at a time.
 #pragma once
 
@@ -85,6 +103,9 @@ class Decoder {
  private:
   bool receive(DecodedFrame& out);   // drains the decoder; true when a frame was taken
   bool feed();                       // reads and sends one packet; false at end
+  bool seek_to(double seconds, bool verify);  // see the --start rule in the contract
+  bool retry_seek(double key_ts);    // after an overshoot; true when it sought again
+  void check_cut_short();            // at end of file: did the file end before its index?
   static int interrupt_cb(void* opaque);
 
   std::string path_;
@@ -100,8 +121,11 @@ class Decoder {
   AVRational frame_rate_{0, 1};
   std::int64_t start_pts_ = AV_NOPTS_VALUE;
   std::int64_t next_index_ = 0;
+  std::int64_t last_index_ = -1;
   bool index_from_pts_ = false;
   double last_ts_ = -1.0;
+  bool seek_verify_ = false;  // after a seek: drop frames until a key frame, check it
+  int seek_attempts_ = 0;
   bool eof_sent_ = false;
   bool finished_ = false;
   std::int64_t frames_decoded_ = 0;

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds a corpus of hostile inputs for vidsift in DIR (ffmpeg CLI plus byte
+# surgery). Each file is something a real archive contains sooner or later.
+#   tests/make_hostile_corpus.sh DIR
+# Prints one line per file: "<name>\t<what it is>".
+set -euo pipefail
+OUT="${1:?usage: make_hostile_corpus.sh DIR}"
+mkdir -p "$OUT"
+cd "$OUT"
+ff() { ffmpeg -nostdin -y -loglevel error "$@"; }
+SRC="-f lavfi -i testsrc2=size=320x240:rate=25"
+
+# A good clip to prove the rest of the batch still finishes.
+ff $SRC -frames:v 50 -c:v libx264 -g 25 -pix_fmt yuv420p good.mp4
+echo -e "good.mp4\ta healthy H.264 clip"
+
+: > zero_bytes.mp4
+echo -e "zero_bytes.mp4\ta zero-byte file"
+
+head -c 200000 /dev/urandom > random_bytes.mp4
+echo -e "random_bytes.mp4\trandom bytes named .mp4"
+
+# moov atom at the end (no faststart), cut in half: no moov at all.
+ff $SRC -frames:v 100 -c:v libx264 -g 25 -pix_fmt yuv420p full_moov_at_end.tmp.mp4
+head -c $(( $(stat -c %s full_moov_at_end.tmp.mp4) / 2 )) full_moov_at_end.tmp.mp4 > truncated_no_moov.mp4
+rm -f full_moov_at_end.tmp.mp4
+echo -e "truncated_no_moov.mp4\tan MP4 cut before its moov atom"
+
+ff $SRC -frames:v 100 -c:v libx264 -g 25 -pix_fmt yuv420p -f mpegts full.tmp.ts
+head -c $(( $(stat -c %s full.tmp.ts) / 2 + 77 )) full.tmp.ts > truncated.ts
+rm -f full.tmp.ts
+echo -e "truncated.ts\tan MPEG-TS cut mid-packet"
+
+# Corrupt bytes mid-stream (moov at the front so the file still opens).
+ff $SRC -frames:v 100 -c:v libx264 -g 25 -pix_fmt yuv420p -movflags +faststart corrupt.mp4
+size=$(stat -c %s corrupt.mp4)
+for off in $(( size / 2 )) $(( size / 2 + 3000 )) $(( size * 3 / 4 )); do
+  head -c 2000 /dev/urandom | dd of=corrupt.mp4 bs=1 seek="$off" conv=notrunc status=none
+done
+echo -e "corrupt.mp4\tan MP4 with random bytes mid-stream"
+
+ff -f lavfi -i sine=frequency=440:duration=2 -c:a aac audio_only.mp4
+echo -e "audio_only.mp4\tan audio-only file"
+
+ff -f lavfi -i testsrc2=size=320x240 -frames:v 1 still_image.png
+mv still_image.png still_image.mp4
+echo -e "still_image.mp4\ta PNG still image renamed .mp4"
+
+# An AVI whose video FOURCC names a codec nobody decodes.
+ff $SRC -frames:v 25 -c:v mpeg4 -vtag XVID unknown_codec.avi
+LC_ALL=C sed -i 's/XVID/QQQQ/g; s/FMP4/QQQQ/g' unknown_codec.avi
+echo -e "unknown_codec.avi\ta stream whose codec cannot be decoded"
+
+# Declared dimensions no decoder should accept.
+{ printf 'YUV4MPEG2 W100000 H100000 F25:1 Ip A1:1 C420jpeg\nFRAME\n'; head -c 1000 /dev/zero; } > absurd_dimensions.y4m
+echo -e "absurd_dimensions.y4m\tdeclares 100000x100000 pixels"
+
+ff $SRC -frames:v 25 -c:v libx264 -pix_fmt yuv420p zero_frames.tmp.mp4
+ff -i zero_frames.tmp.mp4 -c copy -frames:v 0 zero_frames.mkv 2>/dev/null || ff -i zero_frames.tmp.mp4 -t 0 -c copy zero_frames.mkv
+rm -f zero_frames.tmp.mp4
+echo -e "zero_frames.mkv\ta video stream with no frames"
+
+# Not readable by the user running vidsift (root ignores this).
+cp good.mp4 unreadable.mp4
+chmod 000 unreadable.mp4
+echo -e "unreadable.mp4\tpermissions 000"
+
+# Names that are not UTF-8, or contain spaces.
+cp good.mp4 "name with spaces.mp4"
+cp good.mp4 "$(printf 'latin1_\xe9t\xe9.mp4')"
+echo -e "name with spaces.mp4\ta file name with spaces"
+echo -e "latin1_?t?.mp4\ta file name that is not UTF-8"
+
+# A directory symlink loop.
+mkdir -p loop_dir
+ln -sfn .. loop_dir/back_to_parent
+echo -e "loop_dir/\ta directory symlink loop"
+
+# Timestamps that jump backwards and repeat (MPEG-TS keeps what it is given).
+ff $SRC -frames:v 75 -c:v libx264 -g 25 -bf 0 -pix_fmt yuv420p -bsf:v "setts=pts=if(eq(mod(N\,25)\,10)\,PTS-200000\,PTS):dts=if(eq(mod(N\,25)\,10)\,DTS-200000\,DTS)" -f mpegts bad_timestamps.ts 2>/dev/null \
+  || ff $SRC -frames:v 75 -c:v libx264 -g 25 -bf 0 -pix_fmt yuv420p -output_ts_offset -100 -f mpegts bad_timestamps.ts
+echo -e "bad_timestamps.ts\ttimestamps that jump backwards"

@@ -1,0 +1,137 @@
+// Hostile inputs, end to end: tests/make_hostile_corpus.sh builds a folder of
+// everything an archive eventually contains (empty, random, truncated,
+// corrupt, audio-only, still image, unknown codec, absurd size, zero frames,
+// unreadable, odd names, symlink loop, bad timestamps); one `vidsift run`
+// over it must give every file a final row with a clear error (or `partial`
+// with the frames that decoded) while the healthy files finish.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <unistd.h>
+
+#include "test_util.h"
+#include "vidsift/pipeline.h"
+
+namespace fs = std::filesystem;
+using namespace vidsift::test;
+
+namespace {
+
+struct Corpus {
+  std::unique_ptr<TempDir> dir;
+  fs::path db;
+  CommandResult run;
+  std::map<std::string, std::vector<std::string>> rows;  // file name -> status, frames, error
+};
+
+const Corpus& corpus() {
+  static Corpus c = [] {
+    Corpus k;
+    k.dir = std::make_unique<TempDir>("hostile");
+    const fs::path in = k.dir->path() / "in";
+    const auto made = run_command("bash " + sh_quote(std::string(VIDSIFT_SOURCE_DIR) + "/tests/make_hostile_corpus.sh") +
+                                  " " + sh_quote(in.string()));
+    EXPECT_EQ(made.status, 0) << made.output;
+    k.db = k.dir->path() / "h.db";
+    k.run = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(in.string()) + " --db " +
+                        sh_quote(k.db.string()) + " --progress=false --video-timeout 60");
+    for (const auto& r : query_db(k.db, "SELECT path, status, frames_analysed, COALESCE(error,'') FROM videos"))
+      k.rows[fs::path(r[0]).filename().string()] = {r[1], r[2], r[3]};
+    return k;
+  }();
+  return c;
+}
+
+void expect_failed(const std::string& name, const std::string& error_part) {
+  const auto& c = corpus();
+  auto it = c.rows.find(name);
+  ASSERT_NE(it, c.rows.end()) << name << " has no row\n" << c.run.output;
+  EXPECT_EQ(it->second[0], "failed") << name;
+  EXPECT_NE(it->second[2].find(error_part), std::string::npos) << name << ": " << it->second[2];
+}
+
+}  // namespace
+
+TEST(Hostile, RunFinishesWithExitOneAndEveryFileHasAFinalRow) {
+  const auto& c = corpus();
+  EXPECT_EQ(c.run.status, 1) << c.run.output;
+  EXPECT_EQ(query_int(c.db, "SELECT COUNT(*) FROM videos WHERE status='running'"), 0);
+  EXPECT_EQ(query_int(c.db, "SELECT COUNT(*) FROM videos WHERE status<>'done' AND length(error) < 10"), 0);
+  EXPECT_EQ(query_db(c.db, "SELECT status FROM runs")[0][0], "finished");
+  EXPECT_NE(c.run.output.find("symlink loop"), std::string::npos) << c.run.output;
+}
+
+TEST(Hostile, HealthyFilesAndOddNamesAreDone) {
+  const auto& c = corpus();
+  for (const std::string name : {"good.mp4", "name with spaces.mp4", "latin1_\xe9t\xe9.mp4"}) {
+    auto it = c.rows.find(name);
+    ASSERT_NE(it, c.rows.end()) << name;
+    EXPECT_EQ(it->second[0], "done") << name;
+    EXPECT_EQ(it->second[1], "50") << name;
+  }
+}
+
+TEST(Hostile, UnopenableFilesFailWithClearErrors) {
+  expect_failed("zero_bytes.mp4", "cannot open");
+  expect_failed("random_bytes.mp4", "cannot open");
+  expect_failed("truncated_no_moov.mp4", "cannot open");
+  expect_failed("audio_only.mp4", "no video stream");
+  expect_failed("still_image.mp4", "still image");
+  expect_failed("unknown_codec.avi", "no decoder");
+  expect_failed("absurd_dimensions.y4m", "");
+  expect_failed("zero_frames.mkv", "");
+}
+
+TEST(Hostile, DamagedStreamsKeepWhatDecoded) {
+  const auto& c = corpus();
+  for (const std::string name : {"corrupt.mp4", "truncated.ts"}) {
+    auto it = c.rows.find(name);
+    ASSERT_NE(it, c.rows.end()) << name;
+    EXPECT_EQ(it->second[0], "partial") << name << ": " << it->second[2];
+    EXPECT_GT(std::stoi(it->second[1]), 10) << name;
+    EXPECT_FALSE(it->second[2].empty()) << name;
+  }
+}
+
+TEST(Hostile, BadTimestampsStillGiveUniqueOrderedFrames) {
+  const auto& c = corpus();
+  auto it = c.rows.find("bad_timestamps.ts");
+  ASSERT_NE(it, c.rows.end());
+  EXPECT_NE(it->second[0], "failed") << it->second[2];
+  EXPECT_EQ(it->second[1], "75");
+  EXPECT_EQ(query_int(c.db, "SELECT COUNT(DISTINCT frame_index) FROM frames f JOIN videos v ON v.id=f.video_id "
+                            "WHERE v.path LIKE '%bad_timestamps.ts'"),
+            75);
+}
+
+TEST(Hostile, UnreadableFileFailsUnlessRoot) {
+  const auto& c = corpus();
+  auto it = c.rows.find("unreadable.mp4");
+  ASSERT_NE(it, c.rows.end());
+  if (geteuid() == 0) {
+    EXPECT_EQ(it->second[0], "done") << "root reads any file";
+  } else {
+    EXPECT_EQ(it->second[0], "failed");
+    EXPECT_NE(it->second[2].find("ermission"), std::string::npos) << it->second[2];
+  }
+}
+
+TEST(Hostile, FileVanishingBeforeDecodingIsAFailedRow) {
+  TempDir d("vanish");
+  const fs::path clip = d / "gone.mp4";
+  ASSERT_TRUE(make_clip(clip, "-f lavfi -i testsrc2=size=64x48:rate=5 -frames:v 5 -c:v libx264"));
+  vidsift::VideoJob job;
+  job.file.path = clip.string();
+  job.file.size = static_cast<std::int64_t>(fs::file_size(clip));
+  job.fingerprint = "x";
+  fs::remove(clip);  // discovered, then gone
+  vidsift::ModelOptions mo;
+  mo.model = model_path("yolox_nano.onnx").string();
+  const auto model = vidsift::load_model(mo);
+  vidsift::Store store((d / "v.db").string());
+  const auto run = store.begin_run({});
+  auto res = vidsift::Pipeline(model, store, run, "k", {}).run({job});
+  EXPECT_EQ(res.videos_failed, 1);
+  EXPECT_NE(store.query("SELECT error FROM videos")[0][0].find("No such file"), std::string::npos);
+}
