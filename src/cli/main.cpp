@@ -16,6 +16,7 @@ extern "C" {
 
 #include "options.h"
 #include "report.h"
+#include "vidsift/calibrate.h"
 #include "vidsift/discover.h"
 #include "vidsift/inference.h"
 #include "vidsift/labels.h"
@@ -156,6 +157,19 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   say("vidsift: model " + model.path.string() + " (" + family_name(model.family) + ", " +
       std::to_string(model.input.width) + "x" + std::to_string(model.input.height) + ", labels from " +
       model.labels_source + ", OpenCV " + opencv_version() + ")");
+  if (o.calibrate) {
+    try {
+      const Calibration cal = calibrate(model, 2.0);
+      for (const auto& c : cal.measured) say("vidsift: calibrate: " + c.describe());
+      popts.workers = cal.best.workers;
+      popts.net_threads = cal.best.net_threads;
+      say("vidsift: calibrate: using --workers " + std::to_string(popts.workers) + " --net-threads " +
+          std::to_string(popts.net_threads));
+    } catch (const std::exception& e) {
+      std::cerr << "vidsift: calibration failed: " << e.what() << "\n";
+      return kExitCannotStart;
+    }
+  }
 
   std::unique_ptr<Store> store;
   try {

@@ -87,6 +87,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   po::options_description perf("Performance");
   perf.add_options()
       ("workers", po::value(&workers)->default_value(hw), "inference nets running at once, one thread each")
+      ("calibrate", po::bool_switch(&o.calibrate),
+       "time the inference configurations first (~6 s) and run with the fastest")
       ("net-threads", po::value(&o.pipeline.net_threads)->default_value(0, "auto"),
        "threads inside each net (auto: 1 when --workers > 1, else all cores)")
       ("batch", po::value(&o.pipeline.batch)->default_value(1), "frames per forward pass (1 is fastest on CPU)")

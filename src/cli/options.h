@@ -40,6 +40,7 @@ struct CliOptions {
   bool quiet = false;
   bool verbose = false;  // let FFmpeg and OpenCV print their own warnings
   bool json = false;
+  bool calibrate = false;  // measure and pick workers/net-threads before running
   std::string command_line;
 };
 
