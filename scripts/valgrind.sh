@@ -13,6 +13,15 @@ valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite \
   --model "$SHARED/models/yolox_nano.onnx" || status=$?
 status=${status:-0}
 grep -E "definitely lost|ERROR SUMMARY" "$tmp/valgrind.log" || true
+if [ "$status" -eq 132 ] && grep -q "Unrecognised instruction" "$tmp/valgrind.log" && grep -q "libhwy" "$tmp/valgrind.log"; then
+  # Debian 12's libavcodec pulls in libjxl -> libhwy, whose static
+  # constructor executes RDTSCP, which valgrind 3.19 cannot emulate: the
+  # process dies before main(). Nothing of vidsift ran, so there is nothing
+  # to judge; leaks are covered by LeakSanitizer in scripts/sanitize.sh.
+  echo "valgrind: SKIPPED: valgrind $(valgrind --version) cannot run programs linked with Debian's libavcodec" \
+       "(libhwy executes RDTSCP at load time); see scripts/sanitize.sh (LeakSanitizer) for leak checking" >&2
+  exit 0
+fi
 if [ "$status" -ne 0 ]; then
   echo "valgrind: vidsift exited $status (99 = memcheck errors)" >&2
   tail -60 "$tmp/valgrind.log" >&2
