@@ -2,9 +2,13 @@
 // decoding every frame (or key frames only), with no preprocessing and no
 // inference.
 //
-//   decode_ceiling [--name NAME] [--keyframes] [--threads N] [--parallel P]
-//                  [--per-file] FILE...
+//   decode_ceiling [--name NAME] [--keyframes] [--fps F] [--no-skip-nonref]
+//                  [--threads N] [--parallel P] [--per-file] FILE...
 //
+// --fps       sample like vidsift --fps F: only the frames that must be
+//             decoded are decoded (unsampled non-reference frames are
+//             skipped, AVDISCARD_NONREF); --no-skip-nonref decodes them all
+//             anyway, to measure that lever
 // --threads   libavcodec threads per decoder (vidsift's --decode-threads,
 //             default 1 like vidsift)
 // --parallel  files decoded at once, one std::thread each, pulling from one
@@ -32,13 +36,15 @@ struct FileResult {
   std::string error;
 };
 
-FileResult decode_file(const std::string& path, bool keyframes, int threads) {
+FileResult decode_file(const std::string& path, bool keyframes, double fps, bool skip_nonref, int threads) {
   FileResult r;
   r.path = path;
   const auto t0 = bench::Clock::now();
   try {
     vidsift::DecoderOptions o;
     o.sampling.keyframes = keyframes;
+    o.sampling.fps = fps;
+    o.skip_unsampled_nonref = skip_nonref;
     o.threads = threads;
     vidsift::Decoder dec(path, o);
     vidsift::DecodedFrame f;
@@ -59,13 +65,16 @@ FileResult decode_file(const std::string& path, bool keyframes, int threads) {
   return r;
 }
 
-void print(const std::string& bench_name, const std::string& name, bool keyframes, int threads, int parallel,
+void print(const std::string& bench_name, const std::string& name, bool keyframes, double fps, bool skip_nonref,
+           int threads, int parallel,
            std::size_t files, std::int64_t frames, std::int64_t decoded, std::int64_t packets, double video_s,
            double wall_s, const std::string& error) {
   bench::JsonLine()
       .str("bench", bench_name)
       .str("name", name)
       .boolean("keyframes", keyframes)
+      .num("fps", fps)
+      .boolean("skip_nonref", skip_nonref)
       .num("threads", threads)
       .num("parallel", parallel)
       .num("files", static_cast<double>(files))
@@ -90,6 +99,8 @@ int main(int argc, char** argv) {
     const std::string name = args.value("--name", "");
     const bool keyframes = args.flag("--keyframes");
     const bool per_file = args.flag("--per-file");
+    const bool skip_nonref = !args.flag("--no-skip-nonref");
+    const double fps = args.number("--fps", 0.0);
     const int threads = static_cast<int>(args.number("--threads", 1));
     const int parallel = std::max(1, static_cast<int>(args.number("--parallel", 1)));
     const std::vector<std::string> files = args.positional();
@@ -99,7 +110,7 @@ int main(int argc, char** argv) {
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
       for (std::size_t i = next.fetch_add(1); i < files.size(); i = next.fetch_add(1))
-        results[i] = decode_file(files[i], keyframes, threads);
+        results[i] = decode_file(files[i], keyframes, fps, skip_nonref, threads);
     };
     const auto t0 = bench::Clock::now();
     {
@@ -119,12 +130,12 @@ int main(int argc, char** argv) {
       video_s += r.video_s;
       if (!r.error.empty() && error.empty()) error = r.path + ": " + r.error;
       if (per_file)
-        print("decode_ceiling_file", r.path, keyframes, threads, 1, 1, r.frames, r.decoded, r.packets, r.video_s,
+        print("decode_ceiling_file", r.path, keyframes, fps, skip_nonref, threads, 1, 1, r.frames, r.decoded, r.packets, r.video_s,
               r.wall_s, r.error);
     }
-    print("decode_ceiling", name.empty() ? files.front() : name, keyframes, threads, parallel, files.size(), frames,
+    print("decode_ceiling", name.empty() ? files.front() : name, keyframes, fps, skip_nonref, threads, parallel, files.size(), frames,
           decoded, packets, video_s, wall, error);
-    std::cerr << "decode_ceiling: " << (name.empty() ? files.front() : name) << (keyframes ? " keyframes" : " all")
+    std::cerr << "decode_ceiling: " << (name.empty() ? files.front() : name) << (keyframes ? " keyframes" : fps > 0 ? " fps " + std::to_string(fps) : std::string(" all"))
               << ": " << frames << " frames (" << decoded << " decoded) in " << wall << " s\n";
     return error.empty() ? 0 : 1;
   } catch (const std::exception& e) {

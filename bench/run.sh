@@ -182,12 +182,18 @@ dec() {  # dec FILEKEY PARALLEL FILE...
   local key="$1" par="$2"; shift 2
   step "decode.$key.all" decode file="$key" mode=all -- "$decode_ceiling" --name "$key" --parallel "$par" "$@"
   step "decode.$key.kf" decode file="$key" mode=kf -- "$decode_ceiling" --name "$key" --keyframes --parallel "$par" "$@"
+  # What --fps 2 must decode: every reference frame, and only the sampled
+  # non-reference frames (vidsift's AVDISCARD_NONREF lever).
+  step "decode.$key.fps2" decode file="$key" mode=fps2 -- "$decode_ceiling" --name "$key" --fps 2 --parallel "$par" "$@"
 }
 dec vtest 1 "$vtest"
 dec 720p 1 "$v720"
 dec 1080p 1 "$v1080"
 dec archive 2 "${archive_files[@]}"   # 2 files at once, like vidsift's --decoders 2
 dec long1 1 "$long1"
+# The lever measured: --fps 2 on 1080p decoding every frame anyway.
+step decode.1080p.fps2.noskip decode file=1080p mode=fps2.noskip -- \
+  "$decode_ceiling" --name 1080p --fps 2 --no-skip-nonref "$v1080"
 # For comparison: the 1080p file with libavcodec's automatic threading (vidsift --decode-threads 0).
 step decode.1080p.all.auto decode file=1080p mode=all threads=0 -- \
   "$decode_ceiling" --name 1080p --threads 0 "$v1080"

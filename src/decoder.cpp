@@ -120,6 +120,17 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
       seek_to(opts_.sampling.start, true)) {
     index_from_pts_ = true;
   }
+  // Skipping non-reference frames needs timestamps for the indices (and is
+  // pointless for key-frame-only decoding, where nothing else is decoded).
+  // Only for containers that store real presentation timestamps per packet
+  // (AVI and raw streams carry decode-order times, which would misjudge
+  // B-frames).
+  const std::string container = fmt_->iformat && fmt_->iformat->name ? fmt_->iformat->name : "";
+  const bool packet_pts_reliable = container.find("mp4") != std::string::npos ||
+                                   container.find("matroska") != std::string::npos || container == "mpegts";
+  skip_nonref_ = opts_.skip_unsampled_nonref && packet_pts_reliable && !opts_.sampling.keyframes &&
+                 info_.fps > 0 && (opts_.sampling.fps > 0 || opts_.sampling.start > 0);
+  if (skip_nonref_) index_from_pts_ = true;
   if (index_from_pts_ && info_.fps <= 0) {
     // Without a frame rate the index cannot be derived; count instead.
     index_from_pts_ = false;
@@ -219,6 +230,16 @@ bool Decoder::feed() {
     // Only key packets are sent: the decoder's best-effort guess for a frame
     // without PTS would use the DTS of the next key packet (a GOP late).
     if (opts_.sampling.keyframes && packet_->pts == AV_NOPTS_VALUE) packet_->pts = packet_->dts;
+    if (skip_nonref_) {
+      // Decided per packet: a frame the sampler will take (or one whose time
+      // is unknown) is decoded whatever its kind.
+      bool wanted = true;
+      if (packet_->pts != AV_NOPTS_VALUE && start_pts_ != AV_NOPTS_VALUE && !seek_verify_) {
+        const double ts = static_cast<double>(packet_->pts - start_pts_) * av_q2d(time_base_);
+        wanted = sampler_.may_take(ts);
+      }
+      codec_->skip_frame = wanted ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
+    }
     err = avcodec_send_packet(codec_.get(), packet_.get());
     av_packet_unref(packet_.get());
     if (err < 0 && err != AVERROR(EAGAIN)) {

@@ -117,6 +117,27 @@ struct VideoState {
 
 }  // namespace
 
+ExecutionPlan plan_execution(const PipelineOptions& o, std::size_t videos) {
+  ExecutionPlan p;
+  p.cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  p.workers = std::max(1, o.workers);
+  p.batch = std::max(1, o.batch);
+  p.net_threads = o.net_threads > 0 ? o.net_threads : (p.workers > 1 ? 1 : p.cores);
+  p.decoders = std::max(1, std::min<int>(o.decoders, std::max<int>(1, static_cast<int>(videos))));
+  p.decode_threads = o.decode_threads;
+  p.pool_slots = o.pool > 0 ? static_cast<std::size_t>(o.pool) : static_cast<std::size_t>(std::max(4, 2 * p.workers * p.batch));
+  // A batch must be fillable, or the batcher would wait forever.
+  p.pool_slots = std::max<std::size_t>(p.pool_slots, static_cast<std::size_t>(p.batch));
+  return p;
+}
+
+std::string ExecutionPlan::json() const {
+  return "{\"cores\":" + std::to_string(cores) + ",\"workers\":" + std::to_string(workers) +
+         ",\"net_threads\":" + std::to_string(net_threads) + ",\"batch\":" + std::to_string(batch) +
+         ",\"decoders\":" + std::to_string(decoders) + ",\"decode_threads\":" + std::to_string(decode_threads) +
+         ",\"pool_slots\":" + std::to_string(pool_slots) + "}";
+}
+
 Pipeline::Pipeline(const LoadedModel& model, Store& store, std::int64_t run_id, std::string settings_key,
                    PipelineOptions opts)
     : model_(model), store_(store), run_id_(run_id), settings_key_(std::move(settings_key)), opts_(std::move(opts)) {}
@@ -126,20 +147,17 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
   result.per_label.assign(model_.labels.size(), 0);
   StageTimer wall;
 
-  const int workers = std::max(1, opts_.workers);
-  const int batch = std::max(1, opts_.batch);
-  const int decoders = std::max(1, std::min<int>(opts_.decoders, std::max<int>(1, static_cast<int>(jobs.size()))));
-  std::size_t slots = opts_.pool > 0 ? static_cast<std::size_t>(opts_.pool)
-                                     : static_cast<std::size_t>(std::max(4, 2 * workers * batch));
-  // A batch must be fillable, or the batcher would wait forever.
-  slots = std::max<std::size_t>(slots, static_cast<std::size_t>(batch));
+  const ExecutionPlan plan = plan_execution(opts_, jobs.size());
+  const int workers = plan.workers;
+  const int batch = plan.batch;
+  const int decoders = plan.decoders;
+  const std::size_t slots = plan.pool_slots;
   const InputSpec& in = model_.input;
   const std::size_t floats = static_cast<std::size_t>(3) * in.width * in.height;
   BufferPool pool(slots, floats);
   result.pool_slots = slots;
 
-  const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  cv::setNumThreads(opts_.net_threads > 0 ? opts_.net_threads : (workers > 1 ? 1 : hw));
+  cv::setNumThreads(plan.net_threads);
 
   WorkerPool worker_pool;
   for (int i = 0; i < workers; ++i) {

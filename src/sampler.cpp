@@ -42,6 +42,13 @@ bool Sampler::take(std::int64_t index, double ts) {
   return true;
 }
 
+bool Sampler::may_take(double ts) const {
+  if (ts + kEps < opts_.start || done(ts)) return false;
+  // next_tick_ only grows, so a frame before it now stays rejected.
+  if (opts_.fps > 0 && ts + kEps < next_tick_) return false;
+  return true;
+}
+
 bool Sampler::done(double ts) const { return opts_.end > 0 && ts + kEps >= opts_.end; }
 
 }  // namespace vidsift

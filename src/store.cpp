@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS runs (
   videos_failed   INTEGER,
   videos_skipped  INTEGER,
   frames_analysed INTEGER,
-  detections      INTEGER
+  detections      INTEGER,
+  execution       TEXT
 );
 CREATE TABLE IF NOT EXISTS videos (
   id              INTEGER PRIMARY KEY,
@@ -173,6 +174,7 @@ Store::Store(const std::string& path, int busy_timeout_ms) : path_(path), busy_t
   exec("BEGIN IMMEDIATE");
   try {
     exec(kSchema);
+    migrate();
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -182,6 +184,12 @@ Store::Store(const std::string& path, int busy_timeout_ms) : path_(path), busy_t
       "INSERT INTO detections(video_id, frame_index, ts, class_id, label, confidence, x, y, w, h) "
       "VALUES(?,?,?,?,?,?,?,?,?,?)");
   insert_frame_ = prepare("INSERT OR REPLACE INTO frames(video_id, frame_index, ts, detections) VALUES(?,?,?,?)");
+}
+
+void Store::migrate() {
+  // Databases made by an older vidsift lack columns added since.
+  auto st = prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name='execution'");
+  if (sqlite3_step(st.get()) != SQLITE_ROW) exec("ALTER TABLE runs ADD COLUMN execution TEXT");
 }
 
 Store::~Store() {
@@ -235,12 +243,13 @@ std::int64_t Store::begin_run(const RunRecord& run) {
   commit();
   auto st = prepare(
       "INSERT INTO runs(pid, host, tool_version, opencv_version, model_path, model_sha256, model_family, "
-      "input_size, settings, settings_key, command) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+      "input_size, settings, settings_key, command, execution) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
   const std::string host = host_name();
   sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(getpid()));
   sqlite3_bind_text(st.get(), 2, host.c_str(), -1, SQLITE_TRANSIENT);
   const std::string* fields[] = {&run.tool_version, &run.opencv_version, &run.model_path, &run.model_sha256,
-                                 &run.model_family, &run.input_size, &run.settings, &run.settings_key, &run.command};
+                                 &run.model_family, &run.input_size, &run.settings, &run.settings_key, &run.command,
+                                 &run.execution};
   int i = 3;
   for (const auto* f : fields) sqlite3_bind_text(st.get(), i++, f->c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record the run");

@@ -281,6 +281,44 @@ TEST(DecoderSampling, TwoFpsGivesFramesHalfASecondApart) {
   }
 }
 
+TEST(DecoderSampling, FpsSkipsUnsampledNonReferenceFramesWithoutChangingTheResult) {
+  // x264's B-frames (pyramid: the middle one is a reference, the others are
+  // not) need not be decoded when --fps will not take them. The frames taken,
+  // their indices and timestamps are the same as when every frame is decoded.
+  for (const fs::path& clip : {mp4_clip(), mkv_clip(), ts_clip()}) {
+    SCOPED_TRACE(clip.filename().string());
+    DecoderOptions all = with(1, 2.0);
+    all.skip_unsampled_nonref = false;
+    Decoder full(clip.string(), all);
+    const auto want = decode_all(full);
+    Decoder lean(clip.string(), with(1, 2.0));
+    const auto got = decode_all(lean);
+    ASSERT_EQ(got.size(), want.size());
+    ASSERT_EQ(got.size(), 20u);
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      EXPECT_EQ(got[k].index, want[k].index) << k;
+      EXPECT_DOUBLE_EQ(got[k].ts, want[k].ts) << k;
+    }
+    EXPECT_EQ(full.frames_decoded(), 300);
+    EXPECT_LT(lean.frames_decoded(), 250) << "non-reference B-frames were decoded anyway";
+    EXPECT_GE(lean.frames_decoded(), 20);
+  }
+}
+
+TEST(DecoderSampling, AviPacketTimesAreNotTrustedForSkipping) {
+  // AVI stores decode-order times: every frame is decoded, as before.
+  Decoder d(avi_clip().string(), with(1, 2.0));
+  EXPECT_FALSE(decode_all(d).empty());
+  EXPECT_EQ(d.frames_decoded(), 300);
+}
+
+TEST(DecoderSampling, EveryNStillDecodesEveryFrame) {
+  // --every counts frames, so nothing may be skipped.
+  Decoder d(mp4_clip().string(), with(5));
+  EXPECT_EQ(decode_all(d).size(), 60u);
+  EXPECT_EQ(d.frames_decoded(), 300);
+}
+
 // --- keyframes only -------------------------------------------------------------------
 
 void expect_keyframes_match_ffprobe(const fs::path& clip, std::size_t expected_keys) {

@@ -110,6 +110,29 @@ TEST_F(VtestYolox, TimingRowsForEveryStage) {
             2);
 }
 
+TEST_F(VtestYolox, TimingsAddUpToTheWallTime) {
+  // Each stage runs on a known number of threads (runs.execution), so its
+  // busy time can never exceed wall time x those threads; and together the
+  // stages account for most of the wall time (nothing big goes unmeasured).
+  const auto r = q(db_, "SELECT wall_seconds, json_extract(execution,'$.workers'), json_extract(execution,'$.decoders'), "
+                        "json_extract(execution,'$.cores') FROM runs");
+  ASSERT_EQ(r.size(), 1u);
+  const double wall = std::stod(r[0][0]);
+  const int workers = std::stoi(r[0][1]);
+  const int decoders = std::stoi(r[0][2]);
+  EXPECT_GE(std::stoi(r[0][3]), 1);
+  EXPECT_EQ(decoders, 1);  // one video
+  auto total = [&](const std::string& stage) {
+    return std::stod(q(db_, "SELECT total_s FROM timings WHERE video_id IS NULL AND stage='" + stage + "'")[0][0]);
+  };
+  const double slack = 1.02;
+  EXPECT_LE(total("infer"), wall * workers * slack);
+  EXPECT_LE(total("decode") + total("preprocess"), wall * decoders * slack);
+  EXPECT_LE(total("store"), wall * slack);
+  const double busy = total("decode") + total("preprocess") + total("infer") + total("postprocess") + total("store");
+  EXPECT_GE(busy, 0.5 * wall) << "the stage timings miss most of the run's time";
+}
+
 TEST_F(VtestYolox, RunRowRecordsModelAndSettings) {
   auto r = q(db_, "SELECT status, model_sha256, model_family, input_size, videos_done, frames_analysed FROM runs");
   ASSERT_EQ(r.size(), 1u);

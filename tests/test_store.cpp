@@ -185,3 +185,20 @@ TEST(Store, UnopenableDatabasesThrowWithThePath) {
   EXPECT_THROW(Store((d / "junk.db").string()), StoreError);
   EXPECT_THROW(Store((d / "no" / "such" / "dir" / "a.db").string()), StoreError);
 }
+
+TEST(Store, RecordsTheExecutionPlanAndUpgradesOlderDatabases) {
+  TempDir d("store-migrate");
+  const auto db = (d / "old.db").string();
+  {
+    // A runs table as vidsift 0.1 made it: no `execution` column.
+    Store s(db);
+    s.query("ALTER TABLE runs DROP COLUMN execution");
+    EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "0");
+  }
+  Store s(db);
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
+  RunRecord r = run_record();
+  r.execution = R"({"workers":2})";
+  const auto id = s.begin_run(r);
+  EXPECT_EQ(one(s, "SELECT json_extract(execution, '$.workers') FROM runs WHERE id=" + std::to_string(id)), "2");
+}

@@ -24,7 +24,8 @@
 //    from the beginning.
 //  * Frame index: the 0-based position of the frame in presentation order.
 //    It is counted when every frame is decoded from the start; after a seek
-//    (--start) or with keyframes-only it is derived from the timestamp and the
+//    (--start), with keyframes-only or when unsampled non-reference frames
+//    are skipped (--fps) it is derived from the timestamp and the
 //    stream's average frame rate (exact for constant-frame-rate video), and
 //    forced to increase so garbage timestamps never give two frames one index.
 //  * Timestamp: seconds from the stream's first timestamp, from the frame's
@@ -33,6 +34,15 @@
 //    is timed by its own DTS (the best-effort guess would take the DTS of the
 //    next key packet sent, a whole GOP late); with B-frames that can be a
 //    few frames early.
+//  * With --fps (or a --start before which frames are thrown away), in MP4,
+//    Matroska and MPEG-TS (containers whose packets carry presentation
+//    timestamps; not AVI or raw streams), a packet
+//    whose timestamp the Sampler will certainly reject is sent with
+//    AVDISCARD_NONREF: a non-reference frame (most B-frames) is then not
+//    decoded at all; reference frames still are, so later frames stay
+//    intact. Indices are then derived from timestamps (see below), since
+//    skipped frames cannot be counted. frames_decoded() counts the frames
+//    actually decoded.
 //  * Corrupt packets are counted (decode_errors(), last_error()) and skipped;
 //    a read error other than end-of-file ends the stream early and is
 //    reported by truncated()/last_error(), and so is an end of file before
@@ -63,6 +73,9 @@ class DecodeError : public std::runtime_error {
 struct DecoderOptions {
   SamplingOptions sampling;
   int threads = 1;  // libavcodec threads for this decoder (0 = auto)
+  // With --fps or a --start window: do not decode non-reference frames
+  // (AVDISCARD_NONREF, per packet) that the sampler will certainly reject.
+  bool skip_unsampled_nonref = true;
   std::function<bool()> should_stop;
 };
 
@@ -123,6 +136,7 @@ class Decoder {
   std::int64_t next_index_ = 0;
   std::int64_t last_index_ = -1;
   bool index_from_pts_ = false;
+  bool skip_nonref_ = false;  // see skip_unsampled_nonref
   double last_ts_ = -1.0;
   bool seek_verify_ = false;  // after a seek: drop frames until a key frame, check it
   int seek_attempts_ = 0;

@@ -54,6 +54,26 @@ struct PipelineOptions {
   std::function<bool()> should_stop;  // polled; true = cancel the run
 };
 
+// The configuration a run actually uses once defaults are resolved (what
+// run() does, and what runs.execution records so that the timings can be
+// read against it).
+struct ExecutionPlan {
+  int cores = 1;           // hardware threads of the machine
+  int workers = 1;         // inference nets
+  int net_threads = 1;     // OpenCV threads per net
+  int batch = 1;
+  int decoders = 1;        // min(--decoders, videos)
+  int decode_threads = 1;  // libavcodec threads per decoder (0 = auto)
+  std::size_t pool_slots = 4;
+
+  // {"cores":2,"workers":2,...}: one JSON object.
+  std::string json() const;
+};
+
+// Resolves defaults: net_threads 0 = 1 when several workers run, else every
+// core; pool 0 = max(4, 2 x workers x batch), never less than one batch.
+ExecutionPlan plan_execution(const PipelineOptions& opts, std::size_t videos);
+
 struct VideoJob {
   VideoFile file;
   std::string fingerprint;

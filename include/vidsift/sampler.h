@@ -17,6 +17,8 @@
 //    decoding); the sampler's rules still apply to the frames that remain.
 //  * done(ts) tells the decoder it may stop reading: the timestamp is past the
 //    end of the window.
+//  * may_take(ts) is false only for a frame take() would certainly reject;
+//    the decoder uses it to skip decoding unsampled non-reference frames.
 // Not thread-safe: one Sampler per video.
 #pragma once
 
@@ -47,6 +49,13 @@ class Sampler {
 
   // True once `ts` lies at or past the end of the window.
   bool done(double ts) const;
+
+  // Prediction for a frame not decoded yet, at timestamp `ts`: false only
+  // when take() will certainly reject it (outside the window, or before the
+  // next --fps tick), whatever frames come before it. Ignores --every (the
+  // index is not known before decoding). Lets the decoder skip decoding
+  // non-reference frames nobody will look at.
+  bool may_take(double ts) const;
 
  private:
   SamplingOptions opts_;

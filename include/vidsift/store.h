@@ -55,6 +55,7 @@ struct RunRecord {
   std::string settings;        // JSON text of the result-changing settings
   std::string settings_key;    // sha256 of `settings`
   std::string command;         // the command line
+  std::string execution;       // JSON: workers, threads, decoders... (not part of the key)
 };
 
 struct RunSummary {
@@ -142,6 +143,7 @@ class Store {
   };
   using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
+  void migrate();  // adds columns missing from databases of older versions
   void exec(const char* sql);
   StmtPtr prepare(const char* sql);
   void begin_if_needed();

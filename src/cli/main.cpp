@@ -198,6 +198,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   rr.settings = settings;
   rr.settings_key = key;
   rr.command = o.command_line;
+  rr.execution = plan_execution(popts, found.files.size()).json();
 
   std::int64_t run_id = 0;
   RunSummary summary;
