@@ -8,6 +8,36 @@ extern "C" {
 
 namespace vidsift {
 
+namespace {
+
+int sws_colorspace(AVColorSpace cs) {
+  switch (cs) {
+    case AVCOL_SPC_BT709: return SWS_CS_ITU709;
+    case AVCOL_SPC_FCC: return SWS_CS_FCC;
+    case AVCOL_SPC_SMPTE240M: return SWS_CS_SMPTE240M;
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL: return SWS_CS_BT2020;
+    default: return SWS_CS_ITU601;  // BT.601 (470BG, 170M) and unspecified, swscale's own default
+  }
+}
+
+// The deprecated yuvj* formats are plain YUV layouts that imply full range.
+// swscale rewrites them internally, which defeats sws_getCachedContext (a new
+// context every frame); vidsift passes the plain layout and the range.
+AVPixelFormat plain_layout(AVPixelFormat f, bool& jpeg) {
+  jpeg = true;
+  switch (f) {
+    case AV_PIX_FMT_YUVJ420P: return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P: return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P: return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P: return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P: return AV_PIX_FMT_YUV411P;
+    default: jpeg = false; return f;
+  }
+}
+
+}  // namespace
+
 Preprocessor::Preprocessor(const InputSpec& spec) : spec_(spec) {
   planes_.resize(static_cast<std::size_t>(spec_.width) * spec_.height * 3);
 }
@@ -23,13 +53,30 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
                           std::to_string(frame.width) + "x" + std::to_string(frame.height));
   }
   const Letterbox lb = Letterbox::compute(frame.width, frame.height, spec_.width, spec_.height, spec_.centred);
-  SwsContext* ctx = sws_getCachedContext(sws_.release(), frame.width, frame.height, fmt, lb.new_w, lb.new_h,
-                                         AV_PIX_FMT_GBRP, SWS_BILINEAR, nullptr, nullptr, nullptr);
-  sws_.reset(ctx);
-  if (!sws_) {
-    const char* name = av_get_pix_fmt_name(fmt);
-    throw PreprocessError(std::string("cannot convert pixel format ") + (name ? name : "unknown") + " " +
-                          std::to_string(frame.width) + "x" + std::to_string(frame.height));
+  bool jpeg = false;
+  const AVPixelFormat layout = plain_layout(fmt, jpeg);
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(fmt);
+  const bool yuv = !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
+  const int cs = yuv ? sws_colorspace(frame.colorspace) : -1;
+  const int range = yuv ? ((jpeg || frame.color_range == AVCOL_RANGE_JPEG) ? 1 : 0) : -1;
+  const ContextKey key{frame.width, frame.height, static_cast<int>(layout), lb.new_w, lb.new_h, cs, range};
+  // One context per stream in practice: rebuilt only when the key changes.
+  // (sws_getCachedContext would rebuild it on every frame: swscale adds
+  // SWS_FULL_CHR_H_INT to the flags for planar RGB output, so they never
+  // compare equal.)
+  if (!sws_ || !(key == key_)) {
+    sws_.reset(sws_getContext(frame.width, frame.height, layout, lb.new_w, lb.new_h, AV_PIX_FMT_GBRP, SWS_BILINEAR,
+                              nullptr, nullptr, nullptr));
+    if (!sws_) {
+      const char* name = av_get_pix_fmt_name(fmt);
+      throw PreprocessError(std::string("cannot convert pixel format ") + (name ? name : "unknown") + " " +
+                            std::to_string(frame.width) + "x" + std::to_string(frame.height));
+    }
+    // Colour matrix and range of a YUV source, as the stream declares them.
+    if (yuv)
+      sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(cs), range, sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
+                               1 << 16, 1 << 16);
+    key_ = key;
   }
   const std::size_t plane = static_cast<std::size_t>(lb.new_w) * lb.new_h;
   std::uint8_t* g = planes_.data();

@@ -6,6 +6,7 @@
 // with the frames that decoded) while the healthy files finish.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <unistd.h>
@@ -134,4 +135,44 @@ TEST(Hostile, FileVanishingBeforeDecodingIsAFailedRow) {
   auto res = vidsift::Pipeline(model, store, run, "k", {}).run({job});
   EXPECT_EQ(res.videos_failed, 1);
   EXPECT_NE(store.query("SELECT error FROM videos")[0][0].find("No such file"), std::string::npos);
+}
+
+// As root every file is readable, so the corpus run above cannot show the
+// permission error. Here the CLI runs as `nobody` (setpriv) on a copy of
+// itself, the model and the inputs in a world-readable directory.
+TEST(Hostile, UnreadableFileFailsWithPermissionDeniedForAnOrdinaryUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "not root: UnreadableFileFailsUnlessRoot checks the error directly";
+  ASSERT_EQ(run_command("command -v setpriv").status, 0) << "setpriv (util-linux) is needed";
+  std::string tmpl = (fs::temp_directory_path() / "vidsift-perm-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const fs::path dir = tmpl;
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(p, ec);
+    }
+  } cleanup{dir};
+  const fs::path in = dir / "in";
+  fs::create_directories(in);
+  const fs::path good = in / "good.mp4";
+  ASSERT_TRUE(make_clip(good, "-f lavfi -i testsrc2=size=64x48:rate=5 -frames:v 5 -c:v libx264 -pix_fmt yuv420p"));
+  fs::copy_file(good, in / "secret.mp4");
+  fs::copy_file(vidsift_binary(), dir / "vidsift");
+  fs::copy_file(model_path("yolox_nano.onnx"), dir / "yolox_nano.onnx");
+  using P = fs::perms;
+  fs::permissions(dir, P::all);
+  fs::permissions(in, P::owner_all | P::group_read | P::group_exec | P::others_read | P::others_exec);
+  fs::permissions(in / "secret.mp4", P::none);
+  const auto r = run_command("setpriv --reuid=65534 --regid=65534 --clear-groups " + sh_quote((dir / "vidsift").string()) +
+                             " run " + sh_quote(in.string()) + " --db " + sh_quote((dir / "p.db").string()) +
+                             " --model " + sh_quote((dir / "yolox_nano.onnx").string()) + " --progress=false");
+  EXPECT_EQ(r.status, 1) << r.output;
+  const auto rows = query_db(dir / "p.db", "SELECT path, status, COALESCE(error,'') FROM videos ORDER BY path");
+  ASSERT_EQ(rows.size(), 2u) << r.output;
+  EXPECT_EQ(fs::path(rows[0][0]).filename(), "good.mp4");
+  EXPECT_EQ(rows[0][1], "done");
+  EXPECT_EQ(fs::path(rows[1][0]).filename(), "secret.mp4");
+  EXPECT_EQ(rows[1][1], "failed");
+  EXPECT_NE(rows[1][2].find("ermission"), std::string::npos) << rows[1][2];
 }

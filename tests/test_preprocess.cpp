@@ -206,6 +206,76 @@ TEST(Preprocess, YoloXSpecPortrait) {
   EXPECT_EQ(blob.at(0, 0, 234), 114.0f);
 }
 
+// YUV of an RGB colour for matrix (kr, kb), limited or full range.
+struct Yuv {
+  int y, u, v;
+};
+Yuv yuv_of(double r, double g, double b, double kr, double kb, bool full) {
+  r /= 255.0, g /= 255.0, b /= 255.0;
+  const double y = kr * r + (1 - kr - kb) * g + kb * b;
+  const double pb = (b - y) / (2 * (1 - kb));
+  const double pr = (r - y) / (2 * (1 - kr));
+  if (full) return {static_cast<int>(std::lround(255 * y)), static_cast<int>(std::lround(128 + 255 * pb)),
+                    static_cast<int>(std::lround(128 + 255 * pr))};
+  return {static_cast<int>(std::lround(16 + 219 * y)), static_cast<int>(std::lround(128 + 224 * pb)),
+          static_cast<int>(std::lround(128 + 224 * pr))};
+}
+
+// A mid-tone colour (no channel clips, so any matrix or range mistake shows).
+constexpr double kR = 180, kG = 100, kB = 60;
+
+Rgb centre_of(Preprocessor& pre, const InputSpec& spec, const AVFrame& f) {
+  Blob blob(spec);
+  pre.run(f, blob.data());
+  return blob.rgb(100, 100);
+}
+
+void expect_rgb_near(const Rgb& got, double tol) {
+  EXPECT_NEAR(got.r, kR, tol);
+  EXPECT_NEAR(got.g, kG, tol);
+  EXPECT_NEAR(got.b, kB, tol);
+}
+
+TEST(Preprocess, HonoursTheDeclaredColourMatrix) {
+  const InputSpec spec = input_spec_for(Family::YoloX, 416, 416);
+  Preprocessor pre(spec);
+  // BT.709 (HD cameras): decoded with BT.601 coefficients, red is ~8 off.
+  const Yuv c = yuv_of(kR, kG, kB, 0.2126, 0.0722, false);
+  auto f = make_yuv_frame(640, 360, c.y, c.u, c.v);
+  ASSERT_TRUE(f);
+  f->colorspace = AVCOL_SPC_BT709;
+  expect_rgb_near(centre_of(pre, spec, *f), 3.0);
+  // The same Preprocessor, then a BT.601 frame (the default).
+  const Yuv d = yuv_of(kR, kG, kB, 0.299, 0.114, false);
+  auto g = make_yuv_frame(640, 360, d.y, d.u, d.v);
+  g->colorspace = AVCOL_SPC_SMPTE170M;
+  expect_rgb_near(centre_of(pre, spec, *g), 3.0);
+  g->colorspace = AVCOL_SPC_UNSPECIFIED;
+  expect_rgb_near(centre_of(pre, spec, *g), 3.0);
+}
+
+TEST(Preprocess, HonoursFullRangeFlagAndJpegFormats) {
+  const InputSpec spec = input_spec_for(Family::YoloX, 416, 416);
+  Preprocessor pre(spec);
+  const Yuv c = yuv_of(kR, kG, kB, 0.299, 0.114, true);
+  auto f = make_yuv_frame(640, 360, c.y, c.u, c.v);
+  ASSERT_TRUE(f);
+  f->color_range = AVCOL_RANGE_JPEG;  // yuv420p flagged full range
+  SCOPED_TRACE("yuv420p, AVCOL_RANGE_JPEG");
+  expect_rgb_near(centre_of(pre, spec, *f), 3.0);
+  f->color_range = AVCOL_RANGE_UNSPECIFIED;
+  f->format = AV_PIX_FMT_YUVJ420P;  // MJPEG cameras: full range by format
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE("yuvj420p, frame " + std::to_string(i));
+    expect_rgb_near(centre_of(pre, spec, *f), 3.0);
+  }
+  // And back to limited range, same Preprocessor.
+  const Yuv d = yuv_of(kR, kG, kB, 0.299, 0.114, false);
+  auto g = make_yuv_frame(640, 360, d.y, d.u, d.v);
+  SCOPED_TRACE("yuv420p, limited range");
+  expect_rgb_near(centre_of(pre, spec, *g), 3.0);
+}
+
 TEST(Preprocess, UnconvertibleFormatThrows) {
   Preprocessor pre(input_spec_for(Family::YoloX, 416, 416));
   std::vector<float> blob(3 * 416 * 416);

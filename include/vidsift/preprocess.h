@@ -9,8 +9,14 @@
 //    (3 x spec.height x spec.width floats) in the spec's channel order and
 //    scale, with the pad value around the image. Returns the Letterbox used,
 //    so boxes can be mapped back.
-//  * The swscale context is cached and rebuilt only when the frame size or
-//    pixel format changes (mid-stream resolution changes are handled).
+//  * Colour: a YUV frame is converted with the matrix it declares
+//    (frame->colorspace: BT.709, BT.601, BT.2020, ...; unspecified = BT.601)
+//    and its range (full for yuvj* formats and AVCOL_RANGE_JPEG, else
+//    limited), so an HD or full-range camera stream gives the same RGB as a
+//    player would.
+//  * The swscale context is kept and rebuilt only when the frame size, pixel
+//    format or colour description changes (mid-stream resolution changes are
+//    handled).
 //  * Throws PreprocessError when swscale cannot convert the frame's format.
 // Not thread-safe: one Preprocessor per decoding thread/video.
 #pragma once
@@ -42,6 +48,13 @@ class Preprocessor {
   InputSpec spec_;
   SwsContextPtr sws_;
   std::vector<std::uint8_t> planes_;  // resized G,B,R planes (network resolution)
+  // What sws_ was made for: source size and layout, scaled size, colour
+  // matrix and range.
+  struct ContextKey {
+    int w = 0, h = 0, fmt = -1, new_w = 0, new_h = 0, cs = -1, range = -1;
+    bool operator==(const ContextKey&) const = default;
+  };
+  ContextKey key_;
 };
 
 }  // namespace vidsift
