@@ -197,7 +197,10 @@ LoadedModel load_model(const ModelOptions& opts) {
   m.family = opts.family != Family::Unknown ? opts.family : detected;
   if (m.family == Family::Unknown) {
     std::string shape;
-    for (int d : m.output_shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    for (int d : m.output_shape) {
+      if (!shape.empty()) shape += 'x';
+      shape += std::to_string(d);
+    }
     throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape +
                      " at input " + std::to_string(w) + "x" + std::to_string(h) +
                      "; pass --family yolox|yolov5|yolov8");

@@ -12,6 +12,8 @@ namespace vidsift {
 OutputView slice_output(const cv::Mat& out, int i, int batch) {
   if (out.type() != CV_32F || !out.isContinuous())
     throw std::invalid_argument("network output is not a continuous float tensor");
+  if (batch < 1 || i < 0 || i >= batch)
+    throw std::invalid_argument("image " + std::to_string(i) + " is outside a batch of " + std::to_string(batch));
   std::vector<int> dims(out.size.p, out.size.p + out.dims);
   if (dims.size() == 2) dims.insert(dims.begin(), 1);
   if (dims.size() != 3) throw std::invalid_argument("unexpected network output rank " + std::to_string(out.dims));

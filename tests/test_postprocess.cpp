@@ -340,6 +340,14 @@ TEST(SliceOutput, BadShapesThrow) {
   EXPECT_THROW(slice_output(roi, 0, 1), std::invalid_argument);
 }
 
+TEST(SliceOutput, ImageOutsideTheBatchThrows) {
+  const cv::Mat m = filled({3, 10, 7});
+  EXPECT_THROW(slice_output(m, 3, 3), std::invalid_argument);
+  EXPECT_THROW(slice_output(m, -1, 3), std::invalid_argument);
+  EXPECT_THROW(slice_output(filled({1, 40, 7}), 4, 4), std::invalid_argument);
+  EXPECT_THROW(slice_output(m, 0, 0), std::invalid_argument);
+}
+
 // --- unflatten_stride_output ---------------------------------------------
 
 TEST(UnflattenStrideOutput, RecoversImagesFromHardCodedBatchExport) {

@@ -18,7 +18,8 @@
 //  * slice_output() finds image `i` of a batch in an output Mat whose shape is
 //    [B, boxes, attrs], [B, attrs, boxes], or [1, B*boxes, attrs] (batch
 //    flattened into the box axis, image-major). Throws std::invalid_argument
-//    when the shape cannot hold a batch of `batch` images.
+//    when the shape cannot hold a batch of `batch` images, or when `i` is not
+//    in [0, batch).
 //  * unflatten_stride_output() handles YOLOX exports whose head reshapes each
 //    stride's [B, C, cells] map with a hard-coded batch of 1 ([1, C, B*cells])
 //    before concatenating strides: the rows of one image are scattered. It
