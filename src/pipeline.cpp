@@ -334,7 +334,6 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
     // -- infer (W concurrent backends) ------------------------------------------
     flow::function_node<Batch, InferOut> infer_node(g, workers, [&, in](const Batch& b) {
       InferOut io;
-      io.frames = b;
       auto worker = worker_pool.take();
       StageTimer t;
       try {
@@ -357,10 +356,10 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
       }
       io.infer_s = t.seconds();
       worker_pool.give(std::move(worker));
-      // Input slots go back to the pool now: decoders may continue.
-      auto light = std::make_shared<std::vector<FrameJob>>(*b);
-      for (auto& f : *light) f.slot.reset();
-      io.frames = std::move(light);
+      // Input slots go back to the pool now: decoders may continue. The
+      // batch has no other reader, so it is released in place, not copied.
+      for (auto& f : *b) f.slot.reset();
+      io.frames = b;
       return io;
     });
 
