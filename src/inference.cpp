@@ -81,6 +81,11 @@ std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model) {
   }
 }
 
+std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model, int threads) {
+  if (threads > 0) cv::setNumThreads(threads);
+  return make_backend(model);
+}
+
 BatchLayout probe_batch(const LoadedModel& model, int batch) {
   const std::string fname = model.path.filename().string();
   if (batch <= 1) return BatchLayout::ImageMajor;

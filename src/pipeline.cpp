@@ -1,20 +1,20 @@
+// The scheduler: builds the graph and wires the stages. Stage logic lives in
+// decode_stage.cpp (decode producer), postprocess.cpp / inference.cpp (the
+// bodies' work) and assembler.cpp (the store side).
 #include "vidsift/pipeline.h"
 
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <variant>
 
 #include <oneapi/tbb/flow_graph.h>
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
-#include <opencv2/core/utility.hpp>
 
 #include "vidsift/buffer_pool.h"
-#include "vidsift/decoder.h"
-#include "vidsift/preprocess.h"
+#include "vidsift/decode_stage.h"
 
 namespace flow = oneapi::tbb::flow;
 
@@ -22,20 +22,9 @@ namespace vidsift {
 
 namespace {
 
-// ---- messages ---------------------------------------------------------------
+// ---- messages local to the graph ---------------------------------------------
 
-struct FrameJob {
-  int vid = 0;
-  std::int64_t seq = 0;
-  std::int64_t index = 0;
-  double ts = 0;
-  BufferPool::Handle slot;
-  Letterbox lb;
-  double decode_s = 0;
-  double pre_s = 0;
-};
-
-struct Flush {};
+struct Flush {};  // a video ended: send a partial batch now
 using BatchIn = std::variant<FrameJob, Flush>;
 using Batch = std::shared_ptr<std::vector<FrameJob>>;
 
@@ -46,34 +35,22 @@ struct InferOut {
   std::string error;
 };
 
-struct FrameResult {
-  int vid = 0;
-  std::int64_t seq = 0;
-  std::int64_t index = 0;
-  double ts = 0;
-  std::vector<Detection> dets;
-  double decode_s = 0, pre_s = 0, infer_s = 0, post_s = 0;
-  std::string error;
-};
 using Results = std::shared_ptr<std::vector<FrameResult>>;
-
-struct VideoStart {
-  int vid = 0;
-  VideoRecord rec;
-};
-
-struct VideoEnd {
-  int vid = 0;
-  bool started = false;
-  VideoRecord rec;            // for videos that never started
-  std::int64_t sampled = 0;   // frames sent for analysis
-  std::int64_t decoded = 0;
-  std::string status;         // done | partial | failed | cancelled
-  std::string error;
-  double tail_decode_s = 0;   // decode time after the last analysed frame
-};
-
 using StoreMsg = std::variant<VideoStart, Results, VideoEnd>;
+
+// A frame that cannot go further comes back as an error result, so that its
+// video still finishes.
+FrameResult error_result(const FrameJob& f, const std::string& error) {
+  FrameResult r;
+  r.vid = f.vid;
+  r.seq = f.seq;
+  r.index = f.index;
+  r.ts = f.ts;
+  r.decode_s = f.decode_s;
+  r.pre_s = f.pre_s;
+  r.error = error;
+  return r;
+}
 
 // ---- inference workers ------------------------------------------------------
 
@@ -101,19 +78,62 @@ class WorkerPool {
   std::vector<std::unique_ptr<Worker>> free_;
 };
 
-// ---- store-side state per video --------------------------------------------
+// Runs one forward pass over a batch; never throws.
+InferOut infer_batch(Worker& w, const Batch& b, const InputSpec& in) {
+  InferOut io;
+  StageTimer t;
+  try {
+    const int n = static_cast<int>(b->size());
+    const int sz[4] = {n, 3, in.height, in.width};
+    if (n == 1) {
+      // Zero-copy: the pooled slot is the blob.
+      cv::Mat blob(4, sz, CV_32F, (*b)[0].slot->data());
+      w.backend->forward(blob, io.out);
+    } else {
+      w.batch_blob.create(4, sz, CV_32F);
+      const std::size_t per = static_cast<std::size_t>(3) * in.width * in.height;
+      for (int i = 0; i < n; ++i)
+        std::copy_n((*b)[static_cast<std::size_t>(i)].slot->data(), per,
+                    w.batch_blob.ptr<float>() + per * static_cast<std::size_t>(i));
+      w.backend->forward(w.batch_blob, io.out);
+    }
+  } catch (const std::bad_alloc&) {
+    io.error = "out of memory during inference";
+  } catch (const std::exception& ex) {
+    io.error = ex.what();
+  } catch (...) {
+    io.error = "inference failed with an unknown error";
+  }
+  io.infer_s = t.seconds();
+  return io;
+}
 
-struct VideoState {
-  std::int64_t db_id = -1;
-  std::int64_t next_seq = 0;
-  std::int64_t expected = -1;
-  std::map<std::int64_t, FrameResult> pending;
-  StageTimings timings;
-  VideoEnd end;
-  bool have_end = false;
-  std::string frame_error;
-  std::int64_t frames_with_error = 0;
-};
+// Decodes boxes for every frame of a batch; never throws past its caller's
+// catch (each frame's own failure is recorded in its result).
+Results postprocess_batch(const InferOut& io, const LoadedModel& model, const PostprocessOptions& post) {
+  auto results = std::make_shared<std::vector<FrameResult>>();
+  std::vector<float> scratch;
+  const int n = static_cast<int>(io.frames->size());
+  results->reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const FrameJob& f = (*io.frames)[static_cast<std::size_t>(i)];
+    FrameResult r = error_result(f, io.error);
+    r.infer_s = io.infer_s / n;
+    if (r.error.empty()) {
+      StageTimer t;
+      try {
+        r.dets = postprocess(image_output(io.out, i, n, model.batch_layout, model.input.width, model.input.height,
+                                          scratch),
+                             model.family, f.lb, post);
+      } catch (const std::exception& ex) {
+        r.error = ex.what();
+      }
+      r.post_s = t.seconds();
+    }
+    results->push_back(std::move(r));
+  }
+  return results;
+}
 
 }  // namespace
 
@@ -125,7 +145,8 @@ ExecutionPlan plan_execution(const PipelineOptions& o, std::size_t videos) {
   p.net_threads = o.net_threads > 0 ? o.net_threads : (p.workers > 1 ? 1 : p.cores);
   p.decoders = std::max(1, std::min<int>(o.decoders, std::max<int>(1, static_cast<int>(videos))));
   p.decode_threads = o.decode_threads;
-  p.pool_slots = o.pool > 0 ? static_cast<std::size_t>(o.pool) : static_cast<std::size_t>(std::max(4, 2 * p.workers * p.batch));
+  p.pool_slots = o.pool > 0 ? static_cast<std::size_t>(o.pool)
+                            : static_cast<std::size_t>(std::max(4, 2 * p.workers * p.batch));
   // A batch must be fillable, or the batcher would wait forever.
   p.pool_slots = std::max<std::size_t>(p.pool_slots, static_cast<std::size_t>(p.batch));
   return p;
@@ -144,217 +165,89 @@ Pipeline::Pipeline(const LoadedModel& model, Store& store, std::int64_t run_id, 
 
 PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progress) {
   PipelineResult result;
-  result.per_label.assign(model_.labels.size(), 0);
   StageTimer wall;
 
   const ExecutionPlan plan = plan_execution(opts_, jobs.size());
-  const int workers = plan.workers;
-  const int batch = plan.batch;
-  const int decoders = plan.decoders;
-  const std::size_t slots = plan.pool_slots;
   const InputSpec& in = model_.input;
-  const std::size_t floats = static_cast<std::size_t>(3) * in.width * in.height;
-  BufferPool pool(slots, floats);
-  result.pool_slots = slots;
-
-  cv::setNumThreads(plan.net_threads);
+  BufferPool pool(plan.pool_slots, static_cast<std::size_t>(3) * in.width * in.height);
+  result.pool_slots = plan.pool_slots;
 
   WorkerPool worker_pool;
-  for (int i = 0; i < workers; ++i) {
+  for (int i = 0; i < plan.workers; ++i) {
     auto w = std::make_unique<Worker>();
-    w->backend = make_backend(model_);
+    w->backend = opts_.backend_factory ? opts_.backend_factory(plan.net_threads)
+                                       : make_backend(model_, plan.net_threads);
     worker_pool.add(std::move(w));
   }
 
+  Assembler assembler(store_, run_id_, settings_key_, model_.labels.size(), progress);
   std::atomic<bool> fatal{false};
   std::mutex fatal_mu;
+  auto set_fatal = [&](const std::string& msg) {
+    std::lock_guard<std::mutex> lock(fatal_mu);
+    if (result.fatal_error.empty()) result.fatal_error = msg;
+    fatal = true;
+  };
   auto stop_all = [&] { return fatal.load() || (opts_.should_stop && opts_.should_stop()); };
 
-  oneapi::tbb::global_control gc(oneapi::tbb::global_control::max_allowed_parallelism,
-                                 static_cast<std::size_t>(workers + 2));
-  oneapi::tbb::task_arena arena(workers + 1);
-
+  // The graph's own threads: W inference bodies + one for the serial bodies.
+  // No global_control cap: it would also cap the backends' own thread pools.
+  oneapi::tbb::task_arena arena(plan.workers + 1);
   arena.execute([&] {
     flow::graph g;
 
+    // Messages queued for or running in the store node: when it reaches zero
+    // the node is idle and commits, so no write lock is held while waiting.
+    std::atomic<std::int64_t> store_queued{0};
+    auto to_store = [&](StoreMsg m) {
+      ++store_queued;
+      return m;
+    };
+
     // -- store (serial, the single writer) ------------------------------------
-    std::map<int, VideoState> videos;
-    auto set_fatal = [&](const std::string& msg) {
-      std::lock_guard<std::mutex> lock(fatal_mu);
-      if (result.fatal_error.empty()) result.fatal_error = msg;
-      fatal = true;
-    };
-    auto finalize = [&](int vid, VideoState& st) {
-      const VideoEnd& e = st.end;
-      if (e.tail_decode_s > 0) st.timings[Stage::Decode].add(e.tail_decode_s);
-      if (e.status == "cancelled") {
-        store_.discard_video(st.db_id);
-        ++result.videos_cancelled;
-      } else {
-        VideoResult r;
-        r.frames_decoded = e.decoded;
-        r.frames_analysed = st.next_seq;
-        r.status = e.status;
-        r.error = e.error;
-        if (st.frames_with_error > 0) {
-          r.status = st.next_seq > st.frames_with_error ? "partial" : "failed";
-          if (!r.error.empty()) r.error += "; ";
-          r.error += std::to_string(st.frames_with_error) + " frame(s) could not be analysed: " + st.frame_error;
-        }
-        if (r.status == "partial" && st.next_seq == 0) r.status = "failed";
-        store_.write_timings(run_id_, st.db_id, st.timings);
-        store_.finish_video(st.db_id, r);
-        if (r.status == "done") ++result.videos_done;
-        else if (r.status == "partial") ++result.videos_partial;
-        else ++result.videos_failed;
-        if (progress && r.status != "done") ++progress->videos_failed;
-      }
-      result.frames_decoded += e.decoded;
-      result.timings.merge(st.timings);
-      if (progress) ++progress->videos_finished;
-      videos.erase(vid);
-    };
-    auto drain = [&](int vid, VideoState& st) {
-      while (true) {
-        auto it = st.pending.find(st.next_seq);
-        if (it == st.pending.end()) break;
-        FrameResult& r = it->second;
-        StageTimer t;
-        if (!r.error.empty()) {
-          ++st.frames_with_error;
-          st.frame_error = r.error;
-        } else {
-          store_.add_frame(st.db_id, r.index, r.ts, r.dets);
-        }
-        st.timings[Stage::Decode].add(r.decode_s);
-        st.timings[Stage::Preprocess].add(r.pre_s);
-        st.timings[Stage::Infer].add(r.infer_s);
-        st.timings[Stage::Postprocess].add(r.post_s);
-        st.timings[Stage::Store].add(t.seconds());
-        for (const auto& d : r.dets) {
-          if (d.class_id >= 0 && static_cast<std::size_t>(d.class_id) < result.per_label.size())
-            ++result.per_label[static_cast<std::size_t>(d.class_id)];
-        }
-        result.detections += static_cast<std::int64_t>(r.dets.size());
-        ++result.frames_analysed;
-        if (progress) {
-          ++progress->frames_analysed;
-          progress->detections += static_cast<std::int64_t>(r.dets.size());
-        }
-        st.pending.erase(it);
-        ++st.next_seq;
-      }
-      if (st.have_end && st.next_seq >= st.expected) finalize(vid, st);
-    };
     flow::function_node<StoreMsg, flow::continue_msg, flow::queueing> store_node(
         g, flow::serial, [&](const StoreMsg& msg) {
-          if (fatal) return flow::continue_msg{};
-          try {
-            if (const auto* s = std::get_if<VideoStart>(&msg)) {
-              VideoState st;
-              st.db_id = store_.start_video(run_id_, s->rec, settings_key_);
-              videos.emplace(s->vid, std::move(st));
-            } else if (const auto* rs = std::get_if<Results>(&msg)) {
-              std::vector<int> touched;
-              for (auto& r : **rs) {
-                touched.push_back(r.vid);
-                auto it = videos.find(r.vid);
-                if (it != videos.end()) it->second.pending.emplace(r.seq, std::move(r));
+          if (!fatal) {
+            try {
+              if (const auto* s = std::get_if<VideoStart>(&msg)) {
+                assembler.on_start(*s);
+              } else if (const auto* rs = std::get_if<Results>(&msg)) {
+                assembler.on_results(**rs);
+              } else if (const auto* e = std::get_if<VideoEnd>(&msg)) {
+                assembler.on_end(*e);
               }
-              // Results of one batch may span videos; drain each touched.
-              std::sort(touched.begin(), touched.end());
-              touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-              for (int v : touched) {
-                auto it = videos.find(v);
-                if (it != videos.end()) drain(v, it->second);
-              }
-            } else if (const auto* e = std::get_if<VideoEnd>(&msg)) {
-              if (!e->started) {
-                if (e->status != "cancelled") {
-                  store_.record_failed(run_id_, e->rec, settings_key_, e->error);
-                  ++result.videos_failed;
-                  if (progress) {
-                    ++progress->videos_failed;
-                    ++progress->videos_finished;
-                  }
-                } else {
-                  ++result.videos_cancelled;
-                }
-              } else {
-                auto it = videos.find(e->vid);
-                if (it != videos.end()) {
-                  it->second.end = *e;
-                  it->second.have_end = true;
-                  it->second.expected = e->sampled;
-                  drain(e->vid, it->second);
-                }
-              }
+              if (--store_queued == 0) store_.commit();
+              return flow::continue_msg{};
+            } catch (const std::exception& ex) {
+              store_.rollback();
+              set_fatal(ex.what());
+            } catch (...) {
+              store_.rollback();
+              set_fatal("internal error in the store stage");
             }
-          } catch (const std::exception& ex) {
-            store_.rollback();
-            set_fatal(ex.what());
           }
+          --store_queued;
           return flow::continue_msg{};
         });
 
     // -- postprocess (parallel) -----------------------------------------------
-    const Family family = model_.family;
     const PostprocessOptions post = opts_.post;
-    const BatchLayout layout = model_.batch_layout;
-    flow::function_node<InferOut, StoreMsg> post_node(g, flow::unlimited, [&, family, post, layout](const InferOut& io) {
-      std::vector<float> scratch;
-      auto results = std::make_shared<std::vector<FrameResult>>();
-      const int n = static_cast<int>(io.frames->size());
-      results->reserve(static_cast<std::size_t>(n));
-      for (int i = 0; i < n; ++i) {
-        const FrameJob& f = (*io.frames)[static_cast<std::size_t>(i)];
-        FrameResult r;
-        r.vid = f.vid;
-        r.seq = f.seq;
-        r.index = f.index;
-        r.ts = f.ts;
-        r.decode_s = f.decode_s;
-        r.pre_s = f.pre_s;
-        r.infer_s = io.infer_s / n;
-        r.error = io.error;
-        if (r.error.empty()) {
-          StageTimer t;
-          try {
-            r.dets = postprocess(image_output(io.out, i, n, layout, in.width, in.height, scratch), family, f.lb, post);
-          } catch (const std::exception& ex) {
-            r.error = ex.what();
-          }
-          r.post_s = t.seconds();
-        }
-        results->push_back(std::move(r));
+    flow::function_node<InferOut, StoreMsg> post_node(g, flow::unlimited, [&, post](const InferOut& io) {
+      try {
+        return to_store(StoreMsg{postprocess_batch(io, model_, post)});
+      } catch (...) {
+        // Out of memory building the results: report every frame as failed
+        // if even that is possible; otherwise the assembler counts them lost.
+        auto errs = std::make_shared<std::vector<FrameResult>>();
+        for (const auto& f : *io.frames) errs->push_back(error_result(f, "out of memory in postprocessing"));
+        return to_store(StoreMsg{errs});
       }
-      return StoreMsg{results};
     });
 
     // -- infer (W concurrent backends) ------------------------------------------
-    flow::function_node<Batch, InferOut> infer_node(g, workers, [&, in](const Batch& b) {
-      InferOut io;
+    flow::function_node<Batch, InferOut> infer_node(g, plan.workers, [&, in](const Batch& b) {
       auto worker = worker_pool.take();
-      StageTimer t;
-      try {
-        const int n = static_cast<int>(b->size());
-        const int sz[4] = {n, 3, in.height, in.width};
-        if (n == 1) {
-          // Zero-copy: the pooled slot is the blob.
-          cv::Mat blob(4, sz, CV_32F, (*b)[0].slot->data());
-          worker->backend->forward(blob, io.out);
-        } else {
-          worker->batch_blob.create(4, sz, CV_32F);
-          const std::size_t per = static_cast<std::size_t>(3) * in.width * in.height;
-          for (int i = 0; i < n; ++i)
-            std::copy_n((*b)[static_cast<std::size_t>(i)].slot->data(), per,
-                        worker->batch_blob.ptr<float>() + per * static_cast<std::size_t>(i));
-          worker->backend->forward(worker->batch_blob, io.out);
-        }
-      } catch (const std::exception& ex) {
-        io.error = ex.what();
-      }
-      io.infer_s = t.seconds();
+      InferOut io = infer_batch(*worker, b, in);
       worker_pool.give(std::move(worker));
       // Input slots go back to the pool now: decoders may continue. The
       // batch has no other reader, so it is released in place, not copied.
@@ -364,136 +257,77 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
     });
 
     // -- batch (serial) -----------------------------------------------------------
-    using BatchNode = flow::multifunction_node<BatchIn, std::tuple<Batch>>;
+    using BatchNode = flow::multifunction_node<BatchIn, std::tuple<Batch, StoreMsg>>;
     auto pending = std::make_shared<std::vector<FrameJob>>();
+    const int batch = plan.batch;
     BatchNode batch_node(g, flow::serial, [&, batch](const BatchIn& msg, BatchNode::output_ports_type& ports) {
-      if (const auto* f = std::get_if<FrameJob>(&msg)) pending->push_back(*f);
-      const bool flush = std::holds_alternative<Flush>(msg);
-      if (!pending->empty() && (flush || static_cast<int>(pending->size()) >= batch)) {
-        std::get<0>(ports).try_put(pending);
-        pending = std::make_shared<std::vector<FrameJob>>();
-        pending->reserve(static_cast<std::size_t>(batch));
+      const auto* f = std::get_if<FrameJob>(&msg);
+      try {
+        if (f) pending->push_back(*f);
+        const bool flush = std::holds_alternative<Flush>(msg);
+        if (!pending->empty() && (flush || static_cast<int>(pending->size()) >= batch)) {
+          auto full = std::make_shared<std::vector<FrameJob>>();
+          full->reserve(static_cast<std::size_t>(batch));
+          std::swap(full, pending);
+          std::get<0>(ports).try_put(full);
+        }
+      } catch (...) {
+        // Out of memory: this frame cannot be batched; its video still ends.
+        if (f) {
+          auto errs = std::make_shared<std::vector<FrameResult>>();
+          errs->push_back(error_result(*f, "out of memory while batching"));
+          std::get<1>(ports).try_put(to_store(StoreMsg{errs}));
+        }
       }
     });
 
     flow::make_edge(flow::output_port<0>(batch_node), infer_node);
+    flow::make_edge(flow::output_port<1>(batch_node), store_node);
     flow::make_edge(infer_node, post_node);
     flow::make_edge(post_node, store_node);
 
     // -- decoders (dedicated threads, outside the arena) -------------------------
+    struct Sink final : FrameSink {
+      BatchNode& batch_node;
+      flow::function_node<StoreMsg, flow::continue_msg, flow::queueing>& store_node;
+      std::function<StoreMsg(StoreMsg)> counted;
+      Sink(BatchNode& b, flow::function_node<StoreMsg, flow::continue_msg, flow::queueing>& s,
+           std::function<StoreMsg(StoreMsg)> c)
+          : batch_node(b), store_node(s), counted(std::move(c)) {}
+      void video_start(VideoStart s) override { store_node.try_put(counted(StoreMsg{std::move(s)})); }
+      void frame(FrameJob f) override { batch_node.try_put(BatchIn{std::move(f)}); }
+      void video_end(VideoEnd e) override {
+        batch_node.try_put(BatchIn{Flush{}});
+        store_node.try_put(counted(StoreMsg{std::move(e)}));
+      }
+    };
+    Sink sink(batch_node, store_node, to_store);
+
+    DecodeStageOptions dopts;
+    dopts.sampling = opts_.sampling;
+    dopts.input = in;
+    dopts.decode_threads = opts_.decode_threads;
+    dopts.video_timeout = opts_.video_timeout;
+    dopts.should_stop = stop_all;
+
     std::atomic<std::size_t> next_job{0};
     auto decode_loop = [&] {
-      for (;;) {
-        if (stop_all()) break;
-        const std::size_t j = next_job.fetch_add(1);
-        if (j >= jobs.size()) break;
-        const int vid = static_cast<int>(j);
-        const VideoJob& job = jobs[j];
-        VideoRecord rec;
-        rec.path = job.file.path;
-        rec.size = job.file.size;
-        rec.mtime = job.file.mtime;
-        rec.fingerprint = job.fingerprint;
-
-        const auto deadline = std::chrono::steady_clock::now() +
-                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                  std::chrono::duration<double>(opts_.video_timeout > 0 ? opts_.video_timeout : 1e9));
-        std::atomic<bool> timed_out{false};
-        DecoderOptions dopts;
-        dopts.sampling = opts_.sampling;
-        dopts.threads = opts_.decode_threads;
-        dopts.should_stop = [&] {
-          if (stop_all()) return true;
-          if (opts_.video_timeout > 0 && std::chrono::steady_clock::now() > deadline) {
-            timed_out = true;
-            return true;
-          }
-          return false;
-        };
-
-        VideoEnd end;
-        end.vid = vid;
-        end.rec = rec;
-        std::unique_ptr<Decoder> dec;
-        try {
-          dec = std::make_unique<Decoder>(job.file.path, dopts);
-        } catch (const std::exception& ex) {
-          end.status = stop_all() ? "cancelled" : "failed";
-          end.error = timed_out ? "timed out while opening" : ex.what();
-          store_node.try_put(StoreMsg{end});
-          continue;
-        }
-        const VideoInfo& info = dec->info();
-        rec.codec = info.codec;
-        rec.width = info.width;
-        rec.height = info.height;
-        rec.fps = info.fps;
-        rec.duration = info.duration;
-        store_node.try_put(StoreMsg{VideoStart{vid, rec}});
-        end.started = true;
-        if (progress) {
-          std::int64_t est = info.frame_count_estimate;
-          if (opts_.sampling.every > 1) est /= opts_.sampling.every;
-          if (opts_.sampling.fps > 0 && info.duration > 0)
-            est = static_cast<std::int64_t>(info.duration * opts_.sampling.fps);
-          progress->frames_expected += est;
-        }
-
-        Preprocessor pre(in);
-        DecodedFrame frame;
-        std::int64_t seq = 0;
-        std::string error;
-        StageTimer t;
-        try {
-          while (dec->next(frame)) {
-            const double decode_s = t.lap();
-            auto slot = pool.acquire(dopts.should_stop);
-            if (!slot) break;
-            t.lap();  // waiting for a slot is backpressure, not work
-            FrameJob fj;
-            fj.vid = vid;
-            fj.seq = seq++;
-            fj.index = frame.index;
-            fj.ts = frame.timestamp;
-            fj.lb = pre.run(*frame.frame, slot->data());
-            fj.slot = std::move(slot);
-            fj.decode_s = decode_s;
-            fj.pre_s = t.lap();
-            batch_node.try_put(BatchIn{std::move(fj)});
-          }
-        } catch (const std::exception& ex) {
-          error = ex.what();
-        }
-        end.tail_decode_s = t.lap();
-        end.sampled = seq;
-        end.decoded = dec->frames_decoded();
-        if (opts_.should_stop && opts_.should_stop()) {
-          end.status = "cancelled";
-        } else if (timed_out) {
-          end.status = seq > 0 ? "partial" : "failed";
-          end.error = "timed out after " + std::to_string(opts_.video_timeout) + " s (--video-timeout)";
-        } else if (!error.empty() || dec->truncated()) {
-          end.status = seq > 0 ? "partial" : "failed";
-          end.error = !error.empty() ? error : dec->last_error();
-        } else if (dec->frames_decoded() == 0) {
-          end.status = "failed";
-          end.error = dec->decode_errors() > 0 ? "no frame could be decoded: " + dec->last_error()
-                                               : "the video holds no frames";
-        } else if (dec->decode_errors() > 0) {
-          end.status = "partial";
-          end.error = std::to_string(dec->decode_errors()) + " corrupt packet(s) skipped; last: " + dec->last_error();
-        } else {
-          end.status = "done";
+      try {
+        for (;;) {
+          if (stop_all()) break;
+          const std::size_t j = next_job.fetch_add(1);
+          if (j >= jobs.size()) break;
+          decode_video(static_cast<int>(j), jobs[j], dopts, pool, sink);
         }
         batch_node.try_put(BatchIn{Flush{}});
-        store_node.try_put(StoreMsg{end});
+      } catch (...) {
+        set_fatal("internal error in a decoder thread");
       }
-      batch_node.try_put(BatchIn{Flush{}});
       g.release_wait();
     };
 
     std::vector<std::thread> threads;
-    for (int i = 0; i < decoders; ++i) {
+    for (int i = 0; i < plan.decoders; ++i) {
       g.reserve_wait();
       threads.emplace_back(decode_loop);
     }
@@ -502,7 +336,28 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
     g.wait_for_all();
   });
 
-  // Jobs never started because of cancellation or a fatal error.
+  // The graph has drained: nothing is in flight. Finalise what is still open
+  // (frames lost to an internal error) so no video stays `running`.
+  if (!fatal) {
+    try {
+      assembler.finish_all();
+      store_.commit();
+    } catch (const std::exception& ex) {
+      store_.rollback();
+      set_fatal(ex.what());
+    }
+  }
+
+  const AssemblyTotals& t = assembler.totals();
+  result.videos_done = t.videos_done;
+  result.videos_partial = t.videos_partial;
+  result.videos_failed = t.videos_failed;
+  result.videos_cancelled = t.videos_cancelled;
+  result.frames_analysed = t.frames_analysed;
+  result.frames_decoded = t.frames_decoded;
+  result.detections = t.detections;
+  result.per_label = t.per_label;
+  result.timings = t.timings;
   result.pool_high_water = pool.high_water();
   result.wall_seconds = wall.seconds();
   return result;

@@ -323,7 +323,7 @@ int Store::recover_stale() {
   return removed;
 }
 
-std::optional<std::string> Store::find_final(const std::string& path, const std::string& fingerprint,
+std::optional<VideoStatus> Store::find_final(const std::string& path, const std::string& fingerprint,
                                              const std::string& settings_key, bool include_failed) {
   auto st = prepare(include_failed
                         ? "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status<>'running' "
@@ -333,7 +333,8 @@ std::optional<std::string> Store::find_final(const std::string& path, const std:
   sqlite3_bind_text(st.get(), 1, path.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st.get(), 2, fingerprint.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st.get(), 3, settings_key.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(st.get()) == SQLITE_ROW) return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)));
+  if (sqlite3_step(st.get()) == SQLITE_ROW)
+    return parse_status(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)));
   return std::nullopt;
 }
 
@@ -417,7 +418,7 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r) {
   auto st = prepare(
       "UPDATE videos SET status=?, error=?, frame_count=?, frames_analysed=?, "
       "finished_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id=?");
-  sqlite3_bind_text(st.get(), 1, r.status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.get(), 1, status_name(r.status), -1, SQLITE_STATIC);
   if (r.error.empty()) {
     sqlite3_bind_null(st.get(), 2);
   } else {
@@ -427,7 +428,7 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r) {
   sqlite3_bind_int64(st.get(), 4, r.frames_analysed);
   sqlite3_bind_int64(st.get(), 5, video_id);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot finish video");
-  if (r.status == "done" || r.status == "partial") {
+  if (r.status == VideoStatus::Done || r.status == VideoStatus::Partial) {
     // Replace older results for the same file and settings atomically.
     auto old = prepare(
         "SELECT o.id FROM videos o JOIN videos n ON n.id=? WHERE o.path=n.path AND o.settings_key=n.settings_key "

@@ -4,8 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <oneapi/tbb/global_control.h>
+#include <opencv2/core/utility.hpp>
 
 #include "test_util.h"
 #include "vidsift/pipeline.h"
@@ -160,4 +167,128 @@ TEST(Pipeline, VideoTimeoutKeepsAnalysedFramesAsPartial) {
   EXPECT_EQ(res.videos_partial + res.videos_failed, 1);
   EXPECT_NE(one(f.store, "SELECT error FROM videos").find("timed out"), std::string::npos);
   EXPECT_LT(res.frames_analysed, 200);
+}
+
+namespace {
+
+// Wraps a real backend; lets a test add behaviour around each forward pass.
+class HookBackend final : public InferenceBackend {
+ public:
+  HookBackend(std::unique_ptr<InferenceBackend> real, std::function<void(int)> hook)
+      : real_(std::move(real)), hook_(std::move(hook)) {}
+  void forward(const cv::Mat& blob, cv::Mat& out) override {
+    hook_(calls_++);
+    real_->forward(blob, out);
+  }
+  std::string name() const override { return "hook"; }
+
+ private:
+  std::unique_ptr<InferenceBackend> real_;
+  std::function<void(int)> hook_;
+  int calls_ = 0;
+};
+
+BackendFactory hooked(std::function<void(int)> hook) {
+  return [hook](int threads) -> std::unique_ptr<InferenceBackend> {
+    return std::make_unique<HookBackend>(make_backend(yolox(), threads), hook);
+  };
+}
+
+}  // namespace
+
+// The review's defect 1: a frame the preprocessor rejects (swscale in FFmpeg
+// 5.1 cannot read rgb4) left the video `running` forever and the run hung.
+TEST(Pipeline, RejectedPixelFormatFailsTheVideoAndTheRunEnds) {
+  TempDir d("pipe_rgb4");
+  const fs::path x = clip_cache_dir() / "pipe_rgb4.nut";
+  ASSERT_TRUE(make_clip(x, "-f lavfi -i testsrc2=size=64x48 -frames:v 30 -c:v rawvideo -pix_fmt rgb4 -f nut"));
+  const fs::path db = d / "r.db";
+  const auto r = run_command("timeout 120 " + sh_quote(vidsift_binary()) + " run " + sh_quote(x.string()) +
+                             " --db " + sh_quote(db.string()) + " --model " +
+                             sh_quote(model_path("yolox_nano.onnx").string()) + " --progress false");
+  ASSERT_NE(r.status, 124) << "vidsift hung on an rgb4 video:\n" << r.output;
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND error LIKE '%rgb4%'"), 1);
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos WHERE status='running'"), 0);
+  EXPECT_NE(r.output.find("1 failed"), std::string::npos) << r.output;
+}
+
+// The review's defect 8: an exception that is not a std::exception escaping
+// the inference body used to terminate the process. Now the frame comes back
+// as an error and its video ends partial; the other frames are kept.
+TEST(Pipeline, UnknownExceptionInABackendFailsTheFrameNotTheProcess) {
+  Fixture f;
+  std::vector<VideoJob> jobs = {job(clip(50, 10))};
+  PipelineOptions o;
+  o.workers = 1;
+  o.backend_factory = hooked([](int call) {
+    if (call == 3) throw 42;
+  });
+  auto res = Pipeline(yolox(), f.store, f.run, "k", o).run(jobs);
+  EXPECT_TRUE(res.fatal_error.empty()) << res.fatal_error;
+  EXPECT_EQ(res.videos_partial, 1);
+  EXPECT_EQ(res.frames_analysed, 9);
+  EXPECT_EQ(one(f.store, "SELECT status FROM videos"), "partial");
+  EXPECT_NE(one(f.store, "SELECT error FROM videos").find("1 frame(s) could not be analysed"), std::string::npos);
+}
+
+// The review's defect 2: a global_control cap of workers+2 on TBB also capped
+// OpenCV's own parallel_for_ (Debian's OpenCV runs it on oneTBB), so one net
+// asked to run 16 threads got 3. The test lifts TBB's default limit (the
+// number of cores) so that the cap, if present, is what limits.
+TEST(Pipeline, NetThreadsAreNotCappedByTheGraph) {
+  if (cv::getBuildInformation().find("Parallel framework:            TBB") == std::string::npos)
+    GTEST_SKIP() << "this OpenCV does not run its parallel loops on oneTBB";
+  oneapi::tbb::global_control lift(oneapi::tbb::global_control::max_allowed_parallelism, 17);
+  Fixture f;
+  std::vector<VideoJob> jobs = {job(clip(51, 2))};
+  PipelineOptions o;
+  o.workers = 1;
+  o.net_threads = 16;
+  std::mutex mu;
+  std::size_t most = 0;
+  o.backend_factory = hooked([&](int) {
+    std::set<std::thread::id> ids;
+    std::mutex ids_mu;
+    cv::parallel_for_(cv::Range(0, 64), [&](const cv::Range&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::lock_guard<std::mutex> l(ids_mu);
+      ids.insert(std::this_thread::get_id());
+    }, 64);
+    std::lock_guard<std::mutex> l(mu);
+    most = std::max(most, ids.size());
+  });
+  auto res = Pipeline(yolox(), f.store, f.run, "k", o).run(jobs);
+  EXPECT_EQ(res.videos_done, 1) << res.fatal_error;
+  EXPECT_GT(most, 4u) << "cv::parallel_for_ ran on " << most << " threads with --net-threads 16";
+}
+
+// The review's defect 7: the store held its write transaction (and so the
+// database's write lock) while the pipeline waited for frames. Another
+// writer must get in while a slow forward pass runs.
+TEST(Pipeline, NoWriteLockIsHeldWhileWaitingForFrames) {
+  Fixture f;
+  std::vector<VideoJob> jobs = {job(clip(52, 3))};
+  PipelineOptions o;
+  o.workers = 1;
+  std::atomic<int> other_writer_ok{-1};
+  const std::string db = (f.dir / "p.db").string();
+  o.backend_factory = hooked([&](int call) {
+    if (call != 1) return;
+    // The video's row and first frame are in; the pipeline now waits for
+    // this (slow) forward pass. Give the store node time to go idle.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    try {
+      Store other(db, 200);
+      RunRecord r;
+      r.settings_key = "other";
+      other.begin_run(r);
+      other_writer_ok = 1;
+    } catch (const std::exception&) {
+      other_writer_ok = 0;
+    }
+  });
+  auto res = Pipeline(yolox(), f.store, f.run, "k", o).run(jobs);
+  EXPECT_EQ(res.videos_done, 1) << res.fatal_error;
+  EXPECT_EQ(other_writer_ok.load(), 1);
 }

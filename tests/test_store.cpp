@@ -77,12 +77,12 @@ TEST(Store, VideoIsInvisibleUntilDoneAndDoneWithItsLastRows) {
   EXPECT_EQ(one(reader, "SELECT status FROM videos"), "running");
   EXPECT_EQ(one(reader, "SELECT COUNT(*) FROM per_video_label_counts"), "0");
   s.add_frame(vid, 20, 0.8, dets(3));
-  s.finish_video(vid, VideoResult{"done", "", 30, 3});
+  s.finish_video(vid, VideoResult{VideoStatus::Done, "", 30, 3});
   EXPECT_EQ(one(reader, "SELECT status FROM videos"), "done");
   EXPECT_EQ(one(reader, "SELECT detections FROM per_video_label_counts WHERE label='person'"), "6");
   EXPECT_EQ(one(reader, "SELECT COUNT(*) FROM frames"), "3");
   EXPECT_EQ(one(reader, "SELECT frames_analysed FROM per_minute_label_counts"), "3");
-  EXPECT_EQ(s.find_final("/v/a.mp4", "fp1", "key1", false).value_or(""), "done");
+  EXPECT_EQ(s.find_final("/v/a.mp4", "fp1", "key1", false), VideoStatus::Done);
   EXPECT_FALSE(s.find_final("/v/a.mp4", "fp2", "key1", false));
   EXPECT_FALSE(s.find_final("/v/a.mp4", "fp1", "key2", false));
 }
@@ -93,14 +93,14 @@ TEST(Store, FinishingReplacesOlderResultsForSamePathAndSettings) {
   const auto run = s.begin_run(run_record());
   const auto v1 = s.start_video(run, video("/v/a.mp4", "old"), "key1");
   s.add_frame(v1, 0, 0, dets(4));
-  s.finish_video(v1, VideoResult{"done", "", 1, 1});
+  s.finish_video(v1, VideoResult{VideoStatus::Done, "", 1, 1});
   const auto other = s.start_video(run, video("/v/a.mp4", "old"), "key2");  // other settings: kept
-  s.finish_video(other, VideoResult{"done", "", 1, 0});
+  s.finish_video(other, VideoResult{VideoStatus::Done, "", 1, 0});
   const auto v2 = s.start_video(run, video("/v/a.mp4", "new"), "key1");
   s.add_frame(v2, 0, 0, dets(1));
   // Until v2 finishes, the old result is what readers see.
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections WHERE video_id=" + std::to_string(v1)), "4");
-  s.finish_video(v2, VideoResult{"done", "", 1, 1});
+  s.finish_video(v2, VideoResult{VideoStatus::Done, "", 1, 1});
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos WHERE settings_key='key1'"), "1");
   EXPECT_EQ(one(s, "SELECT fingerprint FROM videos WHERE settings_key='key1'"), "new");
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections"), "1");
@@ -114,7 +114,7 @@ TEST(Store, FailedRowsAndFailedLookups) {
   s.record_failed(run, video("/v/bad.mp4"), "key1", "cannot open video: Invalid data");
   EXPECT_EQ(one(s, "SELECT status || ':' || error FROM videos"), "failed:cannot open video: Invalid data");
   EXPECT_FALSE(s.find_final("/v/bad.mp4", "fp1", "key1", false));
-  EXPECT_EQ(s.find_final("/v/bad.mp4", "fp1", "key1", true).value_or(""), "failed");
+  EXPECT_EQ(s.find_final("/v/bad.mp4", "fp1", "key1", true), VideoStatus::Failed);
 }
 
 TEST(Store, RecoverStaleRollsBackVideosOfDeadRuns) {
@@ -125,7 +125,7 @@ TEST(Store, RecoverStaleRollsBackVideosOfDeadRuns) {
     const auto run = s.begin_run(run_record());
     const auto done = s.start_video(run, video("/v/done.mp4"), "key1");
     s.add_frame(done, 0, 0, dets(1));
-    s.finish_video(done, VideoResult{"done", "", 1, 1});
+    s.finish_video(done, VideoResult{VideoStatus::Done, "", 1, 1});
     const auto vid = s.start_video(run, video("/v/half.mp4"), "key1");
     s.add_frame(vid, 0, 0, dets(2));
     s.commit();

@@ -70,7 +70,13 @@ struct LoadedModel {
 
 LoadedModel load_model(const ModelOptions& opts);
 
+// One more OpenCV dnn backend for the loaded model, with OpenCV's current
+// thread setting. Throws ModelError.
 std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model);
+
+// The same, running `threads` intra-op threads. OpenCV's thread count is
+// process-wide: this sets it (cv::setNumThreads) for every OpenCV backend.
+std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model, int threads);
 
 BatchLayout probe_batch(const LoadedModel& model, int batch);
 

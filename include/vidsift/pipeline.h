@@ -1,9 +1,14 @@
 // pipeline.h — the scheduler: the one place that knows the whole graph.
 //
 //   decoder threads ──► batch ──► infer (W nets) ──► postprocess ──► store
-//   (decode+sample+       (serial)   (concurrency W)     (parallel)      (serial,
+//   (decode_stage.h:      (serial)   (concurrency W)     (parallel)      (serial:
+//    decode+sample+                                                       assembler.h,
 //    preprocess into                                                      one writer)
-//    pooled slots)
+//    pooled slots)   ────────── VideoStart / VideoEnd ─────────────────►
+//
+// Each stage is a unit of its own and knows only the messages it takes and
+// gives (stage_messages.h); this file wires them, as fftools' scheduler does
+// for demux/decode/filter/encode/mux. pipeline.cpp holds no stage logic.
 //
 // Contract:
 //  * run(jobs) analyses every job and returns when all are final in the
@@ -12,15 +17,21 @@
 //    backpressure), never inside a graph body, so the graph cannot deadlock
 //    however many decoders there are and however small the pool.
 //  * Graph bodies run in a private arena of workers+1 threads: W inference
-//    bodies, each with its own backend (own cv::dnn::Net), plus one thread
-//    for the serial batch/store bodies and postprocess.
-//  * OpenCV's thread count is process-wide; run() sets it (cv::setNumThreads)
-//    from net_threads before any forward pass and leaves it set.
-//  * Per video, frames are stored in frame order; videos interleave. A video
-//    ends `done`, `partial` (some frames decoded or analysed, then an error
-//    or timeout: the analysed frames are kept) or `failed` (nothing usable),
-//    always with its error text. A cancelled run (should_stop) stops taking
-//    new videos and rolls back the ones in flight (their rows are deleted).
+//    bodies, each with its own backend, plus one thread for the serial
+//    batch/store bodies and postprocess. The process-wide TBB parallelism is
+//    not capped: a backend's own threads (OpenCV's parallel_for_ runs on
+//    oneTBB) get what --net-threads asks for.
+//  * Per video, frames are stored in frame order; videos interleave. The
+//    final status of a video (done, partial, failed) is decided by the
+//    assembler (decide_status in assembler.h) and always carries the error
+//    text. A cancelled run (should_stop) stops taking new videos and rolls
+//    back the ones in flight (their rows are deleted).
+//  * No exception escapes a graph body or a decoder thread: a frame that
+//    cannot be batched, inferred or postprocessed comes back as an error
+//    result, so its video still finishes (partial or failed). Videos still
+//    open when the graph drains are finalised then; none is left `running`.
+//  * The store node commits whenever it has nothing queued, so the write lock
+//    is never held while the pipeline waits for frames.
 //  * A store error (disk full, database locked) stops the run; it is reported
 //    in PipelineResult::fatal_error.
 //  * Never converts or copies a frame that is not analysed (see Decoder).
@@ -29,18 +40,27 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "vidsift/assembler.h"
 #include "vidsift/discover.h"
 #include "vidsift/inference.h"
 #include "vidsift/postprocess.h"
 #include "vidsift/sampler.h"
+#include "vidsift/stage_messages.h"
 #include "vidsift/stage_stats.h"
 #include "vidsift/store.h"
 
 namespace vidsift {
 
+// Makes one inference backend; `threads` is the intra-op thread count that
+// backend should use. Called once per worker before the graph starts.
+using BackendFactory = std::function<std::unique_ptr<InferenceBackend>(int threads)>;
+
+// How a run is carried out. None of these change results except `sampling`
+// and `post` (the settings key covers those).
 struct PipelineOptions {
   SamplingOptions sampling;
   PostprocessOptions post;
@@ -52,6 +72,7 @@ struct PipelineOptions {
   int pool = 0;                // input slots; 0 = automatic
   double video_timeout = 0;    // seconds per video; 0 = none
   std::function<bool()> should_stop;  // polled; true = cancel the run
+  BackendFactory backend_factory;     // empty = make_backend(model, threads)
 };
 
 // The configuration a run actually uses once defaults are resolved (what
@@ -74,21 +95,7 @@ struct ExecutionPlan {
 // core; pool 0 = max(4, 2 x workers x batch), never less than one batch.
 ExecutionPlan plan_execution(const PipelineOptions& opts, std::size_t videos);
 
-struct VideoJob {
-  VideoFile file;
-  std::string fingerprint;
-};
-
-// Live counters for a progress display (read from another thread).
-struct Progress {
-  std::atomic<std::int64_t> videos_total{0};
-  std::atomic<std::int64_t> videos_finished{0};
-  std::atomic<std::int64_t> videos_failed{0};
-  std::atomic<std::int64_t> frames_analysed{0};
-  std::atomic<std::int64_t> frames_expected{0};  // estimate, grows as videos open
-  std::atomic<std::int64_t> detections{0};
-};
-
+// What a run did, for the summary and runs row.
 struct PipelineResult {
   std::int64_t videos_done = 0;
   std::int64_t videos_partial = 0;
@@ -105,11 +112,18 @@ struct PipelineResult {
   std::string fatal_error;              // non-empty when the store failed
 };
 
+// Runs one set of videos through the graph. One Pipeline per run; run() may
+// be called once per set of jobs.
 class Pipeline {
  public:
+  // `model` and `store` must outlive the Pipeline; rows are recorded under
+  // `run_id` with `settings_key`.
   Pipeline(const LoadedModel& model, Store& store, std::int64_t run_id, std::string settings_key,
            PipelineOptions opts);
 
+  // Analyses `jobs` (see contract). `progress`, when given, is updated live
+  // and may be read from another thread. Throws only when the inference
+  // backends cannot be created; every other failure is in the result.
   PipelineResult run(const std::vector<VideoJob>& jobs, Progress* progress = nullptr);
 
  private:

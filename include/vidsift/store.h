@@ -34,6 +34,7 @@
 
 #include "vidsift/postprocess.h"
 #include "vidsift/stage_stats.h"
+#include "vidsift/video_status.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -82,7 +83,7 @@ struct VideoRecord {
 };
 
 struct VideoResult {
-  std::string status;            // done | partial | failed
+  VideoStatus status = VideoStatus::Done;  // a final status
   std::string error;             // empty when done
   std::int64_t frames_decoded = 0;
   std::int64_t frames_analysed = 0;
@@ -108,7 +109,7 @@ class Store {
 
   // Latest final row (done, or also failed/partial when include_failed) for
   // this path, fingerprint and settings key; returns its status.
-  std::optional<std::string> find_final(const std::string& path, const std::string& fingerprint,
+  std::optional<VideoStatus> find_final(const std::string& path, const std::string& fingerprint,
                                         const std::string& settings_key, bool include_failed);
 
   std::int64_t start_video(std::int64_t run_id, const VideoRecord& video, const std::string& settings_key);

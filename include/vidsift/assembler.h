@@ -1,0 +1,128 @@
+// assembler.h — the per-video assembler: the store side of the pipeline.
+//
+// It runs in the pipeline's single serial store node (one thread at a time),
+// is the only stage that writes to the Store, and owns:
+//  * the reorder buffer: frames of one video arrive in any order (batches
+//    run concurrently); they are written in `seq` order. Videos interleave.
+//  * the final-status rules (decide_status below);
+//  * per-video and per-run timings and counts.
+//
+// Contract:
+//  * on_start / on_results / on_end may arrive in any order for a video:
+//    results that come before the video's VideoStart are held until it
+//    arrives (the ordering is structural, not a property of the graph), and
+//    a VideoEnd waits until every one of its `sampled` frames is written.
+//  * A video is finalised (store.finish_video, timings written, or rolled back
+//    when cancelled) as soon as its start, its end and all its frames are in.
+//  * finish_all() is called once the graph has drained: nothing is in
+//    flight any more, so a video still waiting for frames will never get
+//    them. It is finalised with what it has (partial or failed, the error
+//    says how many frames were lost) — a video is never left `running`.
+//  * Store errors propagate as StoreError; the caller rolls back and stops
+//    the run.
+// Not thread-safe: one caller at a time (the serial store node).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vidsift/stage_messages.h"
+#include "vidsift/stage_stats.h"
+#include "vidsift/store.h"
+#include "vidsift/video_status.h"
+
+namespace vidsift {
+
+// Live counters for a progress display (read from another thread).
+struct Progress {
+  std::atomic<std::int64_t> videos_total{0};
+  std::atomic<std::int64_t> videos_finished{0};
+  std::atomic<std::int64_t> videos_failed{0};
+  std::atomic<std::int64_t> frames_analysed{0};
+  std::atomic<std::int64_t> frames_expected{0};  // estimate, grows as videos open
+  std::atomic<std::int64_t> detections{0};
+};
+
+// The verdict on a video.
+struct Verdict {
+  VideoStatus status = VideoStatus::Failed;
+  std::string error;  // empty when done
+};
+
+// The final-status rules, from the decode stage's facts and what the
+// assembler saw:
+//  * cancelled run                          → Cancelled (rolled back);
+//  * never opened                           → Failed with the open error;
+//  * frames were analysed, then a timeout, an error, a truncated stream or
+//    frames that could not be analysed      → Partial;
+//  * the same with no frame analysed        → Failed;
+//  * nothing decoded                        → Failed ("holds no frames" /
+//                                             "no frame could be decoded");
+//  * corrupt packets skipped                → Partial;
+//  * otherwise                              → Done.
+// `analysed` counts frames written with detections; `frame_errors` frames
+// that came back with an error; `lost` frames sent but never returned.
+Verdict decide_status(const VideoEnd& end, std::int64_t analysed, std::int64_t frame_errors,
+                      std::int64_t lost = 0, const std::string& frame_error = {});
+
+// What a run added up to.
+struct AssemblyTotals {
+  std::int64_t videos_done = 0;
+  std::int64_t videos_partial = 0;
+  std::int64_t videos_failed = 0;
+  std::int64_t videos_cancelled = 0;
+  std::int64_t frames_analysed = 0;
+  std::int64_t frames_decoded = 0;
+  std::int64_t detections = 0;
+  std::vector<std::int64_t> per_label;  // detections per class id
+  StageTimings timings;                 // whole run
+};
+
+class Assembler {
+ public:
+  // `labels` sizes per_label; `progress` (optional) is updated live.
+  Assembler(Store& store, std::int64_t run_id, std::string settings_key, std::size_t labels,
+            Progress* progress = nullptr);
+
+  // The video opened: writes its `running` row (or holds it until needed).
+  void on_start(const VideoStart& start);
+  // Results of one batch (may span videos). Consumes the frames.
+  void on_results(std::vector<FrameResult>& results);
+  // The decode stage is done with the video.
+  void on_end(const VideoEnd& end);
+  // After the graph drained: finalises every video still open (see contract).
+  void finish_all();
+
+  // Videos started or ended but not yet final.
+  std::size_t open_videos() const { return videos_.size(); }
+  const AssemblyTotals& totals() const { return totals_; }
+
+ private:
+  struct VideoState {
+    std::optional<std::int64_t> db_id;  // set once the row exists
+    std::optional<VideoEnd> end;
+    std::int64_t next_seq = 0;
+    std::map<std::int64_t, FrameResult> pending;  // seq → result, waiting for its turn
+    std::int64_t written = 0;       // frames stored with their detections
+    std::int64_t frame_errors = 0;  // frames that came back with an error
+    std::string frame_error;
+    StageTimings timings;
+  };
+
+  void drain(int vid, VideoState& st);
+  void finalize(int vid, VideoState& st, std::int64_t lost);
+  void count(VideoStatus s);
+
+  Store& store_;
+  std::int64_t run_id_;
+  std::string settings_key_;
+  Progress* progress_;
+  std::map<int, VideoState> videos_;
+  AssemblyTotals totals_;
+};
+
+}  // namespace vidsift

@@ -1,0 +1,235 @@
+// Tests of the per-video assembler and the final-status rules, without a
+// model: synthetic stage messages into a real SQLite store.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "test_util.h"
+#include "vidsift/assembler.h"
+
+using namespace vidsift;
+using namespace vidsift::test;
+
+namespace {
+
+std::string one(Store& s, const std::string& sql) {
+  auto rows = s.query(sql);
+  return rows.empty() || rows[0].empty() ? "" : rows[0][0];
+}
+
+VideoStart start(int vid, const std::string& path = "") {
+  VideoStart s;
+  s.vid = vid;
+  s.rec.path = path.empty() ? "/v/" + std::to_string(vid) + ".mp4" : path;
+  s.rec.codec = "h264";
+  s.rec.width = 64;
+  s.rec.height = 48;
+  return s;
+}
+
+VideoEnd end(int vid, std::int64_t sampled) {
+  VideoEnd e;
+  e.vid = vid;
+  e.opened = true;
+  e.rec.path = "/v/" + std::to_string(vid) + ".mp4";
+  e.sampled = sampled;
+  e.decoded = sampled;
+  return e;
+}
+
+FrameResult result(int vid, std::int64_t seq, int dets = 1) {
+  FrameResult r;
+  r.vid = vid;
+  r.seq = seq;
+  r.index = seq * 10;
+  r.ts = static_cast<double>(seq);
+  for (int i = 0; i < dets; ++i) r.dets.push_back(Detection{0, 0.9f, Box{1, 2, 3, 4}});
+  return r;
+}
+
+std::vector<FrameResult> batch(std::initializer_list<FrameResult> rs) { return std::vector<FrameResult>(rs); }
+
+struct Fixture {
+  TempDir dir{"assembler"};
+  Store store{(dir / "a.db").string()};
+  std::int64_t run = 0;
+  Fixture() {
+    store.set_labels({"person", "car"});
+    RunRecord r;
+    r.settings_key = "k";
+    run = store.begin_run(r);
+  }
+};
+
+}  // namespace
+
+TEST(DecideStatus, Rules) {
+  VideoEnd e = end(0, 10);
+  EXPECT_EQ(decide_status(e, 10, 0).status, VideoStatus::Done);
+  EXPECT_EQ(decide_status(e, 10, 0).error, "");
+
+  VideoEnd c = e;
+  c.cancelled = true;
+  EXPECT_EQ(decide_status(c, 10, 0).status, VideoStatus::Cancelled);
+
+  VideoEnd closed = e;
+  closed.opened = false;
+  closed.error = "cannot open video: Invalid data";
+  EXPECT_EQ(decide_status(closed, 0, 0).status, VideoStatus::Failed);
+  EXPECT_EQ(decide_status(closed, 0, 0).error, "cannot open video: Invalid data");
+
+  VideoEnd t = e;
+  t.timed_out = true;
+  t.timeout_s = 1800;
+  EXPECT_EQ(decide_status(t, 4, 0).status, VideoStatus::Partial);
+  EXPECT_EQ(decide_status(t, 4, 0).error, "timed out after 1800 s (--video-timeout)");
+  EXPECT_EQ(decide_status(t, 0, 0).status, VideoStatus::Failed);
+
+  VideoEnd pre = e;
+  pre.error = "cannot convert pixel format rgb4 64x48";
+  EXPECT_EQ(decide_status(pre, 0, 0).status, VideoStatus::Failed);
+  EXPECT_EQ(decide_status(pre, 3, 0).status, VideoStatus::Partial);
+
+  VideoEnd cut = e;
+  cut.truncated = true;
+  cut.decoder_error = "read error";
+  EXPECT_EQ(decide_status(cut, 3, 0).status, VideoStatus::Partial);
+  EXPECT_EQ(decide_status(cut, 3, 0).error, "read error");
+
+  EXPECT_EQ(decide_status(e, 7, 3, 0, "forward pass failed").status, VideoStatus::Partial);
+  EXPECT_NE(decide_status(e, 7, 3, 0, "forward pass failed").error.find("3 frame(s) could not be analysed"),
+            std::string::npos);
+  EXPECT_EQ(decide_status(e, 0, 10, 0, "x").status, VideoStatus::Failed);
+  EXPECT_NE(decide_status(e, 8, 0, 2).error.find("2 frame(s) were lost"), std::string::npos);
+
+  VideoEnd empty = e;
+  empty.decoded = 0;
+  empty.sampled = 0;
+  EXPECT_EQ(decide_status(empty, 0, 0).error, "the video holds no frames");
+  empty.decode_errors = 5;
+  empty.decoder_error = "bad";
+  EXPECT_EQ(decide_status(empty, 0, 0).error, "no frame could be decoded: bad");
+
+  VideoEnd corrupt = e;
+  corrupt.decode_errors = 2;
+  corrupt.decoder_error = "corrupt packet skipped";
+  EXPECT_EQ(decide_status(corrupt, 10, 0).status, VideoStatus::Partial);
+}
+
+TEST(Assembler, ReordersFramesAndFinishesWhenAllArrived) {
+  Fixture f;
+  Progress p;
+  Assembler a(f.store, f.run, "k", 2, &p);
+  a.on_start(start(0));
+  std::vector<std::int64_t> order = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  std::shuffle(order.begin(), order.end(), std::mt19937(7));
+  a.on_end(end(0, 10));  // the end may come before the frames
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    EXPECT_EQ(one(f.store, "SELECT status FROM videos"), "running");
+    auto b = batch({result(0, order[i], 2)});
+    a.on_results(b);
+  }
+  EXPECT_EQ(a.open_videos(), 0u);
+  EXPECT_EQ(one(f.store, "SELECT status FROM videos"), "done");
+  EXPECT_EQ(one(f.store, "SELECT frames_analysed FROM videos"), "10");
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM detections"), "20");
+  // Stored in frame order.
+  EXPECT_EQ(one(f.store,
+                "SELECT COUNT(*) FROM detections a JOIN detections b ON b.id>a.id AND b.frame_index<a.frame_index"),
+            "0");
+  EXPECT_EQ(a.totals().videos_done, 1);
+  EXPECT_EQ(a.totals().detections, 20);
+  EXPECT_EQ(a.totals().per_label[0], 20);
+  EXPECT_EQ(p.videos_finished.load(), 1);
+  EXPECT_EQ(p.frames_analysed.load(), 10);
+  EXPECT_EQ(one(f.store, "SELECT frames FROM timings WHERE stage='infer'"), "10");
+}
+
+TEST(Assembler, ResultsBeforeStartWaitForTheStart) {
+  Fixture f;
+  Assembler a(f.store, f.run, "k", 2);
+  auto b = batch({result(3, 0), result(3, 1)});
+  a.on_results(b);  // VideoStart has not arrived: held, nothing written
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM videos"), "0");
+  a.on_end(end(3, 2));
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM videos"), "0");
+  a.on_start(start(3));
+  EXPECT_EQ(one(f.store, "SELECT status || ' ' || frames_analysed FROM videos"), "done 2");
+}
+
+TEST(Assembler, FrameErrorsMakeThePartialOrFailedVerdict) {
+  Fixture f;
+  Assembler a(f.store, f.run, "k", 2);
+  a.on_start(start(0));
+  a.on_start(start(1));
+  FrameResult bad = result(0, 1);
+  bad.error = "forward pass failed";
+  bad.dets.clear();
+  auto b = batch({result(0, 0), bad, result(0, 2)});
+  a.on_results(b);
+  a.on_end(end(0, 3));
+  FrameResult bad1 = result(1, 0);
+  bad1.error = "forward pass failed";
+  auto b1 = batch({bad1});
+  a.on_results(b1);
+  a.on_end(end(1, 1));
+  EXPECT_EQ(one(f.store, "SELECT status FROM videos WHERE path='/v/0.mp4'"), "partial");
+  EXPECT_EQ(one(f.store, "SELECT frames_analysed FROM videos WHERE path='/v/0.mp4'"), "2");
+  EXPECT_NE(one(f.store, "SELECT error FROM videos WHERE path='/v/0.mp4'").find("forward pass failed"),
+            std::string::npos);
+  EXPECT_EQ(one(f.store, "SELECT status FROM videos WHERE path='/v/1.mp4'"), "failed");
+  EXPECT_EQ(a.totals().videos_partial, 1);
+  EXPECT_EQ(a.totals().videos_failed, 1);
+}
+
+TEST(Assembler, VideoThatNeverOpenedIsOneFailedRow) {
+  Fixture f;
+  Assembler a(f.store, f.run, "k", 2);
+  VideoEnd e;
+  e.vid = 5;
+  e.rec.path = "/v/garbage.mp4";
+  e.error = "cannot open video: Invalid data found when processing input";
+  a.on_end(e);
+  EXPECT_EQ(one(f.store, "SELECT status || ': ' || error FROM videos"),
+            "failed: cannot open video: Invalid data found when processing input");
+  EXPECT_EQ(a.open_videos(), 0u);
+}
+
+TEST(Assembler, CancelledVideoIsRolledBack) {
+  Fixture f;
+  Assembler a(f.store, f.run, "k", 2);
+  a.on_start(start(0));
+  auto b = batch({result(0, 0), result(0, 1)});
+  a.on_results(b);
+  VideoEnd e = end(0, 2);
+  e.cancelled = true;
+  a.on_end(e);
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM videos"), "0");
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM detections"), "0");
+  EXPECT_EQ(a.totals().videos_cancelled, 1);
+}
+
+// A video whose end says more frames were sent than ever came back must not
+// stay `running` forever: once the graph drained, finish_all() finalises it.
+TEST(Assembler, FinishAllFinalisesVideosWithMissingFrames) {
+  Fixture f;
+  Assembler a(f.store, f.run, "k", 2);
+  a.on_start(start(0));
+  auto b = batch({result(0, 0), result(0, 2)});  // seq 1 never arrives
+  a.on_results(b);
+  a.on_end(end(0, 3));
+  EXPECT_EQ(one(f.store, "SELECT status FROM videos"), "running");
+  a.on_start(start(1));  // started, never ended, nothing came back
+  a.finish_all();
+  EXPECT_EQ(a.open_videos(), 0u);
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM videos WHERE status='running'"), "0");
+  EXPECT_EQ(one(f.store, "SELECT status FROM videos WHERE path='/v/0.mp4'"), "partial");
+  EXPECT_EQ(one(f.store, "SELECT frames_analysed FROM videos WHERE path='/v/0.mp4'"), "2");
+  EXPECT_NE(one(f.store, "SELECT error FROM videos WHERE path='/v/0.mp4'").find("1 frame(s) were lost"),
+            std::string::npos);
+  EXPECT_EQ(one(f.store, "SELECT status FROM videos WHERE path='/v/1.mp4'"), "failed");
+  // Frames after the gap were written in order.
+  EXPECT_EQ(one(f.store, "SELECT group_concat(frame_index) FROM (SELECT frame_index FROM detections ORDER BY id)"),
+            "0,20");
+}
