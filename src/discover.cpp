@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <system_error>
 #include <sys/stat.h>
 
 #include "vidsift/sha256.h"
@@ -27,6 +28,16 @@ bool has_video_extension(const fs::path& p) {
 
 namespace {
 
+// The system's text for an error, in lower case ("Permission denied" ->
+// "permission denied"), the way vidsift records errors.
+std::string reason(const std::error_code& ec) {
+  std::string m = ec.message();
+  if (!m.empty()) m[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(m[0])));
+  return m;
+}
+
+std::string normal(const fs::path& p) { return fs::absolute(p).lexically_normal().string(); }
+
 struct Walker {
   Discovery out;
   std::set<std::string> seen;
@@ -41,7 +52,7 @@ struct Walker {
     std::string key = key_for(p);
     if (!seen.insert(key).second) return;
     VideoFile f;
-    f.path = fs::absolute(p).lexically_normal().string();
+    f.path = normal(p);
     struct stat st {};
     if (::stat(p.c_str(), &st) == 0) {
       f.size = static_cast<std::int64_t>(st.st_size);
@@ -62,16 +73,16 @@ struct Walker {
     // one that cannot be listed is missing, an unreadable sub-directory is
     // skipped with a warning.
     if (!can_list(dir, ec)) {
-      out.missing.push_back(fs::absolute(dir).lexically_normal().string());
-      out.warnings.push_back("cannot list " + dir.string() + ": " + ec.message());
+      out.missing.push_back({normal(dir), reason(ec)});
+      out.warnings.push_back("cannot list " + dir.string() + ": " + reason(ec));
       return;
     }
     auto opts = fs::directory_options::follow_directory_symlink |
                 fs::directory_options::skip_permission_denied;
     fs::recursive_directory_iterator it(dir, opts, ec);
     if (ec) {
-      out.missing.push_back(dir.string());
-      out.warnings.push_back("cannot list " + dir.string() + ": " + ec.message());
+      out.missing.push_back({normal(dir), reason(ec)});
+      out.warnings.push_back("cannot list " + dir.string() + ": " + reason(ec));
       return;
     }
     std::set<std::string> visited_dirs{key_for(dir)};
@@ -102,10 +113,22 @@ struct Walker {
   }
 
   void add_list(const fs::path& list, int depth) {
-    std::ifstream in(list);
-    if (!in) {
-      out.missing.push_back(std::string("@").append(list.string()));
-      out.warnings.push_back("cannot read list file " + list.string());
+    // A directory opens as a stream on Linux and then reads as empty: check
+    // first, so that "@dir" is reported rather than silently expanding to
+    // nothing.
+    std::error_code err;
+    const auto st = fs::status(list, err);
+    if (!err && fs::is_directory(st)) err = std::make_error_code(std::errc::is_a_directory);
+    std::ifstream in;
+    if (!err) {
+      errno = 0;
+      in.open(list);
+      if (!in) err = std::error_code(errno != 0 ? errno : EIO, std::generic_category());
+    }
+    if (err) {
+      // (append, not "@" + ...: GCC 12 warns falsely about that, -Wrestrict)
+      out.missing.push_back({std::string("@").append(normal(list)), reason(err)});
+      out.warnings.push_back("cannot read list file " + list.string() + ": " + reason(err));
       return;
     }
     std::string line;
@@ -135,7 +158,7 @@ struct Walker {
     std::error_code ec;
     auto st = fs::status(p, ec);
     if (ec || !fs::exists(st)) {
-      out.missing.push_back(fs::absolute(p).lexically_normal().string());
+      out.missing.push_back({normal(p), reason(ec ? ec : std::make_error_code(std::errc::no_such_file_or_directory))});
       return;
     }
     if (fs::is_directory(st)) {

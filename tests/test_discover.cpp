@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -54,6 +55,12 @@ std::vector<std::string> paths_of(const Discovery& d) {
 
 std::vector<std::string> sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::vector<std::string> missing_paths(const Discovery& d) {
+  std::vector<std::string> v;
+  for (const auto& m : d.missing) v.push_back(m.path);
   return v;
 }
 
@@ -133,15 +140,44 @@ TEST(Discover, MissingInputsAreReportedNotThrown) {
                                 (t.root() / "no_dir" / "x.mkv").string(), "@" + (t.root() / "no_list.txt").string()}));
   EXPECT_EQ(paths_of(d), std::vector<std::string>{t.p("a.mp4")});
   ASSERT_EQ(d.missing.size(), 3u);
-  EXPECT_TRUE(any_contains(d.missing, t.p("nope.mp4")));
-  EXPECT_TRUE(any_contains(d.missing, t.p("no_dir/x.mkv")));
-  EXPECT_TRUE(any_contains(d.missing, "no_list.txt"));
+  EXPECT_TRUE(any_contains(missing_paths(d), t.p("nope.mp4")));
+  EXPECT_TRUE(any_contains(missing_paths(d), t.p("no_dir/x.mkv")));
+  EXPECT_TRUE(any_contains(missing_paths(d), "no_list.txt"));
+  for (const auto& m : d.missing) EXPECT_EQ(m.error, "no such file or directory") << m.path;
 
   // A dangling symlink is missing too.
   fs::create_symlink(t.root() / "gone.mp4", t.root() / "dangling.mp4");
   d = discover({(t.root() / "dangling.mp4").string()});
   EXPECT_TRUE(d.files.empty());
-  EXPECT_EQ(d.missing.size(), 1u);
+  ASSERT_EQ(d.missing.size(), 1u);
+  EXPECT_EQ(d.missing[0].error, "no such file or directory");
+}
+
+// The reason an input cannot be reached is the real one. These errors happen
+// to root as well (unlike permission bits), so they always run.
+TEST(Discover, MissingInputsCarryTheReason) {
+  Tree t;
+  const fs::path not_dir = t.root() / "a.mp4" / "x.mp4";                 // ENOTDIR
+  const fs::path too_long = t.root() / (std::string(300, 'n') + ".mp4");  // ENAMETOOLONG
+  fs::create_symlink(t.root() / "loop2.mp4", t.root() / "loop1.mp4");     // ELOOP
+  fs::create_symlink(t.root() / "loop1.mp4", t.root() / "loop2.mp4");
+  const Discovery d = discover({not_dir.string(), too_long.string(), (t.root() / "loop1.mp4").string(),
+                                (t.root() / "gone.mp4").string(), "@" + (t.root() / "sub").string(),
+                                "@" + (t.root() / "a.mp4" / "list.txt").string(), (t.root() / "a.mp4").string()});
+  EXPECT_EQ(paths_of(d), std::vector<std::string>{t.p("a.mp4")});
+  std::map<std::string, std::string> got;
+  for (const auto& m : d.missing) got[m.path] = m.error;
+  const std::map<std::string, std::string> want = {
+      {norm(not_dir), "not a directory"},
+      {norm(too_long), "file name too long"},
+      {t.p("loop1.mp4"), "too many levels of symbolic links"},
+      {t.p("gone.mp4"), "no such file or directory"},
+      {"@" + t.p("sub"), "is a directory"},
+      {"@" + t.p("a.mp4/list.txt"), "not a directory"},
+  };
+  EXPECT_EQ(got, want);
+  // The walk's warnings name the list files that could not be read, with the reason.
+  EXPECT_TRUE(any_contains(d.warnings, "is a directory")) << ::testing::PrintToString(d.warnings);
 }
 
 TEST(Discover, ListFileRelativePathsCommentsBlankLines) {
@@ -164,7 +200,7 @@ TEST(Discover, ListFileRelativePathsCommentsBlankLines) {
   const Discovery d = discover({"@" + (lists / "list.txt").string()});
   EXPECT_EQ(paths_of(d), sorted({t.p("a.mp4"), t.p("b.MKV"), t.p("notes.txt"), t.p("with space.mov"), t.p(kNonUtf8),
                                  t.p("sub/c.avi"), t.p("sub/deep/d.webm"), t.p("sub/deep/f.HeVc")}));
-  EXPECT_EQ(d.missing, std::vector<std::string>{t.p("lists/missing.mp4")});
+  EXPECT_EQ(missing_paths(d), std::vector<std::string>{t.p("lists/missing.mp4")});
 }
 
 TEST(Discover, DuplicatesRemoved) {
@@ -265,7 +301,7 @@ std::optional<std::string> run_unprivileged(const fs::path& must_reach, const st
 std::string describe(const Discovery& d) {
   std::string s;
   for (const auto& f : d.files) s += "F " + f.path + "\n";
-  for (const auto& m : d.missing) s += "M " + m + "\n";
+  for (const auto& m : d.missing) s += "M " + m.path + ": " + m.error + "\n";
   for (const auto& w : d.warnings) s += "W " + w + "\n";
   return s;
 }
@@ -289,7 +325,7 @@ TEST(Discover, UnreadableDirectories) {
   EXPECT_NE(walk.find("W "), std::string::npos) << walk;
   EXPECT_NE(walk.find("locked"), std::string::npos) << walk;
   // A named directory that cannot be listed is reported as missing.
-  EXPECT_NE(named.find("M " + norm(t.base() / "closed")), std::string::npos) << named;
+  EXPECT_NE(named.find("M " + norm(t.base() / "closed") + ": permission denied\n"), std::string::npos) << named;
   EXPECT_EQ(named.find("F "), std::string::npos) << named;
 }
 

@@ -1,13 +1,20 @@
 // End-to-end tests of the `vidsift` CLI: real processes, real FFmpeg decoding,
 // the real models from ../shared/models, real SQLite files.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "report.h"
 #include "test_util.h"
+#include "vidsift/store.h"
 
 namespace fs = std::filesystem;
 using namespace vidsift::test;
@@ -21,7 +28,26 @@ CommandResult run_vidsift(const std::string& args) {
   return run_command(sh_quote(vidsift_binary()) + " " + args + " --progress=false");
 }
 
+// Runs vidsift and returns its exit status and its stdout only (stderr is
+// discarded), e.g. for --json.
+CommandResult run_vidsift_stdout(const std::string& args) {
+  return run_command("{ " + sh_quote(vidsift_binary()) + " " + args + " --progress=false 2>/dev/null; }");
+}
+
 fs::path vtest() { return video_path("vtest.avi"); }
+
+// Runs one statement on a SQLite file with read-write access, binding the
+// given doubles (?1, ?2, ...).
+void exec_db(const fs::path& db, const std::string& sql, const std::vector<double>& params = {}) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK) << db;
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> conn(raw, sqlite3_close);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(st, sqlite3_finalize);
+  for (std::size_t i = 0; i < params.size(); ++i) sqlite3_bind_double(st, static_cast<int>(i + 1), params[i]);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(raw);
+}
 
 // Small synthetic H.264 clip, cached across tests.
 fs::path small_clip() {
@@ -280,4 +306,152 @@ TEST(E2E, MissingInputIsAFailedRow) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND path LIKE '%nope.mp4'"), 1);
   EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='done'"), 1);
+}
+
+// --json must stay valid JSON whatever bytes a path holds: invalid UTF-8
+// (replaced by U+FFFD), quotes and newlines (escaped).
+TEST(E2E, JsonSummaryParsesWithOddPaths) {
+  TempDir d("e2e-json-odd");
+  const std::string odd = "odd \xff\xfe \"quoted\"\nline \xc3.mp4";
+  fs::copy_file(small_clip(), d / odd);
+  const fs::path missing = d / "gone \xff\".mp4";
+  const fs::path db = d / "j.db";
+  auto r = run_vidsift_stdout("run " + sh_quote((d / odd).string()) + " " + sh_quote(missing.string()) + " --db " +
+                              sh_quote(db.string()) + " --every 25 --json");
+  EXPECT_EQ(r.status, 1) << r.output;  // the missing input failed
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(r.output)) << r.output;
+  ASSERT_TRUE(j["videos"].is_array()) << j.dump();
+  ASSERT_EQ(j["videos"].size(), 2u) << j.dump();
+  bool saw_odd = false, saw_missing = false;
+  for (const auto& v : j["videos"]) {
+    const std::string path = v["path"].get<std::string>();
+    if (path.find("\"quoted\"\nline ") != std::string::npos) {
+      saw_odd = true;
+      EXPECT_NE(path.find("\xef\xbf\xbd"), std::string::npos) << path;  // U+FFFD
+      EXPECT_EQ(v["status"], "done");
+      EXPECT_EQ(v["frames_analysed"], 2);
+    } else if (path.find("gone ") != std::string::npos) {
+      saw_missing = true;
+      EXPECT_EQ(v["status"], "failed");
+      EXPECT_EQ(v["error"], "no such file or directory");
+    }
+  }
+  EXPECT_TRUE(saw_odd) << j.dump();
+  EXPECT_TRUE(saw_missing) << j.dump();
+  EXPECT_EQ(j["videos_done"], 1);
+  EXPECT_EQ(j["videos_failed"], 1);
+}
+
+// Counts are integers in the JSON summary, however large, and wall_seconds
+// keeps every bit of the double stored in the database.
+TEST(E2E, JsonSummaryKeepsLargeCountsAndExactSeconds) {
+  TempDir d("e2e-json-numbers");
+  const fs::path db = d / "n.db";
+  auto r = run_vidsift("run " + sh_quote(small_clip().string()) + " --db " + sh_quote(db.string()) + " --every 25");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const double wall = 0.1 + 0.2;  // 0.30000000000000004: needs 17 digits
+  exec_db(db, "UPDATE runs SET detections=1234567, frames_analysed=9007199254740993, videos_done=2000000, "
+              "wall_seconds=?1", {wall});
+  exec_db(db, "UPDATE videos SET frames_analysed=3000001");
+  const long long run_id = q1(db, "SELECT MAX(id) FROM runs");
+
+  vidsift::Store store(db.string());
+  const std::string text = vidsift::cli::run_summary_json(store, run_id);
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(text)) << text;
+  EXPECT_EQ(j["run_id"], run_id);
+  EXPECT_TRUE(j["detections"].is_number_integer()) << text;
+  EXPECT_EQ(j["detections"], 1234567) << text;
+  EXPECT_EQ(j["frames_analysed"].get<long long>(), 9007199254740993LL) << text;
+  EXPECT_EQ(j["videos_done"], 2000000) << text;
+  EXPECT_TRUE(j["videos_failed"].is_number_integer()) << text;
+  EXPECT_EQ(j["videos_failed"], 0) << text;
+  ASSERT_TRUE(j["wall_seconds"].is_number_float()) << text;
+  EXPECT_EQ(j["wall_seconds"].get<double>(), wall) << text;
+  ASSERT_EQ(j["videos"].size(), 1u) << text;
+  EXPECT_TRUE(j["videos"][0]["frames_analysed"].is_number_integer()) << text;
+  EXPECT_EQ(j["videos"][0]["frames_analysed"], 3000001) << text;
+}
+
+// The settings key sees every digit of the sampling numbers: --start values
+// that agree in their first six digits are still different settings.
+TEST(E2E, SettingsKeyKeepsEveryDigitOfStart) {
+  TempDir d("e2e-key-start");
+  const fs::path db = d / "s.db";
+  const std::string base = "run " + sh_quote(small_clip().string()) + " --db " + sh_quote(db.string());
+  auto first = run_vidsift(base + " --start 100000.2");
+  ASSERT_EQ(first.status, 0) << first.output;
+  auto second = run_vidsift(base + " --start 100000.4");
+  EXPECT_NE(second.output.find("1 done, 0 partial, 0 failed, 0 skipped"), std::string::npos) << second.output;
+  EXPECT_EQ(q1(db, "SELECT COUNT(DISTINCT settings_key) FROM runs"), 2);
+  EXPECT_EQ(q1(db, "SELECT COUNT(DISTINCT settings_key) FROM videos"), 2);
+  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE run_id=(SELECT MAX(id) FROM runs)"), 1);
+  // The recorded settings are JSON, with the numbers as numbers.
+  const auto settings = q(db, "SELECT settings FROM runs ORDER BY id");
+  ASSERT_EQ(settings.size(), 2u);
+  nlohmann::json s1, s2;
+  ASSERT_NO_THROW(s1 = nlohmann::json::parse(settings[0][0])) << settings[0][0];
+  ASSERT_NO_THROW(s2 = nlohmann::json::parse(settings[1][0])) << settings[1][0];
+  EXPECT_EQ(s1["sampling"]["start"], 100000.2) << settings[0][0];
+  EXPECT_EQ(s2["sampling"]["start"], 100000.4) << settings[1][0];
+  EXPECT_TRUE(s1["backend"].is_string() && !s1["backend"].get<std::string>().empty()) << settings[0][0];
+  EXPECT_EQ(s1["labels_sha256"].get<std::string>().size(), 64u) << settings[0][0];
+  EXPECT_EQ(s1["labels_sha256"], s2["labels_sha256"]);
+}
+
+// A corrected --labels file is a different setting: the video is analysed
+// again and the new label text is what the new result set holds.
+TEST(E2E, CorrectedLabelsFileReanalyses) {
+  TempDir d("e2e-labels");
+  std::string coco;
+  {
+    std::ifstream in(model_path("coco.names"));
+    coco.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_EQ(coco.rfind("person\n", 0), 0u) << "coco.names should start with person";
+  {
+    std::ofstream typo(d / "typo.names");
+    typo << "persn\n" << coco.substr(7);
+    std::ofstream fixed(d / "fixed.names");
+    fixed << coco;
+  }
+  const fs::path db = d / "l.db";
+  const std::string base = "run " + sh_quote(vtest().string()) + " --db " + sh_quote(db.string()) +
+                           " --every 100 --model " + sh_quote(model_path("yolox_nano.onnx").string()) + " --labels ";
+  auto first = run_vidsift(base + sh_quote((d / "typo.names").string()));
+  ASSERT_EQ(first.status, 0) << first.output;
+  EXPECT_GT(q1(db, "SELECT COUNT(*) FROM detections WHERE label='persn'"), 0);
+  auto second = run_vidsift(base + sh_quote((d / "fixed.names").string()));
+  ASSERT_EQ(second.status, 0) << second.output;
+  EXPECT_NE(second.output.find("1 done, 0 partial, 0 failed, 0 skipped"), std::string::npos) << second.output;
+  const std::string latest = " FROM detections dd JOIN videos v ON v.id=dd.video_id "
+                             "WHERE v.run_id=(SELECT MAX(id) FROM runs)";
+  EXPECT_GT(q1(db, "SELECT COUNT(*)" + latest + " AND dd.label='person'"), 0);
+  EXPECT_EQ(q1(db, "SELECT COUNT(*)" + latest + " AND dd.label='persn'"), 0);
+  EXPECT_EQ(q1(db, "SELECT COUNT(DISTINCT settings_key) FROM videos WHERE status='done'"), 2);
+}
+
+// An input that cannot be reached is recorded with the real reason, not a
+// blanket "no such file or directory". These errors occur for root too.
+TEST(E2E, UnreachableInputRecordsTheRealError) {
+  TempDir d("e2e-unreachable");
+  { std::ofstream(d / "plain.txt") << "x"; }
+  const fs::path not_dir = d / "plain.txt" / "clip.mp4";         // ENOTDIR
+  const fs::path too_long = d / (std::string(300, 'n') + ".mp4");  // ENAMETOOLONG
+  fs::create_symlink(d / "loop_b.mp4", d / "loop_a.mp4");        // ELOOP
+  fs::create_symlink(d / "loop_a.mp4", d / "loop_b.mp4");
+  const fs::path db = d / "u.db";
+  auto r = run_vidsift("run " + sh_quote(not_dir.string()) + " " + sh_quote(too_long.string()) + " " +
+                       sh_quote((d / "loop_a.mp4").string()) + " " + sh_quote((d / "absent.mp4").string()) +
+                       " --db " + sh_quote(db.string()));
+  EXPECT_EQ(r.status, 1) << r.output;
+  auto error_of = [&](const std::string& like) {
+    const auto rows = q(db, "SELECT status, error FROM videos WHERE path LIKE '%" + like + "'");
+    return rows.size() == 1 ? rows[0][0] + ": " + rows[0][1] : std::string("(") + std::to_string(rows.size()) + " rows)";
+  };
+  EXPECT_EQ(error_of("plain.txt/clip.mp4"), "failed: not a directory");
+  EXPECT_EQ(error_of("nnnn.mp4"), "failed: file name too long");
+  EXPECT_EQ(error_of("loop_a.mp4"), "failed: too many levels of symbolic links");
+  EXPECT_EQ(error_of("absent.mp4"), "failed: no such file or directory");
 }

@@ -9,9 +9,13 @@
 //    file's directory).
 //  * The result is sorted by path and holds each file once (by canonical
 //    path when one can be computed).
-//  * A named INPUT that does not exist is not an exception: it is returned in
-//    `missing` so the caller can record it as a failed video; problems met
-//    while walking go to `warnings`.
+//  * A named INPUT that cannot be reached (does not exist, a path component
+//    is not a directory, a symlink loop, a name too long, a directory that
+//    cannot be listed, an unreadable list file) is not an exception: it is
+//    returned in `missing` with the reason, the operating system's error text
+//    in lower case ("no such file or directory", "permission denied", "not a
+//    directory", ...), so the caller can record it as a failed video.
+//    Problems met while walking inside a directory go to `warnings`.
 //  * Fingerprint: "<size>-<mtime>-<sha256 of first MiB + last MiB>"; reading
 //    errors yield an exception of type DiscoverError naming the path.
 // Thread-safety: free functions without shared state.
@@ -36,9 +40,15 @@ struct VideoFile {
   std::int64_t mtime = 0;   // seconds since the epoch
 };
 
+// A named input that could not be used, and why.
+struct MissingInput {
+  std::string path;   // absolute, lexically normal; list files keep their "@"
+  std::string error;  // e.g. "no such file or directory", "permission denied"
+};
+
 struct Discovery {
   std::vector<VideoFile> files;
-  std::vector<std::string> missing;   // named inputs that do not exist / cannot be listed
+  std::vector<MissingInput> missing;  // named inputs that cannot be reached or listed
   std::vector<std::string> warnings;  // human-readable notes from the walk
 };
 

@@ -36,7 +36,8 @@ struct SamplingOptions {
 
   // Returns an empty string when valid, else a message for the user.
   std::string validate() const;
-  // Canonical text, used as part of the settings key.
+  // Short human-readable text (numbers to 6 significant digits). Not the
+  // settings key: the CLI records each sampling number exactly in its JSON.
   std::string describe() const;
 };
 

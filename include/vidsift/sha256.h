@@ -1,4 +1,5 @@
-// sha256: SHA-256 digests (FIPS 180-4) of memory buffers and files.
+// sha256: SHA-256 digests (FIPS 180-4) of memory buffers and files, computed
+// by libavutil (av_sha_*); this unit only adds RAII, hex output and file reading.
 //
 // Contract:
 //   - Sha256 hashes a byte stream fed in pieces of any size; the digest does
@@ -18,21 +19,29 @@
 #ifndef VIDSIFT_SHA256_H_
 #define VIDSIFT_SHA256_H_
 
-#include <array>
 #include <cstddef>
-#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct AVSHA;  // libavutil/sha.h
 
 namespace vidsift {
 
 // Incremental SHA-256.  Copyable: copying a partially fed object and
-// finalising the copy gives the digest of the prefix seen so far.
+// finalising the copy gives the digest of the prefix seen so far.  Movable: a
+// moved-from object may only be assigned to or destroyed.
 class Sha256 {
  public:
-  // Starts a new, empty message.
+  // Starts a new, empty message.  Throws std::bad_alloc when libavutil cannot
+  // allocate its context.
   Sha256();
+  Sha256(const Sha256& other);
+  Sha256& operator=(const Sha256& other);
+  Sha256(Sha256&&) noexcept = default;
+  Sha256& operator=(Sha256&&) noexcept = default;
+  ~Sha256() = default;
 
   // Appends len bytes at data to the message.  data may be null when len is
   // 0.  Throws std::logic_error if hex_digest() has already been called.
@@ -43,13 +52,12 @@ class Sha256 {
   std::string hex_digest();
 
  private:
-  void compress(const std::uint8_t* block);
+  struct AvFree {
+    void operator()(AVSHA* ctx) const noexcept;
+  };
 
-  std::array<std::uint32_t, 8> state_;
-  std::array<std::uint8_t, 64> block_{};
-  std::size_t block_len_ = 0;     // bytes buffered in block_, always < 64
-  std::uint64_t total_len_ = 0;   // message length in bytes so far
-  std::string digest_;            // non-empty once finalised
+  std::unique_ptr<AVSHA, AvFree> ctx_;  // never null, except in a moved-from object
+  std::string digest_;                  // non-empty once finalised
 };
 
 // Returns the lowercase hex SHA-256 of data.

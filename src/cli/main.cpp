@@ -1,12 +1,16 @@
 // vidsift command-line front end: parses options, loads the model, opens the
 // database, discovers inputs, runs the pipeline, prints the summary and maps
 // the outcome to the exit status.
+#include <array>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include <opencv2/core/utils/logger.hpp>
 
@@ -72,21 +76,51 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-std::string json_number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
+// The decimal a user typed for a float option (0.3f -> 0.3), as a double, so
+// the JSON shows "0.3" rather than the float's binary expansion.
+double shortest_decimal(float v) {
+  std::array<char, 64> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  double d = static_cast<double>(v);
+  if (ec == std::errc()) std::from_chars(buf.data(), end, d);
+  return d;
 }
 
-std::string settings_json(const LoadedModel& m, const CliOptions& o, const std::vector<int>& class_ids) {
-  std::ostringstream s;
-  s << "{\"model_sha256\":\"" << m.sha256 << "\",\"family\":\"" << family_name(m.family) << "\",\"input\":\""
-    << m.input.width << "x" << m.input.height << "\",\"conf\":" << json_number(o.pipeline.post.conf)
-    << ",\"nms\":" << json_number(o.pipeline.post.nms) << ",\"max_det\":" << o.pipeline.post.max_det
-    << ",\"classes\":[";
-  for (std::size_t i = 0; i < class_ids.size(); ++i) s << (i ? "," : "") << class_ids[i];
-  s << "],\"sampling\":\"" << o.pipeline.sampling.describe() << "\"}";
-  return s.str();
+// SHA-256 of the label list, each label length-prefixed so that no two
+// different lists give the same byte stream.
+std::string labels_sha256(const std::vector<std::string>& labels) {
+  Sha256 h;
+  for (const auto& l : labels) {
+    const std::string len = std::to_string(l.size()) + ":";
+    h.update(len.data(), len.size());
+    h.update(l.data(), l.size());
+  }
+  return h.hex_digest();
+}
+
+// The result-changing settings as canonical JSON (sorted keys, numbers that
+// round-trip); its SHA-256 is the settings key that decides what a rerun may
+// skip.
+std::string settings_json(const LoadedModel& m, const std::string& backend, const PostprocessOptions& post,
+                          const SamplingOptions& sampling) {
+  const nlohmann::json s = {
+      {"backend", backend},
+      {"model_sha256", m.sha256},
+      {"family", family_name(m.family)},
+      {"input", std::to_string(m.input.width) + "x" + std::to_string(m.input.height)},
+      {"labels_sha256", labels_sha256(m.labels)},
+      {"conf", shortest_decimal(post.conf)},
+      {"nms", shortest_decimal(post.nms)},
+      {"max_det", post.max_det},
+      {"classes", post.classes},
+      {"sampling",
+       {{"every", sampling.every},
+        {"fps", sampling.fps},
+        {"keyframes", sampling.keyframes},
+        {"start", sampling.start},
+        {"end", sampling.end}}},
+  };
+  return s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 class ProgressPrinter {
@@ -182,7 +216,13 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   }
   store->set_labels(model.labels);
 
-  const std::string settings = settings_json(model, o, popts.post.classes);
+  std::string settings;
+  try {
+    settings = settings_json(model, make_backend(model)->name(), popts.post, popts.sampling);
+  } catch (const std::exception& e) {
+    std::cerr << "vidsift: " << e.what() << "\n";
+    return kExitCannotStart;
+  }
   const std::string key = sha256_hex(settings).substr(0, 16);
 
   Discovery found = discover(o.inputs);
@@ -207,8 +247,8 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     run_id = store->begin_run(rr);
     for (const auto& m : found.missing) {
       VideoRecord rec;
-      rec.path = m;
-      store->record_failed(run_id, rec, key, "no such file or directory");
+      rec.path = m.path;
+      store->record_failed(run_id, rec, key, m.error);
       ++summary.videos_failed;
     }
     for (const auto& f : found.files) {

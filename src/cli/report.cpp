@@ -1,33 +1,29 @@
 #include "report.h"
 
-#include <cstdio>
+#include <charconv>
+#include <cstdint>
 #include <iomanip>
-#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
 
 namespace vidsift::cli {
 
 namespace {
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\t': o += "\\t"; break;
-      case '\r': o += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          o += buf;
-        } else {
-          o += static_cast<char>(c);
-        }
-    }
-  }
-  return o;
+// SQLite text of an INTEGER column -> the integer (0 for NULL or non-numbers).
+std::int64_t integer(const std::string& s) {
+  std::int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// SQLite text of quote(REAL) -> the double, every bit kept (quote() prints
+// enough digits to round-trip; plain column text keeps only 15). 0 for NULL.
+double exact_real(const std::string& s) {
+  double v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
 }
 
 double num(const std::string& s) { return s.empty() ? 0.0 : std::stod(s); }
@@ -99,28 +95,33 @@ void print_report(Store& store, std::ostream& out) {
 }
 
 std::string run_summary_json(Store& store, std::int64_t run_id) {
+  using Json = nlohmann::ordered_json;
   const std::string id = std::to_string(run_id);
   auto run = store.query(
-      "SELECT status, wall_seconds, videos_done, videos_partial, videos_failed, videos_skipped, frames_analysed, "
-      "detections FROM runs WHERE id=?",
+      "SELECT status, quote(wall_seconds), videos_done, videos_partial, videos_failed, videos_skipped, "
+      "frames_analysed, detections FROM runs WHERE id=?",
       {id});
-  std::ostringstream j;
-  j << "{\"run_id\":" << run_id << ",\"database\":\"" << json_escape(store.path()) << "\"";
+  Json j = {{"run_id", run_id}, {"database", store.path()}};
   if (!run.empty()) {
     const auto& r = run[0];
-    j << ",\"status\":\"" << json_escape(r[0]) << "\",\"wall_seconds\":" << num(r[1])
-      << ",\"videos_done\":" << num(r[2]) << ",\"videos_partial\":" << num(r[3])
-      << ",\"videos_failed\":" << num(r[4]) << ",\"videos_skipped\":" << num(r[5])
-      << ",\"frames_analysed\":" << num(r[6]) << ",\"detections\":" << num(r[7]);
+    j["status"] = r[0];
+    j["wall_seconds"] = exact_real(r[1]);
+    j["videos_done"] = integer(r[2]);
+    j["videos_partial"] = integer(r[3]);
+    j["videos_failed"] = integer(r[4]);
+    j["videos_skipped"] = integer(r[5]);
+    j["frames_analysed"] = integer(r[6]);
+    j["detections"] = integer(r[7]);
   }
-  auto vids = store.query("SELECT path, status, error, frames_analysed FROM videos WHERE run_id=? ORDER BY path", {id});
-  j << ",\"videos\":[";
-  for (std::size_t i = 0; i < vids.size(); ++i) {
-    j << (i ? "," : "") << "{\"path\":\"" << json_escape(vids[i][0]) << "\",\"status\":\"" << vids[i][1]
-      << "\",\"error\":\"" << json_escape(vids[i][2]) << "\",\"frames_analysed\":" << num(vids[i][3]) << "}";
+  Json videos = Json::array();
+  for (const auto& v :
+       store.query("SELECT path, status, error, frames_analysed FROM videos WHERE run_id=? ORDER BY path", {id})) {
+    videos.push_back({{"path", v[0]}, {"status", v[1]}, {"error", v[2]}, {"frames_analysed", integer(v[3])}});
   }
-  j << "]}";
-  return j.str();
+  j["videos"] = std::move(videos);
+  // Paths are bytes, not always UTF-8: invalid sequences become U+FFFD so the
+  // output is always valid JSON.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace vidsift::cli

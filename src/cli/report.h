@@ -6,7 +6,10 @@
 //    per-stage timing table) to `out`. Reads only.
 //  * print_report(store, out) summarises the latest run and the database.
 //  * run_summary_json(store, run_id) returns the same facts as one JSON
-//    object (machine output, for stdout).
+//    object (machine output, for stdout): counts are JSON integers,
+//    wall_seconds a number that round-trips to the stored double, and text
+//    that is not valid UTF-8 (paths are bytes) has its bad sequences replaced
+//    by U+FFFD, so the output is always valid JSON. Reads only.
 #pragma once
 
 #include <cstdint>
