@@ -35,7 +35,7 @@ class OpenCvDnnBackend final : public InferenceBackend {
       throw InferenceError(std::string("forward pass failed: ") + e.what());
     }
   }
-  std::string name() const override { return "opencv-dnn"; }
+  std::string name() const override { return kOpenCvDnnBackendName; }
 
  private:
   cv::dnn::Net net_;

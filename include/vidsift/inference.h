@@ -70,6 +70,10 @@ struct LoadedModel {
 
 LoadedModel load_model(const ModelOptions& opts);
 
+// The name the OpenCV dnn backend reports (InferenceBackend::name()); part of
+// the settings key, since a backend can change results.
+inline constexpr const char* kOpenCvDnnBackendName = "opencv-dnn";
+
 // One more OpenCV dnn backend for the loaded model, with OpenCV's current
 // thread setting. Throws ModelError.
 std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model);

@@ -218,7 +218,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
   std::string settings;
   try {
-    settings = settings_json(model, make_backend(model)->name(), popts.post, popts.sampling);
+    settings = settings_json(model, kOpenCvDnnBackendName, popts.post, popts.sampling);
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     return kExitCannotStart;
