@@ -5,6 +5,7 @@
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 
+#include "vidsift/family.h"
 #include "vidsift/labels.h"
 #include "vidsift/onnx_info.h"
 #include "vidsift/sha256.h"
@@ -51,6 +52,21 @@ std::string first_line(const std::string& s) {
   return t;
 }
 
+// The display names of the families whose output layout is (or is not)
+// transposed, joined with '/': "YOLOv8/YOLO11", "YOLOX/YOLOv5".
+std::string display_names(bool transposed) {
+  std::string s;
+  for (const auto& f : families()) {
+    if (f.layout.transposed != transposed) continue;
+    if (!s.empty()) s += '/';
+    s += f.display;
+  }
+  return s;
+}
+
+// What would work instead. OpenCV 4.6 cannot run the stock exports of the
+// transposed-layout families (Ultralytics YOLOv8/YOLO11); a declared output
+// with fewer rows than columns has that layout.
 std::string hint_for(const std::string& err, const OnnxInfo* info) {
   const std::string v = opencv_version();
   if (err.find("FLOAT16") != std::string::npos)
@@ -60,15 +76,16 @@ std::string hint_for(const std::string& err, const OnnxInfo* info) {
     const auto& s = info->output_shapes.front();
     transposed = s.size() == 3 && s[1] > 0 && s[2] > 0 && s[1] < s[2];
   }
+  const std::string runs_stock = display_names(false);
   if (transposed || err.find("dfl") != std::string::npos)
-    return "OpenCV " + v +
-           " cannot run stock YOLOv8/YOLO11 ONNX exports; use OpenCV >= 4.9 (export with opset=12 and a static "
-           "shape), or a YOLOX/YOLOv5 model such as yolox_nano.onnx";
+    return "OpenCV " + v + " cannot run stock " + display_names(true) +
+           " ONNX exports; use OpenCV >= 4.9 (export with opset=12 and a static shape), or a " + runs_stock +
+           " model such as " + kDefaultModel;
   if (info && info->opset >= 13)
     return "the model uses ONNX opset " + std::to_string(info->opset) + "; OpenCV " + v +
-           " imports opset 12 exports most reliably: re-export with opset=12, use OpenCV >= 4.9, or a "
-           "YOLOX/YOLOv5 model";
-  return "use OpenCV >= 4.9, or a YOLOX/YOLOv5 ONNX model such as yolox_nano.onnx";
+           " imports opset 12 exports most reliably: re-export with opset=12, use OpenCV >= 4.9, or a " +
+           runs_stock + " model";
+  return "use OpenCV >= 4.9, or a " + runs_stock + " ONNX model such as " + kDefaultModel;
 }
 
 }  // namespace
@@ -208,7 +225,7 @@ LoadedModel load_model(const ModelOptions& opts) {
     }
     throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape +
                      " at input " + std::to_string(w) + "x" + std::to_string(h) +
-                     "; pass --family yolox|yolov5|yolov8");
+                     "; pass --family " + family_names("|"));
   }
   m.input = input_spec_for(m.family, w, h);
   return m;

@@ -3,44 +3,42 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <string_view>
+
+#include "vidsift/family.h"
 
 namespace fs = std::filesystem;
 
 namespace vidsift {
 
 std::string family_name(Family f) {
-  switch (f) {
-    case Family::YoloX: return "yolox";
-    case Family::YoloV5: return "yolov5";
-    case Family::YoloV8: return "yolov8";
-    case Family::Unknown: break;
-  }
-  return "auto";
+  const FamilyTraits* t = find_traits(f);
+  return t ? std::string(t->name) : "auto";
 }
 
 Family parse_family(const std::string& s) {
   std::string v = s;
   std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
   if (v.empty() || v == "auto") return Family::Unknown;
-  if (v == "yolox") return Family::YoloX;
-  if (v == "yolov5" || v == "yolov7" || v == "v5" || v == "v7") return Family::YoloV5;
-  if (v == "yolov8" || v == "yolo11" || v == "yolov11" || v == "v8" || v == "v11") return Family::YoloV8;
-  throw ModelError("unknown model family '" + s + "' (use auto, yolox, yolov5, yolov8)");
+  for (const auto& f : families()) {
+    if (v == f.name) return f.id;
+    for (std::string_view a : f.aliases)
+      if (!a.empty() && v == a) return f.id;
+  }
+  throw ModelError("unknown model family '" + s + "' (use auto, " + family_names(", ") + ")");
 }
 
 InputSpec input_spec_for(Family f, int width, int height) {
+  const FamilyTraits* t = find_traits(f);
+  // Unknown has always had the Ultralytics convention; load_model never asks.
+  const InputConvention c = t ? t->input : kRgbUnitCentred;
   InputSpec s;
   s.width = width;
   s.height = height;
-  if (f == Family::YoloX) {
-    s.rgb = false;
-    s.scale = 1.0f;
-    s.centred = false;
-  } else {
-    s.rgb = true;
-    s.scale = 1.0f / 255.0f;
-    s.centred = true;
-  }
+  s.rgb = c.rgb;
+  s.scale = c.scale;
+  s.pad = c.pad;
+  s.centred = c.centred;
   return s;
 }
 
@@ -55,16 +53,20 @@ Family detect_family(const std::vector<int>& shape, int input_w, int input_h) {
   // Drop a leading batch axis of 1.
   while (dims.size() > 2 && dims.front() == 1) dims.erase(dims.begin());
   if (dims.size() != 2) return Family::Unknown;
-  const int a = dims[0];
-  const int b = dims[1];
+  const int rows = dims[0];
+  const int cols = dims[1];
   const int cells = grid_cells(input_w, input_h);
   if (cells <= 0) return Family::Unknown;
-  if (a < b && a > 4 && b % cells == 0) return Family::YoloV8;  // [4+C, boxes]
-  if (b <= 5) return Family::Unknown;
-  if (a == 3 * cells) return Family::YoloV5;
-  if (a % cells == 0) return Family::YoloX;
-  if (a < b && a > 4) return Family::YoloV8;
-  return Family::Unknown;
+  Family best = Family::Unknown;
+  ShapeFit best_fit = ShapeFit::None;
+  for (const auto& f : families()) {
+    const ShapeFit fit = f.fit(rows, cols, cells);
+    if (fit > best_fit) {
+      best = f.id;
+      best_fit = fit;
+    }
+  }
+  return best;
 }
 
 fs::path resolve_model_path(const std::string& name) {

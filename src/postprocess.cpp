@@ -1,11 +1,12 @@
 #include "vidsift/postprocess.h"
 
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <stdexcept>
 
 #include <opencv2/dnn.hpp>
+
+#include "vidsift/family.h"
 
 namespace vidsift {
 
@@ -74,99 +75,11 @@ OutputView image_output(const cv::Mat& out, int i, int batch, BatchLayout layout
   return slice_output(out, i, batch);
 }
 
-namespace {
-
-bool class_allowed(const PostprocessOptions& opts, int cls) {
-  return opts.classes.empty() || std::binary_search(opts.classes.begin(), opts.classes.end(), cls);
-}
-
-// Best class in `n` scores spaced by `step`; {-1, -1} when that class is
-// filtered out. The box keeps its best class (as YOLOX and Ultralytics do): a
-// class filter drops boxes, it never relabels one with a weaker allowed class.
-std::pair<int, float> best_class(const float* scores, int n, int step, const PostprocessOptions& opts) {
-  int best = -1;
-  float best_score = -1.0f;
-  for (int c = 0; c < n; ++c) {
-    const float s = scores[static_cast<std::ptrdiff_t>(c) * step];
-    if (s > best_score) {
-      best_score = s;
-      best = c;
-    }
-  }
-  if (best < 0 || !class_allowed(opts, best)) return {-1, -1.0f};
-  return {best, best_score};
-}
-
-Box from_centre(float cx, float cy, float w, float h) { return Box{cx - w / 2, cy - h / 2, w, h}; }
-
-}  // namespace
-
 std::vector<Detection> decode_candidates(const OutputView& out, Family family, int input_w,
                                          int input_h, const PostprocessOptions& opts) {
-  std::vector<Detection> dets;
-  if (!out.data) return dets;
-  if (family == Family::YoloV8) {
-    const int attrs = out.rows;  // 4 + C
-    const int boxes = out.cols;
-    const int classes = attrs - 4;
-    if (classes <= 0) return dets;
-    for (int b = 0; b < boxes; ++b) {
-      auto [cls, score] = best_class(out.data + static_cast<std::ptrdiff_t>(4) * boxes + b, classes, boxes, opts);
-      if (cls < 0 || score < opts.conf) continue;
-      const float cx = out.data[b];
-      const float cy = out.data[boxes + b];
-      const float w = out.data[2 * boxes + b];
-      const float h = out.data[3 * boxes + b];
-      dets.push_back(Detection{cls, score, from_centre(cx, cy, w, h)});
-    }
-    return dets;
-  }
-  const int attrs = out.cols;
-  const int classes = attrs - 5;
-  if (classes <= 0) return dets;
-  if (family == Family::YoloV5) {
-    for (int r = 0; r < out.rows; ++r) {
-      const float* row = out.data + static_cast<std::ptrdiff_t>(r) * attrs;
-      const float obj = row[4];
-      if (obj < opts.conf) continue;
-      auto [cls, score] = best_class(row + 5, classes, 1, opts);
-      score *= obj;
-      if (cls < 0 || score < opts.conf) continue;
-      dets.push_back(Detection{cls, score, from_centre(row[0], row[1], row[2], row[3])});
-    }
-    return dets;
-  }
-  if (family == Family::YoloX) {
-    const int cells = grid_cells(input_w, input_h);
-    int r = 0;
-    // Outputs flattened over a batch repeat the grid; decode every repetition.
-    while (r < out.rows) {
-      for (int stride : {8, 16, 32}) {
-        const int gw = input_w / stride;
-        const int gh = input_h / stride;
-        for (int gy = 0; gy < gh; ++gy) {
-          for (int gx = 0; gx < gw; ++gx, ++r) {
-            if (r >= out.rows) return dets;
-            const float* row = out.data + static_cast<std::ptrdiff_t>(r) * attrs;
-            const float obj = row[4];
-            if (obj < opts.conf) continue;
-            auto [cls, score] = best_class(row + 5, classes, 1, opts);
-            score *= obj;
-            if (cls < 0 || score < opts.conf) continue;
-            const float s = static_cast<float>(stride);
-            const float cx = (row[0] + static_cast<float>(gx)) * s;
-            const float cy = (row[1] + static_cast<float>(gy)) * s;
-            const float w = std::exp(row[2]) * s;
-            const float h = std::exp(row[3]) * s;
-            dets.push_back(Detection{cls, score, from_centre(cx, cy, w, h)});
-          }
-        }
-      }
-      if (cells <= 0) break;
-    }
-    return dets;
-  }
-  return dets;
+  const FamilyTraits* f = find_traits(family);
+  if (!out.data || !f) return {};
+  return f->decode(out, input_w, input_h, opts);
 }
 
 std::vector<Detection> apply_nms(std::vector<Detection> candidates, const PostprocessOptions& opts) {

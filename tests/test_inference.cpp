@@ -76,6 +76,9 @@ TEST(Inference, StockExportFailsWithActionableMessage) {
     EXPECT_NE(msg.find("OpenCV " + opencv_version()), std::string::npos) << msg;
     EXPECT_NE(msg.find(">= 4.9"), std::string::npos) << msg;
     EXPECT_NE(msg.find("YOLOX"), std::string::npos) << msg;
+    // The family names in the advice come from the family table.
+    EXPECT_NE(msg.find("cannot run stock YOLOv8/YOLO11 ONNX exports"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("or a YOLOX/YOLOv5 model such as yolox_nano.onnx"), std::string::npos) << msg;
   }
 }
 

@@ -3,7 +3,8 @@
 //
 // Contract:
 //  * decode_candidates() reads one image's output rows (already sliced out of
-//    the batch) according to the family:
+//    the batch) with the decoder of the family's row in the family table
+//    (family.h, which documents the layouts); today:
 //      YOLOX  [boxes, 5+C], raw head: cx=(tx+gx)*s, cy=(ty+gy)*s,
 //             w=exp(tw)*s, h=exp(th)*s over strides 8/16/32 in row-major
 //             grid order; score = objectness x class score.
@@ -11,6 +12,7 @@
 //      YOLOv8 [4+C, boxes] (transposed), boxes in input pixels, no objectness.
 //    Each box keeps its best class; boxes under `conf` or of a class not in
 //    `classes` (when non-empty) are dropped. Boxes are in network pixels.
+//    Family::Unknown or a null view decodes to nothing.
 //  * apply_nms() runs cv::dnn::NMSBoxes per class and keeps at most max_det,
 //    highest confidence first.
 //  * postprocess() = decode + NMS + Letterbox::to_source (clipped to the
@@ -60,20 +62,27 @@ struct OutputView {
 // How the images of a batch are laid out in the network output.
 enum class BatchLayout { ImageMajor, StrideFlattened };
 
+// Image `i` of a batch of `batch` in `out`; see contract.
 OutputView slice_output(const cv::Mat& out, int i, int batch);
 
+// Image `i` gathered from a stride-flattened YOLOX batch into `scratch`;
+// see contract.
 OutputView unflatten_stride_output(const cv::Mat& out, int i, int batch, int input_w, int input_h,
                                    std::vector<float>& scratch);
 
-// Dispatches on the layout.
+// Image `i` by the batch layout: unflatten_stride_output or slice_output.
 OutputView image_output(const cv::Mat& out, int i, int batch, BatchLayout layout, int input_w, int input_h,
                         std::vector<float>& scratch);
 
+// One image's candidates in network pixels, by the family's decoder (one
+// function-pointer call per image, none per box).
 std::vector<Detection> decode_candidates(const OutputView& out, Family family, int input_w,
                                          int input_h, const PostprocessOptions& opts);
 
+// Per-class NMS, at most max_det kept, highest confidence first.
 std::vector<Detection> apply_nms(std::vector<Detection> candidates, const PostprocessOptions& opts);
 
+// decode_candidates + apply_nms, mapped to source pixels through `lb`.
 std::vector<Detection> postprocess(const OutputView& out, Family family, const Letterbox& lb,
                                    const PostprocessOptions& opts);
 
