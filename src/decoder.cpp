@@ -156,6 +156,10 @@ bool Decoder::seek_to(double seconds, bool verify) {
   }
   if (err < 0) return false;
   avcodec_flush_buffers(codec_.get());
+  if (packet_pending_) {  // a packet from before the seek: stale now
+    av_packet_unref(packet_.get());
+    packet_pending_ = false;
+  }
   last_index_ = -1;  // indices restart from the timestamps after a seek
   seek_verify_ = verify;
   eof_sent_ = false;
@@ -199,6 +203,7 @@ void Decoder::check_cut_short() {
 }
 
 bool Decoder::feed() {
+  if (packet_pending_) return send_pending();
   for (;;) {
     if (opts_.should_stop && opts_.should_stop()) {
       cancelled_ = true;
@@ -240,20 +245,33 @@ bool Decoder::feed() {
       }
       codec_->skip_frame = wanted ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
     }
-    err = avcodec_send_packet(codec_.get(), packet_.get());
-    av_packet_unref(packet_.get());
-    if (err < 0 && err != AVERROR(EAGAIN)) {
-      ++decode_errors_;
-      last_error_ = "corrupt packet skipped: " + av_error_text(err);
-      if (decode_errors_ > kMaxConsecutiveErrors && frames_decoded_ == 0) {
-        truncated_ = true;
-        last_error_ = "too many undecodable packets: " + av_error_text(err);
-        return false;
-      }
-      continue;
-    }
+    packet_pending_ = true;
+    return send_pending();
+  }
+}
+
+bool Decoder::send_pending() {
+  const int err = avcodec_send_packet(codec_.get(), packet_.get());
+  if (err == AVERROR(EAGAIN)) {
+    // The decoder's input is full: it holds frames we have not received.
+    // The packet stays pending and is sent again after receive() drained
+    // them (next() calls receive() before feed()).
     return true;
   }
+  packet_pending_ = false;
+  av_packet_unref(packet_.get());
+  if (err < 0) {
+    ++decode_errors_;
+    ++consecutive_errors_;
+    last_error_ = "corrupt packet skipped: " + av_error_text(err);
+    if (consecutive_errors_ >= kMaxConsecutiveErrors) {
+      truncated_ = true;
+      last_error_ = "gave up after " + std::to_string(consecutive_errors_) +
+                    " undecodable packets in a row: " + av_error_text(err);
+      return false;
+    }
+  }
+  return true;
 }
 
 bool Decoder::receive(DecodedFrame& out) {
@@ -266,9 +284,17 @@ bool Decoder::receive(DecodedFrame& out) {
     }
     if (err < 0) {
       ++decode_errors_;
+      ++consecutive_errors_;
       last_error_ = "decode error: " + av_error_text(err);
+      if (consecutive_errors_ >= kMaxConsecutiveErrors) {
+        truncated_ = true;
+        finished_ = true;
+        last_error_ = "gave up after " + std::to_string(consecutive_errors_) +
+                      " undecodable packets in a row: " + av_error_text(err);
+      }
       return false;
     }
+    consecutive_errors_ = 0;
     ++frames_decoded_;
     std::int64_t pts = scratch_->best_effort_timestamp;
     if (pts == AV_NOPTS_VALUE) pts = scratch_->pts;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "vidsift/decoder.h"  // av_error_text
+
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
@@ -73,9 +75,12 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
                             std::to_string(frame.width) + "x" + std::to_string(frame.height));
     }
     // Colour matrix and range of a YUV source, as the stream declares them.
-    if (yuv)
-      sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(cs), range, sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
-                               1 << 16, 1 << 16);
+    if (yuv && sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(cs), range,
+                                        sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16) < 0) {
+      sws_.reset();
+      throw PreprocessError(std::string("cannot set the colour matrix of ") + av_get_pix_fmt_name(fmt) +
+                            " for conversion");
+    }
     key_ = key;
   }
   const std::size_t plane = static_cast<std::size_t>(lb.new_w) * lb.new_h;
@@ -84,7 +89,13 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
   std::uint8_t* r = b + plane;
   std::uint8_t* out_planes[4] = {g, b, r, nullptr};
   int out_strides[4] = {lb.new_w, lb.new_w, lb.new_w, 0};
-  sws_scale(sws_.get(), frame.data, frame.linesize, 0, frame.height, out_planes, out_strides);
+  const int rows = sws_scale(sws_.get(), frame.data, frame.linesize, 0, frame.height, out_planes, out_strides);
+  if (rows != lb.new_h) {
+    const char* name = av_get_pix_fmt_name(fmt);
+    throw PreprocessError(std::string("swscale could not convert a ") + (name ? name : "unknown") + " " +
+                          std::to_string(frame.width) + "x" + std::to_string(frame.height) + " frame" +
+                          (rows < 0 ? ": " + av_error_text(rows) : std::string()));
+  }
 
   // Channel order of the blob.
   const std::uint8_t* chan[3];

@@ -629,4 +629,33 @@ TEST(DecoderCancel, NeverStoppingIsNotCancelled) {
 }
 
 }  // namespace
+
+// The review's defect 11: kMaxConsecutiveErrors counted every error and only
+// stopped when no frame had been decoded at all, so 20 good frames followed
+// by a long run of garbage were read to the end. Now 500 undecodable packets
+// in a row end the stream as cut short.
+TEST(DecoderErrors, GivesUpAfterTooManyErrorsInARow) {
+  const fs::path dir = test::clip_cache_dir();
+  const fs::path good = dir / "consec_good.mkv";
+  const fs::path bad = dir / "consec_bad.mkv";
+  const fs::path both = dir / "consec_both.mkv";
+  ASSERT_TRUE(make_clip(good, "-f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 20 -c:v mjpeg"));
+  // The noise bitstream filter garbles every packet of the second part.
+  ASSERT_TRUE(make_clip(bad, "-f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 1500 -c:v mjpeg -bsf:v noise=amount=1"));
+  const fs::path list = dir / "consec_list.txt";
+  {
+    std::ofstream l(list);
+    l << "file '" << good.string() << "'\nfile '" << bad.string() << "'\n";
+  }
+  ASSERT_TRUE(make_clip(both, "-f concat -safe 0 -i " + test::sh_quote(list.string()) + " -c copy"));
+  Decoder d(both.string(), with(1));
+  DecodedFrame f;
+  int n = 0;
+  while (d.next(f)) ++n;
+  EXPECT_GE(n, 20);
+  EXPECT_TRUE(d.truncated());
+  EXPECT_NE(d.last_error().find("in a row"), std::string::npos) << d.last_error();
+  EXPECT_LT(d.packets_read(), 1500);
+}
+
 }  // namespace vidsift

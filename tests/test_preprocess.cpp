@@ -297,5 +297,20 @@ TEST(Preprocess, UnconvertibleFormatThrows) {
   EXPECT_NO_THROW(pre.run(*ok, blob.data()));
 }
 
+// The review's defect 9: sws_scale's result was ignored, so a frame it
+// refused (here: no picture data behind a valid format and size) came back
+// as a "converted" blob of stale pixels.
+TEST(Preprocess, FrameSwscaleRefusesThrowsInsteadOfStalePixels) {
+  Preprocessor pre(input_spec_for(Family::YoloX, 64, 64));
+  std::vector<float> blob(3 * 64 * 64, -1.0f);
+  FramePtr f = make_frame();
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = 64;
+  f->height = 64;  // no buffers: data[] are null
+  EXPECT_THROW(pre.run(*f, blob.data()), PreprocessError);
+  auto ok = make_yuv_frame(64, 64, kBlueY, kBlueU, kBlueV);
+  EXPECT_NO_THROW(pre.run(*ok, blob.data()));
+}
+
 }  // namespace
 }  // namespace vidsift

@@ -44,6 +44,8 @@
 //    skipped frames cannot be counted. frames_decoded() counts the frames
 //    actually decoded.
 //  * Corrupt packets are counted (decode_errors(), last_error()) and skipped;
+//    after 500 errors in a row with no good frame between them, the stream
+//    is treated as cut short (truncated()): the rest is garbage;
 //    a read error other than end-of-file ends the stream early and is
 //    reported by truncated()/last_error(), and so is an end of file before
 //    data the container's index lists (an MP4 cut short), or an MPEG-TS file
@@ -116,6 +118,7 @@ class Decoder {
  private:
   bool receive(DecodedFrame& out);   // drains the decoder; true when a frame was taken
   bool feed();                       // reads and sends one packet; false at end
+  bool send_pending();               // sends packet_; keeps it on EAGAIN; false = give up
   bool seek_to(double seconds, bool verify);  // see the --start rule in the contract
   bool retry_seek(double key_ts);    // after an overshoot; true when it sought again
   void check_cut_short();            // at end of file: did the file end before its index?
@@ -145,6 +148,8 @@ class Decoder {
   std::int64_t frames_decoded_ = 0;
   std::int64_t packets_read_ = 0;
   std::int64_t decode_errors_ = 0;
+  std::int64_t consecutive_errors_ = 0;  // errors since the last good frame
+  bool packet_pending_ = false;          // packet_ holds data the decoder refused (EAGAIN)
   bool truncated_ = false;
   bool cancelled_ = false;
   std::string last_error_;

@@ -17,7 +17,9 @@
 //  * The swscale context is kept and rebuilt only when the frame size, pixel
 //    format or colour description changes (mid-stream resolution changes are
 //    handled).
-//  * Throws PreprocessError when swscale cannot convert the frame's format.
+//  * Throws PreprocessError when swscale cannot convert the frame's format,
+//    refuses its colour description, or fails to convert it (bad picture
+//    pointers): a frame is never returned half converted.
 // Not thread-safe: one Preprocessor per decoding thread/video.
 #pragma once
 

@@ -69,7 +69,7 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       ("model,m", po::value(&o.model.model)->default_value(o.model.model),
        "ONNX model file, or a file name looked up in $VIDSIFT_MODEL_DIR, ../shared/models, the install dir")
       ("labels", po::value(&o.model.labels_file), "label file, one name per line (default: model metadata, else COCO)")
-      ("family", po::value(&family)->default_value(family), "auto | yolox | yolov5 | yolov8 (also v7, v11)")
+      ("family", po::value(&family)->default_value(family), ("auto | " + family_names(" | ") + " (also v7, v11)").c_str())
       ("input-size", po::value(&o.model.input_size)->default_value(0), "network input side (default: from the model)")
       ("conf", po::value(&o.pipeline.post.conf)->default_value(0.25f, "0.25"), "minimum confidence")
       ("nms", po::value(&o.pipeline.post.nms)->default_value(0.45f, "0.45"), "NMS IoU threshold")

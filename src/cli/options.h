@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "vidsift/family.h"
 #include "vidsift/inference.h"
 #include "vidsift/pipeline.h"
 
