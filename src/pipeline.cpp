@@ -10,6 +10,7 @@
 #include <thread>
 #include <variant>
 
+#include <nlohmann/json.hpp>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -153,10 +154,14 @@ ExecutionPlan plan_execution(const PipelineOptions& o, std::size_t videos) {
 }
 
 std::string ExecutionPlan::json() const {
-  return "{\"cores\":" + std::to_string(cores) + ",\"workers\":" + std::to_string(workers) +
-         ",\"net_threads\":" + std::to_string(net_threads) + ",\"batch\":" + std::to_string(batch) +
-         ",\"decoders\":" + std::to_string(decoders) + ",\"decode_threads\":" + std::to_string(decode_threads) +
-         ",\"pool_slots\":" + std::to_string(pool_slots) + "}";
+  return nlohmann::json{{"cores", cores},
+                        {"workers", workers},
+                        {"net_threads", net_threads},
+                        {"batch", batch},
+                        {"decoders", decoders},
+                        {"decode_threads", decode_threads},
+                        {"pool_slots", pool_slots}}
+      .dump();
 }
 
 Pipeline::Pipeline(const LoadedModel& model, Store& store, std::int64_t run_id, std::string settings_key,
