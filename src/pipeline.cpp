@@ -194,20 +194,20 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
         VideoResult r;
         r.frames_decoded = e.decoded;
         r.frames_analysed = st.next_seq;
-        r.status = e.status;
+        r.status = parse_status(e.status).value_or(VideoStatus::Failed);
         r.error = e.error;
         if (st.frames_with_error > 0) {
-          r.status = st.next_seq > st.frames_with_error ? "partial" : "failed";
+          r.status = st.next_seq > st.frames_with_error ? VideoStatus::Partial : VideoStatus::Failed;
           if (!r.error.empty()) r.error += "; ";
           r.error += std::to_string(st.frames_with_error) + " frame(s) could not be analysed: " + st.frame_error;
         }
-        if (r.status == "partial" && st.next_seq == 0) r.status = "failed";
+        if (r.status == VideoStatus::Partial && st.next_seq == 0) r.status = VideoStatus::Failed;
         store_.write_timings(run_id_, st.db_id, st.timings);
         store_.finish_video(st.db_id, r);
-        if (r.status == "done") ++result.videos_done;
-        else if (r.status == "partial") ++result.videos_partial;
+        if (r.status == VideoStatus::Done) ++result.videos_done;
+        else if (r.status == VideoStatus::Partial) ++result.videos_partial;
         else ++result.videos_failed;
-        if (progress && r.status != "done") ++progress->videos_failed;
+        if (progress && r.status != VideoStatus::Done) ++progress->videos_failed;
       }
       result.frames_decoded += e.decoded;
       result.timings.merge(st.timings);

@@ -228,7 +228,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
       if (!o.force) {
         if (auto prev = store->find_final(f.path, job.fingerprint, key, !o.retry_failed)) {
           ++summary.videos_skipped;
-          if (*prev != "done") ++summary.videos_failed;  // still failed: reported, not retried
+          if (*prev != VideoStatus::Done) ++summary.videos_failed;  // still failed: reported, not retried
           continue;
         }
       }
@@ -287,7 +287,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
 int report_command(const CliOptions& o) {
   try {
-    Store store(o.db);
+    Store store(o.db, static_cast<int>(o.db_timeout * 1000), OpenMode::ReadOnly);
     print_report(store, std::cout);
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
