@@ -2,7 +2,11 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iterator>
 #include <sqlite3.h>
+#include <string_view>
 #include <unistd.h>
 
 #include "vidsift/labels.h"
@@ -11,6 +15,9 @@ namespace vidsift {
 
 namespace {
 
+// The latest schema, given as is to a new file. Databases made by older
+// versions reach it through kMigrations; tests/test_store.cpp checks that a
+// migrated 0.1.0 database ends up with exactly these tables and columns.
 constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS runs (
   id              INTEGER PRIMARY KEY,
@@ -115,6 +122,67 @@ CREATE VIEW IF NOT EXISTS per_minute_label_counts AS
   GROUP BY v.id, minute, d.label;
 )SQL";
 
+// Schema versions (PRAGMA user_version):
+//  1  vidsift 0.1.0 (its files say user_version 0; probe_version() knows them);
+//  2  runs.execution.
+// Each migration upgrades `version - 1` to `version`; append, never edit.
+struct Migration {
+  int version;
+  const char* sql;
+};
+constexpr Migration kMigrations[] = {
+    {2, "ALTER TABLE runs ADD COLUMN execution TEXT;"},
+};
+constexpr int kSchemaVersion = 2;
+static_assert(kMigrations[std::size(kMigrations) - 1].version == kSchemaVersion,
+              "kSchemaVersion must be the version of the last migration");
+
+// True when `schema` has a status CHECK listing exactly the stored status
+// names (those parse_status() accepts), in enum order.
+constexpr bool check_lists_stored_statuses(std::string_view schema) {
+  constexpr std::string_view head = "CHECK (status IN (";
+  const auto at = schema.find(head);
+  if (at == std::string_view::npos) return false;
+  std::string_view list = schema.substr(at + head.size());
+  const auto end = list.find("))");
+  if (end == std::string_view::npos) return false;
+  list = list.substr(0, end);
+  bool first = true;
+  for (VideoStatus s : {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed,
+                        VideoStatus::Cancelled}) {
+    const std::string_view name = status_name(s);
+    if (!parse_status(name)) continue;  // not a stored status
+    if (!first) {
+      if (list.empty() || list.front() != ',') return false;
+      list.remove_prefix(1);
+    }
+    first = false;
+    if (list.size() < name.size() + 2 || list.front() != '\'' || list.substr(1, name.size()) != name ||
+        list[name.size() + 1] != '\'')
+      return false;
+    list.remove_prefix(name.size() + 2);
+  }
+  return list.empty();
+}
+static_assert(check_lists_stored_statuses(kSchema), "the videos.status CHECK must list exactly the stored statuses");
+
+// "10", "2.5", "0.25": a number for people, at most two decimals.
+std::string human_number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  std::string s(buf);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+const char* text_column(sqlite3_stmt* st, int col) {
+  const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
+  return t ? t : "";
+}
+
 std::string host_name() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof(buf) - 1) != 0) return {};
@@ -130,13 +198,14 @@ std::string Store::explain(int rc, const std::string& msg) const {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return msg + " (another process holds the write lock; waited " + std::to_string(busy_timeout_ms_ / 1000.0) +
+      return msg + " (another process holds the write lock; waited " + human_number(busy_timeout_ms_ / 1000.0) +
              " s: try again later, or raise --db-timeout)";
     case SQLITE_FULL:
       return msg + " (free disk space, or write the database elsewhere with --db)";
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
+      if (mode_ == OpenMode::ReadOnly) return msg + " (check that the file exists and is readable)";
       return msg + " (check that the file and its directory are writable)";
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
@@ -152,44 +221,123 @@ void Store::fail(const std::string& what) const {
                    explain(sqlite3_extended_errcode(db_.get()), sqlite3_errmsg(db_.get())));
 }
 
+void Store::require_writable(const char* what) const {
+  if (mode_ == OpenMode::ReadOnly)
+    throw StoreError("database " + path_ + " is open read-only: cannot " + what);
+}
+
 void Store::rollback() noexcept {
   if (in_txn_ && db_) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   in_txn_ = false;
   pending_rows_ = 0;
 }
 
-Store::Store(const std::string& path, int busy_timeout_ms) : path_(path), busy_timeout_ms_(busy_timeout_ms) {
+int Store::schema_version() { return kSchemaVersion; }
+
+Store::Store(const std::string& path, int busy_timeout_ms, OpenMode mode)
+    : path_(path), busy_timeout_ms_(busy_timeout_ms), mode_(mode) {
+  const bool read_only = mode == OpenMode::ReadOnly;
+  const bool uri = path.rfind("file:", 0) == 0;
+  if (read_only && !uri) {
+    // SQLITE_OPEN_READONLY never creates the file either; this only makes the
+    // message plain.
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) && !ec) throw StoreError("database " + path + " does not exist");
+  }
+  const int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI |
+                    (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   db_.reset(raw);
   if (rc != SQLITE_OK) fail("cannot open");
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
   sqlite3_extended_result_codes(db_.get(), 1);
-  if (sqlite3_db_readonly(db_.get(), "main") == 1)
+  if (!read_only && sqlite3_db_readonly(db_.get(), "main") == 1)
     throw StoreError("database " + path + " is read-only (check that the file, its directory and the file system are "
                      "writable)");
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
-  exec("BEGIN IMMEDIATE");
-  try {
-    exec(kSchema);
-    migrate();
-    exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
+
+  // Recognise the file before changing anything in it.
+  const int found = user_version();
+  check_version(found);
+  const int probed = found == 0 ? probe_version() : found;
+  if (read_only) {
+    if (probed == 0) throw StoreError("database " + path + " is empty, not a vidsift database (use another --db)");
+    return;  // older versions are read as they are
   }
+  enable_wal();
+  exec("PRAGMA synchronous=NORMAL");
+  if (found != kSchemaVersion) migrate();
   insert_detection_ = prepare(
       "INSERT INTO detections(video_id, frame_index, ts, class_id, label, confidence, x, y, w, h) "
       "VALUES(?,?,?,?,?,?,?,?,?,?)");
   insert_frame_ = prepare("INSERT OR REPLACE INTO frames(video_id, frame_index, ts, detections) VALUES(?,?,?,?)");
 }
 
+void Store::enable_wal() {
+  // SQLite answers with the journal mode now in force, and keeps the old one
+  // when the VFS offers no shared memory (the unix-dotfile VFS and nolock=1,
+  // used on file systems without POSIX locks). Without WAL, readers would
+  // block the writer and the pipeline's batching would stall reports.
+  auto st = prepare("PRAGMA journal_mode=WAL");
+  if (sqlite3_step(st.get()) != SQLITE_ROW) fail("cannot switch to WAL mode");
+  std::string got = text_column(st.get(), 0);
+  st.reset();
+  for (auto& c : got) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (got != "wal")
+    throw StoreError("database " + path_ + ": WAL mode is not available on this file system (journal mode stays '" +
+                     got + "'), so readers would block the writer; put --db on a local disk");
+}
+
+int Store::user_version() {
+  auto st = prepare("PRAGMA user_version");
+  if (sqlite3_step(st.get()) != SQLITE_ROW) fail("cannot read the schema version");
+  return sqlite3_column_int(st.get(), 0);
+}
+
+void Store::check_version(int version) const {
+  if (version > kSchemaVersion)
+    throw StoreError("database " + path_ + " was made by a newer vidsift (schema version " + std::to_string(version) +
+                     ", this vidsift knows up to " + std::to_string(kSchemaVersion) +
+                     "); upgrade vidsift or use another --db");
+}
+
+int Store::probe_version() {
+  // Files made before user_version was kept (vidsift 0.1.0 and the releases
+  // that added runs.execution) say 0; their tables tell which schema they have.
+  auto count = [this](const char* sql) {
+    auto st = prepare(sql);
+    if (sqlite3_step(st.get()) != SQLITE_ROW) fail("cannot read the schema");
+    return sqlite3_column_int(st.get(), 0);
+  };
+  if (count("SELECT COUNT(*) FROM sqlite_master") == 0) return 0;  // a new, empty file
+  if (count("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN "
+            "('runs','videos','frames','detections','timings')") != 5)
+    throw StoreError("database " + path_ + " is not a vidsift database (it holds other tables; use another --db)");
+  return count("SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'") > 0 ? 2 : 1;
+}
+
 void Store::migrate() {
-  // Databases made by an older vidsift lack columns added since.
-  auto st = prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name='execution'");
-  if (sqlite3_step(st.get()) != SQLITE_ROW) exec("ALTER TABLE runs ADD COLUMN execution TEXT");
+  exec("BEGIN IMMEDIATE");
+  try {
+    // Read again under the write lock: another process may have done it.
+    int version = user_version();
+    check_version(version);
+    if (version == 0) version = probe_version();
+    if (version == 0) {
+      exec(kSchema);
+      version = kSchemaVersion;
+    }
+    for (const Migration& m : kMigrations) {
+      if (m.version != version + 1) continue;
+      exec(m.sql);
+      version = m.version;
+    }
+    exec(("PRAGMA user_version=" + std::to_string(version)).c_str());
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
 }
 
 Store::~Store() {
@@ -235,11 +383,18 @@ void Store::commit() {
   pending_rows_ = 0;
 }
 
-void Store::maybe_commit() {
-  if (in_txn_ && (pending_rows_ >= batch_rows_ || txn_timer_.seconds() >= batch_seconds_)) commit();
+bool Store::batch_due() const {
+  return in_txn_ && (pending_rows_ >= batch_rows_ || txn_timer_.seconds() >= batch_seconds_);
+}
+
+bool Store::commit_if_due() {
+  if (!batch_due()) return false;
+  commit();
+  return true;
 }
 
 std::int64_t Store::begin_run(const RunRecord& run) {
+  require_writable("record a run");
   commit();
   auto st = prepare(
       "INSERT INTO runs(pid, host, tool_version, opencv_version, model_path, model_sha256, model_family, "
@@ -257,6 +412,7 @@ std::int64_t Store::begin_run(const RunRecord& run) {
 }
 
 void Store::finish_run(std::int64_t run_id, const RunSummary& s) {
+  require_writable("record the end of a run");
   begin_if_needed();
   auto st = prepare(
       "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), status=?, wall_seconds=?, "
@@ -287,6 +443,7 @@ void Store::delete_video_rows(std::int64_t video_id) {
 }
 
 int Store::recover_stale() {
+  require_writable("recover stale runs");
   commit();
   // Runs still marked running whose process is gone (same host) are dead.
   auto runs = prepare("SELECT id, pid, host FROM runs WHERE status='running'");
@@ -304,8 +461,9 @@ int Store::recover_stale() {
   int removed = 0;
   begin_if_needed();
   for (std::int64_t run_id : dead) {
-    auto vids = prepare("SELECT id FROM videos WHERE run_id=? AND status='running'");
+    auto vids = prepare("SELECT id FROM videos WHERE run_id=? AND status=?");
     sqlite3_bind_int64(vids.get(), 1, run_id);
+    sqlite3_bind_text(vids.get(), 2, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
     std::vector<std::int64_t> ids;
     while (sqlite3_step(vids.get()) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(vids.get(), 0));
     vids.reset();
@@ -326,16 +484,23 @@ int Store::recover_stale() {
 std::optional<VideoStatus> Store::find_final(const std::string& path, const std::string& fingerprint,
                                              const std::string& settings_key, bool include_failed) {
   auto st = prepare(include_failed
-                        ? "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status<>'running' "
+                        ? "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status<>?4 "
                           "ORDER BY id DESC LIMIT 1"
-                        : "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status='done' "
+                        : "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status=?4 "
                           "ORDER BY id DESC LIMIT 1");
   sqlite3_bind_text(st.get(), 1, path.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st.get(), 2, fingerprint.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st.get(), 3, settings_key.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(st.get()) == SQLITE_ROW)
-    return parse_status(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)));
-  return std::nullopt;
+  // Only Done counts, or every final status (anything but Running).
+  sqlite3_bind_text(st.get(), 4, status_name(include_failed ? VideoStatus::Running : VideoStatus::Done), -1,
+                    SQLITE_STATIC);
+  const int rc = sqlite3_step(st.get());
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail("cannot look up " + path);
+  const std::string stored = text_column(st.get(), 0);
+  const auto status = parse_status(stored);
+  if (!status) throw StoreError("database " + path_ + ": video " + path + " has an unknown status '" + stored + "'");
+  return status;
 }
 
 namespace {
@@ -359,25 +524,32 @@ void bind_video(sqlite3_stmt* st, std::int64_t run_id, const VideoRecord& v, con
 }  // namespace
 
 std::int64_t Store::start_video(std::int64_t run_id, const VideoRecord& video, const std::string& settings_key) {
+  require_writable("record a video");
   begin_if_needed();
   auto st = prepare(
       "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
-      "duration, status) VALUES(?,?,?,?,?,?,?,?,?,?,?,'running')");
+      "duration, status) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
   bind_video(st.get(), run_id, video, settings_key);
+  sqlite3_bind_text(st.get(), 12, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record video " + video.path);
-  ++pending_rows_;
-  return sqlite3_last_insert_rowid(db_.get());
+  const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
+  // Commit at once: a running row is invisible to the views, and keeping the
+  // transaction open would hold the write lock until the first batch is due.
+  commit();
+  return id;
 }
 
 std::int64_t Store::record_failed(std::int64_t run_id, const VideoRecord& video, const std::string& settings_key,
                                   const std::string& error) {
+  require_writable("record a failed video");
   begin_if_needed();
   auto st = prepare(
       "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
       "duration, status, error, frame_count, frames_analysed, finished_at) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,'failed',?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
   bind_video(st.get(), run_id, video, settings_key);
-  sqlite3_bind_text(st.get(), 12, error.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.get(), 12, status_name(VideoStatus::Failed), -1, SQLITE_STATIC);
+  sqlite3_bind_text(st.get(), 13, error.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record video " + video.path);
   const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
   commit();
@@ -385,6 +557,7 @@ std::int64_t Store::record_failed(std::int64_t run_id, const VideoRecord& video,
 }
 
 void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts, const std::vector<Detection>& dets) {
+  require_writable("store a frame");
   begin_if_needed();
   sqlite3_stmt* f = insert_frame_.get();
   sqlite3_reset(f);
@@ -410,10 +583,14 @@ void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts
     if (sqlite3_step(d) != SQLITE_DONE) fail("cannot store detection");
   }
   pending_rows_ += 1 + static_cast<int>(dets.size());
-  maybe_commit();
+  commit_if_due();
 }
 
 void Store::finish_video(std::int64_t video_id, const VideoResult& r) {
+  if (!is_final(r.status))
+    throw std::invalid_argument(std::string("finish_video: status '") + status_name(r.status) +
+                                "' is not final (done, partial or failed)");
+  require_writable("finish a video");
   begin_if_needed();
   auto st = prepare(
       "UPDATE videos SET status=?, error=?, frame_count=?, frames_analysed=?, "
@@ -432,8 +609,9 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r) {
     // Replace older results for the same file and settings atomically.
     auto old = prepare(
         "SELECT o.id FROM videos o JOIN videos n ON n.id=? WHERE o.path=n.path AND o.settings_key=n.settings_key "
-        "AND o.id<>n.id AND o.status<>'running'");
+        "AND o.id<>n.id AND o.status<>?");
     sqlite3_bind_int64(old.get(), 1, video_id);
+    sqlite3_bind_text(old.get(), 2, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
     std::vector<std::int64_t> ids;
     while (sqlite3_step(old.get()) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(old.get(), 0));
     old.reset();
@@ -455,10 +633,7 @@ std::vector<std::vector<std::string>> Store::query(const std::string& sql,
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
     std::vector<std::string> row;
     row.reserve(static_cast<std::size_t>(cols));
-    for (int c = 0; c < cols; ++c) {
-      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
-      row.emplace_back(t ? t : "");
-    }
+    for (int c = 0; c < cols; ++c) row.emplace_back(text_column(st.get(), c));
     rows.push_back(std::move(row));
   }
   if (rc != SQLITE_DONE) fail("query failed");
@@ -466,12 +641,14 @@ std::vector<std::vector<std::string>> Store::query(const std::string& sql,
 }
 
 void Store::discard_video(std::int64_t video_id) {
+  require_writable("discard a video");
   begin_if_needed();
   delete_video_rows(video_id);
   commit();
 }
 
 void Store::write_timings(std::int64_t run_id, std::optional<std::int64_t> video_id, const StageTimings& t) {
+  require_writable("store timings");
   begin_if_needed();
   auto st = prepare(
       "INSERT INTO timings(run_id, video_id, stage, frames, total_s, mean_ms, p50_ms, p95_ms, max_ms) "

@@ -1,16 +1,22 @@
 // Database faults with real `vidsift run` processes: a database locked by
 // another writer, a read-only file system, a full disk, and readers that query
 // throughout a run (they never block the writer and never see half a video).
+// `vidsift report` only reads: it never creates a database and works on one it
+// cannot write.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 #include <unistd.h>
 
 #include "test_util.h"
+#include "vidsift/store.h"
 
 namespace fs = std::filesystem;
 using namespace vidsift::test;
@@ -140,4 +146,63 @@ TEST(DbFaults, ReadersDuringARunNeverSeeHalfAVideo) {
   EXPECT_GT(reads.load(), 20);
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos WHERE status='done'"), 4);
+}
+
+TEST(DbFaults, ReportOnAMissingDatabaseFailsAndCreatesNothing) {
+  TempDir d("db-report-missing");
+  const fs::path db = d / "missing.db";
+  auto r = run_vidsift("report --db " + sh_quote(db.string()));
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("database " + db.string() + " does not exist"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_empty(d.path())) << "report created " << fs::directory_iterator(d.path())->path();
+}
+
+// The report of a database the user may read but not write (mode 0444). As
+// root every file is writable, so the CLI then runs as `nobody` (setpriv) on
+// a copy of itself in a world-writable directory, as in test_hostile.
+TEST(DbFaults, ReportReadsADatabaseItCannotWrite) {
+  std::string prefix;
+  if (geteuid() == 0) {
+    ASSERT_EQ(run_command("command -v setpriv").status, 0) << "setpriv (util-linux) is needed";
+    prefix = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  }
+  std::string tmpl = (fs::temp_directory_path() / "vidsift-report-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const fs::path dir = tmpl;
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(p, ec);
+    }
+  } cleanup{dir};
+  const fs::path db = dir / "r.db";
+  {
+    vidsift::Store s(db.string());
+    s.set_labels({"person"});
+    const auto run = s.begin_run({});
+    vidsift::VideoRecord v;
+    v.path = "/v/a.mp4";
+    const auto vid = s.start_video(run, v, "k");
+    s.add_frame(vid, 0, 0, {vidsift::Detection{0, 0.9f, vidsift::Box{1, 2, 3, 4}},
+                            vidsift::Detection{0, 0.8f, vidsift::Box{1, 2, 3, 4}}});
+    s.finish_video(vid, vidsift::VideoResult{vidsift::VideoStatus::Done, "", 1, 1});
+    s.finish_run(run, {});
+  }
+  fs::copy_file(vidsift_binary(), dir / "vidsift");
+  fs::permissions(dir, fs::perms::all);
+  fs::permissions(db, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  struct stat before {};
+  ASSERT_EQ(::stat(db.c_str(), &before), 0);
+
+  const auto r = run_command(prefix + sh_quote((dir / "vidsift").string()) + " report --db " + sh_quote(db.string()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("top labels: person 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("all videos in the database: done 1"), std::string::npos) << r.output;
+  struct stat after {};
+  ASSERT_EQ(::stat(db.c_str(), &after), 0);
+  EXPECT_EQ(after.st_size, before.st_size);
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM detections"), 2);
 }

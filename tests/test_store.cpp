@@ -2,8 +2,15 @@
 // replacement of old results, recovery after a killed run, errors.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <thread>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -47,6 +54,178 @@ std::vector<Detection> dets(int n) {
 std::string one(Store& s, const std::string& sql) {
   auto rows = s.query(sql);
   return rows.empty() || rows[0].empty() ? "" : rows[0][0];
+}
+
+// A plain SQLite connection, as another process (an older vidsift, a second
+// writer) would have it.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path, int busy_timeout_ms = 0) {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    db_.reset(raw);
+    if (rc != SQLITE_OK) throw std::runtime_error("cannot open " + path);
+    sqlite3_busy_timeout(raw, busy_timeout_ms);
+  }
+  // SQLite's result code of running `sql`.
+  int exec(const std::string& sql) { return sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr); }
+  std::string one(const std::string& sql) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) return "error";
+    std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> st(raw, &sqlite3_finalize);
+    if (sqlite3_step(st.get()) != SQLITE_ROW) return "";
+    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0));
+    return t ? t : "";
+  }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
+  std::unique_ptr<sqlite3, Closer> db_;
+};
+
+// The schema exactly as vidsift 0.1.0 created it (src/store.cpp at ffb4897 and
+// d964654): no runs.execution, no user_version.
+constexpr const char* kSchema010 = R"SQL(
+CREATE TABLE IF NOT EXISTS runs (
+  id              INTEGER PRIMARY KEY,
+  started_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  finished_at     TEXT,
+  status          TEXT NOT NULL DEFAULT 'running',
+  pid             INTEGER,
+  host            TEXT,
+  tool_version    TEXT,
+  opencv_version  TEXT,
+  model_path      TEXT,
+  model_sha256    TEXT,
+  model_family    TEXT,
+  input_size      TEXT,
+  settings        TEXT,
+  settings_key    TEXT,
+  command         TEXT,
+  wall_seconds    REAL,
+  videos_done     INTEGER,
+  videos_partial  INTEGER,
+  videos_failed   INTEGER,
+  videos_skipped  INTEGER,
+  frames_analysed INTEGER,
+  detections      INTEGER
+);
+CREATE TABLE IF NOT EXISTS videos (
+  id              INTEGER PRIMARY KEY,
+  run_id          INTEGER NOT NULL REFERENCES runs(id),
+  path            TEXT NOT NULL,
+  size            INTEGER,
+  mtime           INTEGER,
+  fingerprint     TEXT,
+  settings_key    TEXT,
+  codec           TEXT,
+  width           INTEGER,
+  height          INTEGER,
+  fps             REAL,
+  duration        REAL,
+  frame_count     INTEGER,
+  frames_analysed INTEGER,
+  status          TEXT NOT NULL CHECK (status IN ('running','done','partial','failed')),
+  error           TEXT,
+  started_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  finished_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS videos_by_path ON videos(path, settings_key);
+CREATE INDEX IF NOT EXISTS videos_by_status ON videos(status);
+CREATE TABLE IF NOT EXISTS frames (
+  video_id    INTEGER NOT NULL REFERENCES videos(id),
+  frame_index INTEGER NOT NULL,
+  ts          REAL NOT NULL,
+  detections  INTEGER NOT NULL,
+  PRIMARY KEY (video_id, frame_index)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS detections (
+  id          INTEGER PRIMARY KEY,
+  video_id    INTEGER NOT NULL REFERENCES videos(id),
+  frame_index INTEGER NOT NULL,
+  ts          REAL NOT NULL,
+  class_id    INTEGER NOT NULL,
+  label       TEXT NOT NULL,
+  confidence  REAL NOT NULL,
+  x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS detections_by_video ON detections(video_id, frame_index);
+CREATE INDEX IF NOT EXISTS detections_by_label ON detections(label);
+CREATE TABLE IF NOT EXISTS timings (
+  run_id    INTEGER NOT NULL REFERENCES runs(id),
+  video_id  INTEGER REFERENCES videos(id),
+  stage     TEXT NOT NULL,
+  frames    INTEGER NOT NULL,
+  total_s   REAL NOT NULL,
+  mean_ms   REAL NOT NULL,
+  p50_ms    REAL NOT NULL,
+  p95_ms    REAL NOT NULL,
+  max_ms    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS timings_by_run ON timings(run_id, video_id);
+CREATE VIEW IF NOT EXISTS finished_videos AS
+  SELECT * FROM videos WHERE status IN ('done','partial');
+CREATE VIEW IF NOT EXISTS per_video_label_counts AS
+  SELECT v.id AS video_id, v.path AS path, d.label AS label,
+         COUNT(*) AS detections,
+         COUNT(DISTINCT d.frame_index) AS frames_with_label,
+         v.frames_analysed AS frames_analysed,
+         ROUND(CAST(COUNT(*) AS REAL) / MAX(v.frames_analysed, 1), 3) AS mean_per_frame,
+         ROUND(MAX(d.confidence), 3) AS max_confidence
+  FROM detections d JOIN videos v ON v.id = d.video_id
+  WHERE v.status IN ('done','partial')
+  GROUP BY v.id, d.label;
+CREATE VIEW IF NOT EXISTS per_minute_label_counts AS
+  SELECT v.id AS video_id, v.path AS path, CAST(d.ts / 60 AS INTEGER) AS minute, d.label AS label,
+         COUNT(*) AS detections,
+         COUNT(DISTINCT d.frame_index) AS frames_with_label,
+         (SELECT COUNT(*) FROM frames f WHERE f.video_id = v.id
+            AND CAST(f.ts / 60 AS INTEGER) = CAST(d.ts / 60 AS INTEGER)) AS frames_analysed,
+         ROUND(CAST(COUNT(*) AS REAL) / MAX((SELECT COUNT(*) FROM frames f WHERE f.video_id = v.id
+            AND CAST(f.ts / 60 AS INTEGER) = CAST(d.ts / 60 AS INTEGER)), 1), 3) AS mean_per_frame
+  FROM detections d JOIN videos v ON v.id = d.video_id
+  WHERE v.status IN ('done','partial')
+  GROUP BY v.id, minute, d.label;
+)SQL";
+
+// A database as vidsift 0.1.0 left it: one finished run with one done video
+// (two frames, three detections) and one failed video.
+void make_010_database(const std::string& path) {
+  RawDb db(path);
+  ASSERT_EQ(db.exec("PRAGMA journal_mode=WAL"), SQLITE_OK);
+  ASSERT_EQ(db.exec(std::string("BEGIN;") + kSchema010 + "COMMIT;"), SQLITE_OK);
+  ASSERT_EQ(db.exec("INSERT INTO runs(id, status, pid, host, tool_version, settings_key) "
+                    "VALUES(1, 'finished', 0, 'old-host', '0.1.0', 'key1');"
+                    "INSERT INTO videos(id, run_id, path, fingerprint, settings_key, frames_analysed, status) "
+                    "VALUES(1, 1, '/v/old.mp4', 'fp1', 'key1', 2, 'done');"
+                    "INSERT INTO videos(id, run_id, path, fingerprint, settings_key, frames_analysed, status, error) "
+                    "VALUES(2, 1, '/v/bad.mp4', 'fp1', 'key1', 0, 'failed', 'cannot open');"
+                    "INSERT INTO frames VALUES(1, 0, 0.0, 2), (1, 25, 1.0, 1);"
+                    "INSERT INTO detections(video_id, frame_index, ts, class_id, label, confidence, x, y, w, h) "
+                    "VALUES(1, 0, 0.0, 0, 'person', 0.9, 1, 2, 3, 4), (1, 0, 0.0, 2, 'car', 0.8, 1, 2, 3, 4), "
+                    "(1, 25, 1.0, 0, 'person', 0.7, 1, 2, 3, 4);"),
+            SQLITE_OK);
+  ASSERT_EQ(db.one("PRAGMA user_version"), "0");
+}
+
+// Every table and view with its columns (name, type, notnull, default, pk).
+std::string schema_shape(Store& s) {
+  std::string out;
+  for (const auto& t : s.query("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")) {
+    out += t[0] + " " + t[1] + ":";
+    for (const auto& c : s.query("SELECT name, type, \"notnull\", COALESCE(dflt_value,''), pk FROM pragma_table_info(?)",
+                                 {t[1]}))
+      out += " " + c[0] + "/" + c[1] + "/" + c[2] + "/" + c[3] + "/" + c[4];
+    out += "\n";
+  }
+  return out;
+}
+
+bool exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(p, ec));
 }
 
 }  // namespace
@@ -186,19 +365,328 @@ TEST(Store, UnopenableDatabasesThrowWithThePath) {
   EXPECT_THROW(Store((d / "no" / "such" / "dir" / "a.db").string()), StoreError);
 }
 
-TEST(Store, RecordsTheExecutionPlanAndUpgradesOlderDatabases) {
+// --- statuses ---------------------------------------------------------------
+
+TEST(Store, StatusesAreStoredByNameAndReadBackAsTheEnum) {
+  TempDir d("store-status");
+  Store s((d / "a.db").string());
+  const auto run = s.begin_run(run_record());
+  const auto partial = s.start_video(run, video("/v/p.mp4"), "key1");
+  s.add_frame(partial, 0, 0, dets(1));
+  s.finish_video(partial, VideoResult{VideoStatus::Partial, "decode error", 10, 1});
+  const auto failed = s.start_video(run, video("/v/f.mp4"), "key1");
+  s.finish_video(failed, VideoResult{VideoStatus::Failed, "no frames", 0, 0});
+  EXPECT_EQ(one(s, "SELECT group_concat(status, ',') FROM (SELECT status FROM videos ORDER BY id)"), "partial,failed");
+  EXPECT_EQ(s.find_final("/v/p.mp4", "fp1", "key1", true), VideoStatus::Partial);
+  EXPECT_FALSE(s.find_final("/v/p.mp4", "fp1", "key1", false));
+  EXPECT_EQ(s.find_final("/v/f.mp4", "fp1", "key1", true), VideoStatus::Failed);
+}
+
+TEST(Store, FinishingWithANonFinalStatusIsRefused) {
+  TempDir d("store-nonfinal");
+  Store s((d / "a.db").string());
+  const auto run = s.begin_run(run_record());
+  const auto vid = s.start_video(run, video("/v/a.mp4"), "key1");
+  s.add_frame(vid, 0, 0, dets(1));
+  EXPECT_THROW(s.finish_video(vid, VideoResult{VideoStatus::Running, "", 1, 1}), std::invalid_argument);
+  EXPECT_THROW(s.finish_video(vid, VideoResult{VideoStatus::Cancelled, "", 1, 1}), std::invalid_argument);
+  s.commit();
+  EXPECT_EQ(one(s, "SELECT status FROM videos"), "running");
+  EXPECT_FALSE(s.find_final("/v/a.mp4", "fp1", "key1", true));
+}
+
+TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
+  TempDir d("store-check");
+  Store s((d / "a.db").string());
+  const auto run = s.begin_run(run_record());
+  const auto vid = std::to_string(s.start_video(run, video("/v/a.mp4"), "key1"));
+  for (VideoStatus v : {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed,
+                        VideoStatus::Cancelled}) {
+    const std::string name = status_name(v);
+    const bool stored = parse_status(name).has_value();
+    EXPECT_EQ(stored, v != VideoStatus::Cancelled) << name;
+    if (stored) {
+      EXPECT_NO_THROW(s.query("UPDATE videos SET status=? WHERE id=?", {name, vid})) << name;
+      EXPECT_EQ(one(s, "SELECT status FROM videos"), name);
+    } else {
+      EXPECT_THROW(s.query("UPDATE videos SET status=? WHERE id=?", {name, vid}), StoreError) << name;
+    }
+  }
+  EXPECT_THROW(s.query("UPDATE videos SET status='DONE'"), StoreError);
+}
+
+// --- schema versions ----------------------------------------------------------
+
+TEST(Store, NewFileGetsTheLatestSchemaVersion) {
+  TempDir d("store-new");
+  Store s((d / "a.db").string());
+  EXPECT_EQ(Store::schema_version(), 2);
+  EXPECT_EQ(one(s, "PRAGMA user_version"), "2");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
+}
+
+TEST(Store, UpgradesARelease010DatabaseInPlace) {
   TempDir d("store-migrate");
   const auto db = (d / "old.db").string();
+  make_010_database(db);
+  std::string fresh_shape;
   {
-    // A runs table as vidsift 0.1 made it: no `execution` column.
+    Store fresh((d / "fresh.db").string());
+    fresh_shape = schema_shape(fresh);
+  }
+  for (int open = 0; open < 2; ++open) {  // the second open finds nothing to do
     Store s(db);
-    s.query("ALTER TABLE runs DROP COLUMN execution");
-    EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "0");
+    EXPECT_EQ(one(s, "PRAGMA user_version"), "2") << open;
+    EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1") << open;
+    EXPECT_EQ(schema_shape(s), fresh_shape) << open;
+    // The old data is all there and the views read it.
+    EXPECT_EQ(one(s, "SELECT COUNT(*) FROM runs"), std::to_string(1 + open));
+    EXPECT_EQ(one(s, "SELECT tool_version FROM runs WHERE id=1"), "0.1.0");
+    EXPECT_EQ(one(s, "SELECT COUNT(*) FROM frames"), "2");
+    EXPECT_EQ(one(s, "SELECT detections FROM per_video_label_counts WHERE label='person'"), "2");
+    EXPECT_EQ(one(s, "SELECT error FROM videos WHERE id=2"), "cannot open");
+    EXPECT_EQ(s.find_final("/v/old.mp4", "fp1", "key1", false), VideoStatus::Done);
+    EXPECT_EQ(s.find_final("/v/bad.mp4", "fp1", "key1", true), VideoStatus::Failed);
+    EXPECT_EQ(one(s, "PRAGMA integrity_check"), "ok");
+    if (open == 0) {
+      RunRecord r = run_record();
+      r.execution = R"({"workers":2})";
+      const auto id = s.begin_run(r);
+      EXPECT_EQ(one(s, "SELECT json_extract(execution, '$.workers') FROM runs WHERE id=" + std::to_string(id)), "2");
+    }
+  }
+}
+
+TEST(Store, RecognisesAnUnversionedDatabaseThatAlreadyHasTheExecutionColumn) {
+  // What the releases between 0.1.0 and schema versioning left: runs.execution
+  // present (added by them), user_version 0.
+  TempDir d("store-unversioned");
+  const auto db = (d / "a.db").string();
+  make_010_database(db);
+  {
+    RawDb raw(db);
+    ASSERT_EQ(raw.exec("ALTER TABLE runs ADD COLUMN execution TEXT"), SQLITE_OK);
+    ASSERT_EQ(raw.exec("UPDATE runs SET execution='{\"workers\":3}'"), SQLITE_OK);
   }
   Store s(db);
+  EXPECT_EQ(one(s, "PRAGMA user_version"), "2");
+  EXPECT_EQ(one(s, "SELECT json_extract(execution, '$.workers') FROM runs"), "3");
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
-  RunRecord r = run_record();
-  r.execution = R"({"workers":2})";
-  const auto id = s.begin_run(r);
-  EXPECT_EQ(one(s, "SELECT json_extract(execution, '$.workers') FROM runs WHERE id=" + std::to_string(id)), "2");
+}
+
+TEST(Store, RefusesADatabaseMadeByANewerVidsift) {
+  TempDir d("store-newer");
+  const auto db = (d / "a.db").string();
+  { Store s(db); }
+  {
+    RawDb raw(db);
+    ASSERT_EQ(raw.exec("PRAGMA user_version=" + std::to_string(Store::schema_version() + 1)), SQLITE_OK);
+  }
+  for (OpenMode mode : {OpenMode::ReadWrite, OpenMode::ReadOnly}) {
+    try {
+      Store s(db, 10000, mode);
+      ADD_FAILURE() << "expected StoreError";
+    } catch (const StoreError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("made by a newer vidsift"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("upgrade"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("a.db"), std::string::npos) << msg;
+    }
+  }
+  RawDb raw(db);
+  EXPECT_EQ(raw.one("PRAGMA user_version"), std::to_string(Store::schema_version() + 1));
+}
+
+TEST(Store, RefusesAnotherApplicationsDatabase) {
+  TempDir d("store-foreign");
+  const auto db = (d / "other.db").string();
+  {
+    RawDb raw(db);
+    ASSERT_EQ(raw.exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT)"), SQLITE_OK);
+  }
+  try {
+    Store s(db);
+    ADD_FAILURE() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a vidsift database"), std::string::npos) << e.what();
+  }
+  RawDb raw(db);
+  EXPECT_EQ(raw.one("SELECT COUNT(*) FROM sqlite_master"), "1");  // nothing added
+  EXPECT_EQ(raw.one("PRAGMA journal_mode"), "delete");            // nor switched to WAL
+}
+
+// --- WAL ----------------------------------------------------------------------
+
+// SQLite keeps the rollback journal when the VFS offers no shared memory:
+// `PRAGMA journal_mode=WAL` then answers "delete" instead of failing. The
+// unix-dotfile VFS and nolock=1 (unix-none locking), which are what one uses
+// on file systems without POSIX locks, are such VFSes; a `file:` URI selects
+// them, so this is the real failing path, not a test hook.
+TEST(Store, RefusesAFileSystemWithoutWal) {
+  TempDir d("store-nowal");
+  for (const char* option : {"nolock=1", "vfs=unix-dotfile"}) {
+    const auto db = d / (std::string(option).substr(0, 3) + ".db");
+    try {
+      Store s("file:" + db.string() + "?" + option);
+      ADD_FAILURE() << option << ": expected StoreError";
+    } catch (const StoreError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("WAL mode is not available on this file system"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("readers would block the writer"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("local disk"), std::string::npos) << msg;
+    }
+    // The same file on an ordinary VFS is fine.
+    Store s(db.string());
+    EXPECT_EQ(one(s, "PRAGMA journal_mode"), "wal");
+  }
+}
+
+// --- the write lock is not held while idle --------------------------------------
+
+TEST(Store, StartedVideoDoesNotHoldTheWriteLock) {
+  TempDir d("store-idle-start");
+  const auto db = (d / "a.db").string();
+  Store s(db);
+  const auto run = s.begin_run(run_record());
+  s.start_video(run, video("/v/a.mp4"), "key1");
+  // Another process writes while this store waits for its first frame.
+  RawDb other(db, 50);
+  EXPECT_EQ(other.exec("INSERT INTO runs(tool_version) VALUES('other')"), SQLITE_OK);
+  EXPECT_EQ(other.one("SELECT status FROM videos"), "running");  // committed at once
+}
+
+TEST(Store, IdleBatchIsCommittedByCommitOrOnceDue) {
+  TempDir d("store-idle-batch");
+  const auto db = (d / "a.db").string();
+  Store s(db);
+  s.set_batching(1000, 0.3);
+  const auto run = s.begin_run(run_record());
+  const auto vid = s.start_video(run, video("/v/a.mp4"), "key1");
+  RawDb other(db, 50);
+  auto other_writes = [&] { return other.exec("INSERT INTO runs(tool_version) VALUES('other')"); };
+
+  // A frame opens a batch: the lock is held until it is committed...
+  s.add_frame(vid, 0, 0, dets(1));
+  EXPECT_EQ(other_writes() & 0xff, SQLITE_BUSY);
+  EXPECT_FALSE(s.commit_if_due());  // 1 row, just opened: not due yet
+  EXPECT_EQ(other_writes() & 0xff, SQLITE_BUSY);
+  // ... by commit_if_due() once the batch is old enough ...
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  EXPECT_TRUE(s.commit_if_due());
+  EXPECT_EQ(other_writes(), SQLITE_OK);
+  EXPECT_FALSE(s.commit_if_due());  // nothing open
+  // ... or by commit() when the caller becomes idle.
+  s.add_frame(vid, 1, 0.04, dets(1));
+  EXPECT_EQ(other_writes() & 0xff, SQLITE_BUSY);
+  s.commit();
+  EXPECT_EQ(other_writes(), SQLITE_OK);
+  EXPECT_EQ(other.one("SELECT COUNT(*) FROM frames"), "2");
+  // A full batch commits by itself.
+  s.set_batching(3, 100);
+  s.add_frame(vid, 2, 0.08, dets(1));
+  EXPECT_EQ(other_writes() & 0xff, SQLITE_BUSY);
+  s.add_frame(vid, 3, 0.12, dets(0));  // 2 + 1 rows
+  EXPECT_EQ(other_writes(), SQLITE_OK);
+}
+
+// --- read-only mode -------------------------------------------------------------
+
+TEST(Store, ReadOnlyOpenOfAMissingFileThrowsAndCreatesNothing) {
+  TempDir d("store-ro-missing");
+  const auto db = d / "missing.db";
+  try {
+    Store s(db.string(), 10000, OpenMode::ReadOnly);
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(std::string(e.what()), "database " + db.string() + " does not exist");
+  }
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    EXPECT_FALSE(exists(db.string() + suffix)) << suffix;
+  EXPECT_TRUE(fs::is_empty(d.path()));
+  // Through a URI too (SQLite's own check).
+  EXPECT_THROW(Store("file:" + db.string(), 10000, OpenMode::ReadOnly), StoreError);
+  EXPECT_TRUE(fs::is_empty(d.path()));
+}
+
+TEST(Store, ReadOnlyStoreReadsAReadOnlyFileAndRefusesEveryWrite) {
+  TempDir d("store-ro");
+  const auto db = (d / "a.db").string();
+  std::int64_t run = 0;
+  std::int64_t vid = 0;
+  {
+    Store w(db);
+    w.set_labels({"person"});
+    run = w.begin_run(run_record());
+    vid = w.start_video(run, video("/v/a.mp4"), "key1");
+    w.add_frame(vid, 0, 0, dets(2));
+    w.finish_video(vid, VideoResult{VideoStatus::Done, "", 1, 1});
+    w.finish_run(run, RunSummary{});
+  }
+  ASSERT_EQ(::chmod(db.c_str(), 0444), 0);
+  struct stat before {};
+  ASSERT_EQ(::stat(db.c_str(), &before), 0);
+
+  Store s(db, 10000, OpenMode::ReadOnly);
+  EXPECT_EQ(s.mode(), OpenMode::ReadOnly);
+  EXPECT_EQ(one(s, "SELECT detections FROM per_video_label_counts WHERE label='person'"), "2");
+  EXPECT_EQ(s.find_final("/v/a.mp4", "fp1", "key1", false), VideoStatus::Done);
+
+  EXPECT_THROW(s.begin_run(run_record()), StoreError);
+  EXPECT_THROW(s.finish_run(run, RunSummary{}), StoreError);
+  EXPECT_THROW(s.recover_stale(), StoreError);
+  EXPECT_THROW(s.start_video(run, video("/v/b.mp4"), "key1"), StoreError);
+  EXPECT_THROW(s.add_frame(vid, 1, 0.1, dets(1)), StoreError);
+  EXPECT_THROW(s.finish_video(vid, VideoResult{VideoStatus::Done, "", 1, 1}), StoreError);
+  EXPECT_THROW(s.discard_video(vid), StoreError);
+  EXPECT_THROW(s.record_failed(run, video("/v/c.mp4"), "key1", "x"), StoreError);
+  EXPECT_THROW(s.write_timings(run, std::nullopt, StageTimings{}), StoreError);
+  try {
+    s.query("DELETE FROM detections");  // SQLite itself refuses (even for root)
+    ADD_FAILURE() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("readonly"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(s.commit());  // nothing to commit
+  EXPECT_FALSE(s.commit_if_due());
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections"), "2");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos"), "1");
+  struct stat after {};
+  ASSERT_EQ(::stat(db.c_str(), &after), 0);
+  EXPECT_EQ(after.st_size, before.st_size);
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+}
+
+TEST(Store, ReadOnlyStoreLeavesAnOldSchemaAlone) {
+  TempDir d("store-ro-old");
+  const auto db = (d / "old.db").string();
+  make_010_database(db);
+  Store s(db, 10000, OpenMode::ReadOnly);
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos"), "2");
+  EXPECT_EQ(one(s, "PRAGMA user_version"), "0");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "0");
+}
+
+// --- messages -----------------------------------------------------------------
+
+TEST(Store, LockMessageShowsTheTimeoutAsPeopleWriteIt) {
+  TempDir d("store-msg");
+  const auto db = (d / "a.db").string();
+  { Store s(db); }
+  RawDb holder(db);
+  ASSERT_EQ(holder.exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  for (const auto& [ms, text] : {std::pair{250, "waited 0.25 s:"}, std::pair{1000, "waited 1 s:"}}) {
+    try {
+      Store s(db, ms);
+      s.begin_run(run_record());
+      ADD_FAILURE() << "expected StoreError";
+    } catch (const StoreError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(text), std::string::npos) << msg;
+      EXPECT_EQ(msg.find("0.250000"), std::string::npos) << msg;
+      EXPECT_EQ(msg.find("1.000000"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("--db-timeout"), std::string::npos) << msg;
+    }
+  }
+  holder.exec("ROLLBACK");
 }

@@ -2,27 +2,41 @@
 // timings. The only unit that talks to SQLite.
 //
 // Contract:
-//  * Store(path, busy_timeout_ms) opens or creates the database in WAL mode,
-//    waiting up to the timeout whenever another writer holds the lock, and creates the schema and views if missing (idempotent). Throws
-//    StoreError with SQLite's message, the path and what to do when the file
-//    cannot be opened, is not a database, is read-only, stays locked, or the
-//    disk is full. Every method that writes throws the same way.
+//  * Store(path, busy_timeout_ms, ReadWrite) opens or creates the database in
+//    WAL mode, waiting up to the timeout whenever another writer holds the
+//    lock. It refuses a file system where SQLite cannot use WAL (readers would
+//    block the writer). A new file gets the latest schema and views; a file
+//    made by an older vidsift is upgraded in place by numbered migrations
+//    (PRAGMA user_version; files made before user_version was kept are
+//    recognised by their columns); a file made by a newer vidsift is refused.
+//    Throws StoreError with SQLite's message, the path and what to do when the
+//    file cannot be opened, is not a vidsift database, is read-only, stays
+//    locked, or the disk is full. Every method that writes throws the same way.
+//  * Store(path, busy_timeout_ms, ReadOnly) opens an existing database for
+//    reading only: it never creates the file, never changes the schema, and
+//    every mutating method throws StoreError.
 //  * Single writer: one thread at a time calls the mutating methods. Readers
 //    in other processes are never blocked (WAL) and never see half a video:
 //    a video row is `running` until finish_video() writes its final status in
 //    the same transaction as its last frames and detections; the views only
 //    show `done` and `partial` videos.
-//  * add_frame() appends to an open write transaction that is committed every
-//    `batch_rows` rows or `batch_seconds` seconds (and always by
-//    finish_video/finish_run), so a kill loses at most the uncommitted tail of
-//    videos that were not finished anyway.
-//  * finish_video(done|partial) also deletes, in the same transaction, older
+//  * The write lock is held only while a batch is open: start_video() commits
+//    its row at once; add_frame() appends to an open write transaction that is
+//    committed every `batch_rows` rows or `batch_seconds` seconds after it
+//    began (and always by finish_video/finish_run). A transaction is only
+//    checked when the store is called, so the caller (the pipeline's serial
+//    store node) calls commit() whenever it becomes idle, or commit_if_due()
+//    periodically; otherwise other writers wait for the lock. A kill loses at
+//    most the uncommitted tail of videos that were not finished anyway.
+//  * finish_video(Done|Partial) also deletes, in the same transaction, older
 //    rows for the same path and settings key (a changed file or a rerun
 //    replaces its results atomically).
 //  * recover_stale() deletes `running` videos (and their rows) left by runs
 //    whose process is gone, and marks those runs `interrupted`.
-//  * find_done() answers "is this exact file already analysed with these
+//  * find_final() answers "is this exact file already analysed with these
 //    settings?" for skipping.
+//  * A Store is not thread-safe: use one object from one thread at a time.
+//    Several Store objects (in one process or several) may use the same file.
 #pragma once
 
 #include <cstdint>
@@ -41,11 +55,14 @@ struct sqlite3_stmt;
 
 namespace vidsift {
 
+// Every database failure: the message names the file, SQLite's reason and
+// what the user can do about it.
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
+// What begin_run() records about a run before it starts.
 struct RunRecord {
   std::string tool_version;
   std::string opencv_version;
@@ -59,6 +76,7 @@ struct RunRecord {
   std::string execution;       // JSON: workers, threads, decoders... (not part of the key)
 };
 
+// What finish_run() records when a run ends.
 struct RunSummary {
   std::string status = "finished";  // finished | interrupted | failed
   double wall_seconds = 0;
@@ -70,6 +88,8 @@ struct RunSummary {
   std::int64_t detections = 0;
 };
 
+// The file and stream facts of one video (codec empty: never opened, the
+// stream columns stay NULL).
 struct VideoRecord {
   std::string path;
   std::int64_t size = 0;
@@ -82,58 +102,121 @@ struct VideoRecord {
   double duration = 0;
 };
 
+// How a started video ended; `status` must be final (Done, Partial, Failed).
 struct VideoResult {
-  VideoStatus status = VideoStatus::Done;  // a final status
+  VideoStatus status = VideoStatus::Failed;
   std::string error;             // empty when done
   std::int64_t frames_decoded = 0;
   std::int64_t frames_analysed = 0;
 };
 
+// How Store opens its file.
+enum class OpenMode {
+  ReadWrite,  // create if missing, upgrade the schema, allow writes
+  ReadOnly,   // existing file only, no schema change, no writes (reports)
+};
+
 class Store {
  public:
-  explicit Store(const std::string& path, int busy_timeout_ms = 10000);
+  // Opens `path` (a file name, or an SQLite "file:" URI) in `mode`, waiting
+  // up to `busy_timeout_ms` for locks held by other connections.
+  // ReadWrite: creates the file if missing, switches it to WAL mode and
+  // creates or upgrades the schema. ReadOnly: the file must exist ("database X
+  // does not exist" otherwise, and nothing is created); nothing is written.
+  // Throws StoreError when the file cannot be opened, is not a vidsift
+  // database, was made by a newer vidsift, is read-only (ReadWrite), stays
+  // locked, or lies on a file system without WAL support (ReadWrite).
+  explicit Store(const std::string& path, int busy_timeout_ms = 10000, OpenMode mode = OpenMode::ReadWrite);
+  // Commits an open batch (best effort, never throws): its rows belong to
+  // videos that are still `running`, so they are invisible to readers either
+  // way and recover_stale() removes them.
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // Class names used for the `label` column of detections (index = class id;
+  // unknown ids get a generated name). Never throws.
   void set_labels(std::vector<std::string> labels) { labels_ = std::move(labels); }
+  // Commit an add_frame() batch once it holds `rows` rows or has been open for
+  // `seconds` seconds, whichever comes first. Never throws.
   void set_batching(int rows, double seconds) {
     batch_rows_ = rows;
     batch_seconds_ = seconds;
   }
 
+  // Commits any open batch, then records a new run (status `running`, this
+  // process's pid and host) and returns its id. Throws StoreError.
   std::int64_t begin_run(const RunRecord& run);
+  // Records the end of a run and commits everything pending. Throws StoreError.
   void finish_run(std::int64_t run_id, const RunSummary& summary);
 
+  // Deletes the `running` videos (with their frames, detections and timings)
+  // of runs still marked running whose process is gone (same host, or no
+  // host recorded), marks those runs `interrupted` and returns how many
+  // videos it deleted. Commits. Throws StoreError.
   int recover_stale();
 
-  // Latest final row (done, or also failed/partial when include_failed) for
-  // this path, fingerprint and settings key; returns its status.
+  // Status of the latest final row for this path, fingerprint and settings
+  // key: only Done rows, or also Failed/Partial ones when include_failed.
+  // std::nullopt when there is none. Reads only (allowed in ReadOnly mode).
+  // Throws StoreError.
   std::optional<VideoStatus> find_final(const std::string& path, const std::string& fingerprint,
                                         const std::string& settings_key, bool include_failed);
 
+  // Records a video as `running` and commits that row at once (the write lock
+  // is not kept; a running row is invisible to the views). Any batch that was
+  // open is committed with it. Returns the video id. Throws StoreError.
   std::int64_t start_video(std::int64_t run_id, const VideoRecord& video, const std::string& settings_key);
+  // Appends one analysed frame and its detections to the open batch (opening
+  // one, and so taking the write lock, if needed) and commits the batch when
+  // it is due (see set_batching). The caller calls commit() when it becomes
+  // idle. Throws StoreError.
   void add_frame(std::int64_t video_id, std::int64_t frame_index, double ts, const std::vector<Detection>& dets);
+  // Writes the final status of a started video in the same transaction as its
+  // pending rows, and on Done/Partial deletes older results for the same path
+  // and settings key; commits. Throws std::invalid_argument when
+  // result.status is not final (Running, Cancelled: use discard_video() for a
+  // cancelled video), StoreError on database errors.
   void finish_video(std::int64_t video_id, const VideoResult& result);
-  // Rolls back a video that will not finish (cancelled run): deletes its rows.
+  // Rolls back a video that will not finish (cancelled run): deletes its rows
+  // and commits. Throws StoreError.
   void discard_video(std::int64_t video_id);
-  // A video that never started (cannot open, vanished, ...): one final row.
+  // A video that never started (cannot open, vanished, ...): one final
+  // `failed` row carrying `error`, committed at once. Returns its id. Throws
+  // StoreError.
   std::int64_t record_failed(std::int64_t run_id, const VideoRecord& video, const std::string& settings_key,
                              const std::string& error);
 
+  // Adds one timings row per stage for a run (video_id empty) or a video to
+  // the open batch; they are committed with the next commit (finish_video,
+  // finish_run, commit...). Throws StoreError.
   void write_timings(std::int64_t run_id, std::optional<std::int64_t> video_id, const StageTimings& t);
 
-  // Read-only helper for reports: runs `sql` with text parameters and
-  // returns every row as text (NULL becomes ""). Throws StoreError.
+  // Runs `sql` with text parameters and returns every row as text (NULL
+  // becomes ""). Meant for reports; in ReadOnly mode SQLite refuses any write.
+  // Throws StoreError.
   std::vector<std::vector<std::string>> query(const std::string& sql,
                                               const std::vector<std::string>& params = {});
 
-  // Commits the open write transaction, if any.
+  // Commits the open batch, if any, releasing the write lock. The caller (the
+  // pipeline's serial store node) calls this whenever it becomes idle, so
+  // that a sparse stream of frames does not keep other writers waiting.
+  // Throws StoreError (the batch is then still open: call rollback()).
   void commit();
-  // Abandons the open write transaction (after an error); never throws.
+  // Commits the open batch if it is due: it holds `batch_rows` rows or has
+  // been open `batch_seconds` seconds (see set_batching). Returns whether it
+  // committed. Cheap when nothing is due; the caller may call it whenever it
+  // wakes up, and calls commit() when it becomes idle. Throws StoreError.
+  bool commit_if_due();
+  // Abandons the open batch (after an error); never throws.
   void rollback() noexcept;
 
+  // The path (or URI) the store was opened with.
   const std::string& path() const { return path_; }
+  // The mode the store was opened with.
+  OpenMode mode() const { return mode_; }
+  // Schema version this vidsift writes (PRAGMA user_version of its files).
+  static int schema_version();
 
  private:
   struct DbCloser {
@@ -144,17 +227,23 @@ class Store {
   };
   using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
-  void migrate();  // adds columns missing from databases of older versions
+  void enable_wal();
+  int user_version();
+  int probe_version();  // version of a user_version 0 file; 0 = empty file
+  void check_version(int version) const;
+  void migrate();       // creates or upgrades the schema (ReadWrite only)
+  void require_writable(const char* what) const;
   void exec(const char* sql);
   StmtPtr prepare(const char* sql);
   void begin_if_needed();
-  void maybe_commit();
+  bool batch_due() const;
   [[noreturn]] void fail(const std::string& what) const;
   std::string explain(int rc, const std::string& msg) const;
   void delete_video_rows(std::int64_t video_id);
 
   std::string path_;
   int busy_timeout_ms_;
+  OpenMode mode_;
   std::unique_ptr<sqlite3, DbCloser> db_;
   StmtPtr insert_detection_;
   StmtPtr insert_frame_;

@@ -327,7 +327,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
 int report_command(const CliOptions& o) {
   try {
-    Store store(o.db);
+    Store store(o.db, static_cast<int>(o.db_timeout * 1000), OpenMode::ReadOnly);
     print_report(store, std::cout);
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
