@@ -15,6 +15,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include "vidsift/buffer_pool.h"
+#include "vidsift/admission.h"
 #include "vidsift/decode_stage.h"
 
 namespace flow = oneapi::tbb::flow;
@@ -187,6 +188,8 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
 
   Assembler assembler(store_, run_id_, settings_key_, model_.labels.size(), progress);
   std::atomic<bool> fatal{false};
+  std::atomic<std::int64_t> skipped{0};
+  std::atomic<std::int64_t> skipped_failed{0};
   std::mutex fatal_mu;
   auto set_fatal = [&](const std::string& msg) {
     std::lock_guard<std::mutex> lock(fatal_mu);
@@ -318,11 +321,43 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
     std::atomic<std::size_t> next_job{0};
     auto decode_loop = [&] {
       try {
+        std::unique_ptr<Store> reader;  // this thread's read-only lookups
+        const FinalLookup lookup = [&](const std::string& path, const std::string& fp, bool include_failed) {
+          if (!reader) reader = std::make_unique<Store>(store_.path(), 10000, OpenMode::ReadOnly);
+          return reader->find_final(path, fp, settings_key_, include_failed);
+        };
         for (;;) {
           if (stop_all()) break;
           const std::size_t j = next_job.fetch_add(1);
           if (j >= jobs.size()) break;
-          decode_video(static_cast<int>(j), jobs[j], dopts, pool, sink);
+          const int vid = static_cast<int>(j);
+          if (!jobs[j].fingerprint.empty()) {
+            decode_video(vid, jobs[j], dopts, pool, sink);
+            continue;
+          }
+          const Admission a = admit(jobs[j].file, opts_.admission, lookup);
+          if (a.verdict == Admit::SkipDone || a.verdict == Admit::SkipFailed) {
+            ++skipped;
+            if (a.verdict == Admit::SkipFailed) ++skipped_failed;
+            if (progress) {
+              ++progress->videos_skipped;
+              ++progress->videos_finished;
+            }
+            continue;
+          }
+          VideoJob job = jobs[j];
+          job.fingerprint = a.fingerprint;
+          if (a.verdict == Admit::Unreadable) {
+            VideoEnd end;
+            end.vid = vid;
+            end.rec.path = job.file.path;
+            end.rec.size = job.file.size;
+            end.rec.mtime = job.file.mtime;
+            end.error = a.error;
+            sink.video_end(std::move(end));
+            continue;
+          }
+          decode_video(vid, job, dopts, pool, sink);
         }
         batch_node.try_put(BatchIn{Flush{}});
       } catch (...) {
@@ -358,6 +393,8 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
   result.videos_partial = t.videos_partial;
   result.videos_failed = t.videos_failed;
   result.videos_cancelled = t.videos_cancelled;
+  result.videos_skipped = skipped;
+  result.videos_skipped_failed = skipped_failed;
   result.frames_analysed = t.frames_analysed;
   result.frames_decoded = t.frames_decoded;
   result.detections = t.detections;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unistd.h>
 
+#include "vidsift/format.h"
 #include "vidsift/labels.h"
 
 namespace vidsift {
@@ -166,18 +167,6 @@ constexpr bool check_lists_stored_statuses(std::string_view schema) {
 }
 static_assert(check_lists_stored_statuses(kSchema), "the videos.status CHECK must list exactly the stored statuses");
 
-// "10", "2.5", "0.25": a number for people, at most two decimals.
-std::string human_number(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  std::string s(buf);
-  if (s.find('.') != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-  }
-  return s;
-}
-
 const char* text_column(sqlite3_stmt* st, int col) {
   const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
   return t ? t : "";
@@ -198,7 +187,7 @@ std::string Store::explain(int rc, const std::string& msg) const {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return msg + " (another process holds the write lock; waited " + human_number(busy_timeout_ms_ / 1000.0) +
+      return msg + " (another process holds the write lock; waited " + human_number(busy_timeout_ms_ / 1000.0, 2) +
              " s: try again later, or raise --db-timeout)";
     case SQLITE_FULL:
       return msg + " (free disk space, or write the database elsewhere with --db)";

@@ -11,6 +11,10 @@
 #include <set>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <oneapi/tbb/global_control.h>
 #include <opencv2/core/utility.hpp>
 
@@ -291,4 +295,45 @@ TEST(Pipeline, NoWriteLockIsHeldWhileWaitingForFrames) {
   auto res = Pipeline(yolox(), f.store, f.run, "k", o).run(jobs);
   EXPECT_EQ(res.videos_done, 1) << res.fatal_error;
   EXPECT_EQ(other_writer_ok.load(), 1);
+}
+
+// The review's defect 10: every file was fingerprinted, one at a time, before
+// anything decoded, so one slow file (here a FIFO nobody writes to, standing
+// in for a stalled network share) held up the whole archive. Now files are
+// fingerprinted on the decoder threads: the other decoder finishes the good
+// clip while one file stalls.
+TEST(Pipeline, FingerprintingOverlapsWithDecoding) {
+  TempDir d("pipe_overlap");
+  const fs::path good = clip(60, 10);
+  const fs::path fifo = d / "stalled.mp4";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const fs::path db = d / "o.db";
+  std::atomic<bool> finished{false};
+  CommandResult r;
+  std::thread run([&] {
+    r = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(fifo.string()) + " " + sh_quote(good.string()) +
+                    " --decoders 2 --db " + sh_quote(db.string()) + " --model " +
+                    sh_quote(model_path("yolox_nano.onnx").string()) + " --progress false");
+    finished = true;
+  });
+  bool good_done_while_stalled = false;
+  for (int i = 0; i < 600 && !good_done_while_stalled; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (fs::exists(db))
+      good_done_while_stalled =
+          query_int(db, "SELECT COUNT(*) FROM videos WHERE status='done' AND path LIKE '%pipe_60_%'") == 1;
+  }
+  // Unstall: whoever opens the FIFO gets a few bytes and end of file.
+  while (!finished) {
+    const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) {
+      (void)!::write(fd, "not a video", 11);
+      ::close(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  run.join();
+  EXPECT_TRUE(good_done_while_stalled) << r.output;
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND path LIKE '%stalled.mp4'"), 1);
 }

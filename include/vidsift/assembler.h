@@ -42,6 +42,7 @@ struct Progress {
   std::atomic<std::int64_t> videos_total{0};
   std::atomic<std::int64_t> videos_finished{0};
   std::atomic<std::int64_t> videos_failed{0};
+  std::atomic<std::int64_t> videos_skipped{0};   // counted in videos_finished too
   std::atomic<std::int64_t> frames_analysed{0};
   std::atomic<std::int64_t> frames_expected{0};  // estimate, grows as videos open
   std::atomic<std::int64_t> detections{0};

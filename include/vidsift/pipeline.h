@@ -35,6 +35,8 @@
 //  * A store error (disk full, database locked) stops the run; it is reported
 //    in PipelineResult::fatal_error.
 //  * Never converts or copies a frame that is not analysed (see Decoder).
+//  * Files are fingerprinted and checked against earlier results on the
+//    decoder threads, just before they are decoded (see run()).
 #pragma once
 
 #include <atomic>
@@ -44,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "vidsift/admission.h"
 #include "vidsift/assembler.h"
 #include "vidsift/discover.h"
 #include "vidsift/inference.h"
@@ -73,6 +76,7 @@ struct PipelineOptions {
   double video_timeout = 0;    // seconds per video; 0 = none
   std::function<bool()> should_stop;  // polled; true = cancel the run
   BackendFactory backend_factory;     // empty = make_backend(model, threads)
+  AdmissionOptions admission;         // for jobs without a fingerprint (see run())
 };
 
 // The configuration a run actually uses once defaults are resolved (what
@@ -101,6 +105,8 @@ struct PipelineResult {
   std::int64_t videos_partial = 0;
   std::int64_t videos_failed = 0;
   std::int64_t videos_cancelled = 0;
+  std::int64_t videos_skipped = 0;         // already analysed with these settings
+  std::int64_t videos_skipped_failed = 0;  // of those, failed/partial before (not retried)
   std::int64_t frames_analysed = 0;
   std::int64_t frames_decoded = 0;
   std::int64_t detections = 0;
@@ -121,9 +127,16 @@ class Pipeline {
   Pipeline(const LoadedModel& model, Store& store, std::int64_t run_id, std::string settings_key,
            PipelineOptions opts);
 
-  // Analyses `jobs` (see contract). `progress`, when given, is updated live
-  // and may be read from another thread. Throws only when the inference
-  // backends cannot be created; every other failure is in the result.
+  // Analyses `jobs` (see contract). A job whose fingerprint is empty is
+  // first admitted on its decoder thread (admission.h): fingerprinted and
+  // looked up, through a read-only connection to the store's database, among
+  // the results already made with this settings key; it is skipped when
+  // found (per opts.admission), recorded as failed when unreadable. So
+  // fingerprinting overlaps with decoding and stops when the run is
+  // cancelled. A job with a fingerprint is analysed as given.
+  // `progress`, when given, is updated live and may be read from another
+  // thread. Throws only when the inference backends cannot be created; every
+  // other failure is in the result.
   PipelineResult run(const std::vector<VideoJob>& jobs, Progress* progress = nullptr);
 
  private:

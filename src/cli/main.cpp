@@ -251,39 +251,20 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
       store->record_failed(run_id, rec, key, m.error);
       ++summary.videos_failed;
     }
+    // Fingerprinting and the skip decision happen on the decoder threads,
+    // overlapped with decoding (see Pipeline::run).
     for (const auto& f : found.files) {
       VideoJob job;
       job.file = f;
-      try {
-        job.fingerprint = fingerprint(f);
-      } catch (const std::exception& e) {
-        VideoRecord rec;
-        rec.path = f.path;
-        rec.size = f.size;
-        rec.mtime = f.mtime;
-        store->record_failed(run_id, rec, key, e.what());
-        ++summary.videos_failed;
-        continue;
-      }
-      if (!o.force) {
-        if (auto prev = store->find_final(f.path, job.fingerprint, key, !o.retry_failed)) {
-          ++summary.videos_skipped;
-          if (*prev != VideoStatus::Done) ++summary.videos_failed;  // still failed: reported, not retried
-          continue;
-        }
-      }
       jobs.push_back(std::move(job));
     }
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     return kExitCannotStart;
   }
-  if (summary.videos_skipped > 0)
-    say("vidsift: skipping " + std::to_string(summary.videos_skipped) +
-        " video(s) already analysed with these settings (--force to redo" +
-        (o.retry_failed ? std::string(")") : std::string(", --retry-failed for failed ones)")));
-  say("vidsift: analysing " + std::to_string(jobs.size()) + " video(s) into " + o.db);
-
+  say("vidsift: " + std::to_string(jobs.size()) + " video(s) to check and analyse into " + o.db);
+  popts.admission.force = o.force;
+  popts.admission.retry_failed = o.retry_failed;
   popts.should_stop = [&signals] { return signals.signal() != 0; };
   Progress progress;
   progress.videos_total = static_cast<std::int64_t>(jobs.size());
@@ -303,7 +284,12 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   summary.wall_seconds = res.wall_seconds;
   summary.videos_done = res.videos_done;
   summary.videos_partial = res.videos_partial;
-  summary.videos_failed += res.videos_failed;
+  summary.videos_failed += res.videos_failed + res.videos_skipped_failed;  // still failed: reported, not retried
+  summary.videos_skipped = res.videos_skipped;
+  if (res.videos_skipped > 0)
+    say("vidsift: skipped " + std::to_string(res.videos_skipped) +
+        " video(s) already analysed with these settings (--force to redo" +
+        (o.retry_failed ? std::string(")") : std::string(", --retry-failed for failed ones)")));
   summary.frames_analysed = res.frames_analysed;
   summary.detections = res.detections;
   const int sig = signals.signal();
