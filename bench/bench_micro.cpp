@@ -41,7 +41,8 @@ vidsift::FramePtr make_yuv_frame(int w, int h) {
     const int ph = p == 0 ? h : (h + 1) / 2;
     for (int y = 0; y < ph; ++y)
       for (int x = 0; x < f->linesize[p]; ++x)
-        f->data[p][static_cast<std::size_t>(y) * f->linesize[p] + x] = static_cast<std::uint8_t>((x * 7 + y * 3 + p * 50) & 0xff);
+        f->data[p][static_cast<std::size_t>(y) * f->linesize[p] + x] =
+            static_cast<std::uint8_t>((x * 7 + y * 3 + p * 50) & 0xff);
   }
   return f;
 }
@@ -62,7 +63,12 @@ void BM_Preprocess(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_Preprocess)->Args({576, 416})->Args({720, 416})->Args({1080, 416})->Args({1080, 640})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Preprocess)
+    ->Args({576, 416})
+    ->Args({720, 416})
+    ->Args({1080, 416})
+    ->Args({1080, 640})
+    ->Unit(benchmark::kMicrosecond);
 
 struct RealOutput {
   vidsift::LoadedModel model;

@@ -28,8 +28,8 @@ namespace {
 
 struct FileResult {
   std::string path;
-  std::int64_t frames = 0;    // frames next() returned
-  std::int64_t decoded = 0;   // frames the codec produced
+  std::int64_t frames = 0;   // frames next() returned
+  std::int64_t decoded = 0;  // frames the codec produced
   std::int64_t packets = 0;
   double video_s = 0;
   double wall_s = 0;
@@ -66,9 +66,8 @@ FileResult decode_file(const std::string& path, bool keyframes, double fps, bool
 }
 
 void print(const std::string& bench_name, const std::string& name, bool keyframes, double fps, bool skip_nonref,
-           int threads, int parallel,
-           std::size_t files, std::int64_t frames, std::int64_t decoded, std::int64_t packets, double video_s,
-           double wall_s, const std::string& error) {
+           int threads, int parallel, std::size_t files, std::int64_t frames, std::int64_t decoded,
+           std::int64_t packets, double video_s, double wall_s, const std::string& error) {
   bench::JsonLine()
       .str("bench", bench_name)
       .str("name", name)
@@ -130,12 +129,15 @@ int main(int argc, char** argv) {
       video_s += r.video_s;
       if (!r.error.empty() && error.empty()) error = r.path + ": " + r.error;
       if (per_file)
-        print("decode_ceiling_file", r.path, keyframes, fps, skip_nonref, threads, 1, 1, r.frames, r.decoded, r.packets, r.video_s,
-              r.wall_s, r.error);
+        print("decode_ceiling_file", r.path, keyframes, fps, skip_nonref, threads, 1, 1, r.frames, r.decoded, r.packets,
+              r.video_s, r.wall_s, r.error);
     }
-    print("decode_ceiling", name.empty() ? files.front() : name, keyframes, fps, skip_nonref, threads, parallel, files.size(), frames,
-          decoded, packets, video_s, wall, error);
-    std::cerr << "decode_ceiling: " << (name.empty() ? files.front() : name) << (keyframes ? " keyframes" : fps > 0 ? " fps " + std::to_string(fps) : std::string(" all"))
+    print("decode_ceiling", name.empty() ? files.front() : name, keyframes, fps, skip_nonref, threads, parallel,
+          files.size(), frames, decoded, packets, video_s, wall, error);
+    std::cerr << "decode_ceiling: " << (name.empty() ? files.front() : name)
+              << (keyframes ? " keyframes"
+                  : fps > 0 ? " fps " + std::to_string(fps)
+                            : std::string(" all"))
               << ": " << frames << " frames (" << decoded << " decoded) in " << wall << " s\n";
     return error.empty() ? 0 : 1;
   } catch (const std::exception& e) {

@@ -25,8 +25,8 @@ namespace {
 
 struct Sample {
   long images = 0;
-  double seconds = 0;        // longest per-net window
-  double images_per_s = 0;   // sum of the per-net rates
+  double seconds = 0;       // longest per-net window
+  double images_per_s = 0;  // sum of the per-net rates
 };
 
 cv::dnn::Net load_net(const std::string& path) {
@@ -122,8 +122,8 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("unknown configuration " + cfg);
       }
       cv::setNumThreads(threads);
-      std::cerr << "infer_ceiling: " << model.path.filename().string() << " " << size << " " << cfg << " ("
-                << nets << " net(s) x " << threads << " thread(s), " << seconds << " s)\n";
+      std::cerr << "infer_ceiling: " << model.path.filename().string() << " " << size << " " << cfg << " (" << nets
+                << " net(s) x " << threads << " thread(s), " << seconds << " s)\n";
       const Sample s = run_config(path, blobs, nets, seconds);
       const double ips = s.images_per_s;
       bench::JsonLine()

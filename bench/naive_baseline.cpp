@@ -50,8 +50,7 @@ int main(int argc, char** argv) {
     double forward_s = 0;
     while (cap.read(frame)) {
       if (end > 0 && fps > 0 && static_cast<double>(frames) / fps >= end) break;
-      cv::dnn::blobFromImage(frame, blob, in.scale, cv::Size(in.width, in.height), cv::Scalar(), in.rgb, false,
-                             CV_32F);
+      cv::dnn::blobFromImage(frame, blob, in.scale, cv::Size(in.width, in.height), cv::Scalar(), in.rgb, false, CV_32F);
       const auto tf = bench::Clock::now();
       net.setInput(blob);
       net.forward(outs);

@@ -33,8 +33,7 @@ Verdict decide_status(const VideoEnd& e, std::int64_t analysed, std::int64_t fra
     if (!s.empty()) s += "; ";
     s += more;
   };
-  if (frame_errors > 0)
-    append(why, std::to_string(frame_errors) + " frame(s) could not be analysed: " + frame_error);
+  if (frame_errors > 0) append(why, std::to_string(frame_errors) + " frame(s) could not be analysed: " + frame_error);
   if (lost > 0) append(why, std::to_string(lost) + " frame(s) were lost in the pipeline");
 
   if (!why.empty()) {

@@ -12,8 +12,8 @@ namespace vidsift {
 
 std::string InferConfig::describe() const {
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%d net%s x %d thread%s: %.1f images/s", workers, workers == 1 ? "" : "s",
-                net_threads, net_threads == 1 ? "" : "s", images_per_second);
+  std::snprintf(buf, sizeof buf, "%d net%s x %d thread%s: %.1f images/s", workers, workers == 1 ? "" : "s", net_threads,
+                net_threads == 1 ? "" : "s", images_per_second);
   return buf;
 }
 
@@ -31,8 +31,8 @@ InferConfig measure_config(const LoadedModel& model, int workers, int net_thread
   std::atomic<long> images{0};
   std::atomic<bool> failed{false};
   const auto start = std::chrono::steady_clock::now();
-  const auto until = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                 std::chrono::duration<double>(seconds));
+  const auto until =
+      start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
   std::vector<std::thread> threads;
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&, i] {
@@ -64,9 +64,9 @@ Calibration calibrate(const LoadedModel& model, double seconds_per_config) {
   if (hw >= 4) candidates.emplace_back(hw / 2, 2);
   Calibration cal;
   for (auto [w, t] : candidates) cal.measured.push_back(measure_config(model, w, t, seconds_per_config));
-  cal.best = *std::max_element(cal.measured.begin(), cal.measured.end(), [](const InferConfig& a, const InferConfig& b) {
-    return a.images_per_second < b.images_per_second;
-  });
+  cal.best = *std::max_element(
+      cal.measured.begin(), cal.measured.end(),
+      [](const InferConfig& a, const InferConfig& b) { return a.images_per_second < b.images_per_second; });
   return cal;
 }
 

@@ -36,10 +36,10 @@ void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, 
 
     using Clock = std::chrono::steady_clock;
     const bool has_deadline = opts.video_timeout > 0;
-    const Clock::time_point deadline =
-        has_deadline ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                          std::chrono::duration<double>(opts.video_timeout))
-                     : Clock::time_point::max();
+    const Clock::time_point deadline = has_deadline
+                                           ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                                std::chrono::duration<double>(opts.video_timeout))
+                                           : Clock::time_point::max();
     std::atomic<bool> timed_out{false};
     DecoderOptions dopts;
     dopts.sampling = opts.sampling;

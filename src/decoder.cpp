@@ -68,8 +68,7 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
     for (unsigned i = 0; i < fmt_->nb_streams && !d; ++i)
       if (fmt_->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO)
         d = avcodec_descriptor_get(fmt_->streams[i]->codecpar->codec_id);
-    throw DecodeError(std::string("no decoder for codec '") + (d ? d->name : "unknown") +
-                      "' in this FFmpeg build");
+    throw DecodeError(std::string("no decoder for codec '") + (d ? d->name : "unknown") + "' in this FFmpeg build");
   }
   if (stream_index_ < 0) throw DecodeError("cannot select a video stream: " + av_error_text(stream_index_));
   AVStream* st = fmt_->streams[stream_index_];
@@ -110,8 +109,8 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
   } else if (fmt_->duration != AV_NOPTS_VALUE && fmt_->duration > 0) {
     info_.duration = static_cast<double>(fmt_->duration) / AV_TIME_BASE;
   }
-  info_.frame_count_estimate = st->nb_frames > 0 ? st->nb_frames
-                               : static_cast<std::int64_t>(std::llround(info_.duration * info_.fps));
+  info_.frame_count_estimate =
+      st->nb_frames > 0 ? st->nb_frames : static_cast<std::int64_t>(std::llround(info_.duration * info_.fps));
 
   index_from_pts_ = opts_.sampling.keyframes;
   // A seek needs the stream origin (for timestamps) and the frame rate (for
@@ -128,8 +127,8 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
   const std::string container = fmt_->iformat && fmt_->iformat->name ? fmt_->iformat->name : "";
   const bool packet_pts_reliable = container.find("mp4") != std::string::npos ||
                                    container.find("matroska") != std::string::npos || container == "mpegts";
-  skip_nonref_ = opts_.skip_unsampled_nonref && packet_pts_reliable && !opts_.sampling.keyframes &&
-                 info_.fps > 0 && (opts_.sampling.fps > 0 || opts_.sampling.start > 0);
+  skip_nonref_ = opts_.skip_unsampled_nonref && packet_pts_reliable && !opts_.sampling.keyframes && info_.fps > 0 &&
+                 (opts_.sampling.fps > 0 || opts_.sampling.start > 0);
   if (skip_nonref_) index_from_pts_ = true;
   if (index_from_pts_ && info_.fps <= 0) {
     // Without a frame rate the index cannot be derived; count instead.
@@ -150,8 +149,7 @@ bool Decoder::seek_to(double seconds, bool verify) {
     if (err < 0) err = av_seek_frame(fmt_.get(), -1, 0, AVSEEK_FLAG_BYTE);
   } else {
     // Clamped: a huge --start must not overflow the conversion.
-    const double target =
-        std::min(static_cast<double>(start_pts_) + seconds / av_q2d(time_base_), 4.0e18);
+    const double target = std::min(static_cast<double>(start_pts_) + seconds / av_q2d(time_base_), 4.0e18);
     err = av_seek_frame(fmt_.get(), stream_index_, static_cast<std::int64_t>(target), AVSEEK_FLAG_BACKWARD);
   }
   if (err < 0) return false;
@@ -186,11 +184,11 @@ void Decoder::check_cut_short() {
   AVStream* st = fmt_->streams[stream_index_];
   const int n = avformat_index_get_entries_count(st);
   const std::int64_t size = fmt_->pb ? avio_size(fmt_->pb) : -1;
-  if (size > 0 && fmt_->iformat && std::string(fmt_->iformat->name) == "mpegts" && size % 188 != 0 &&
-      size % 192 != 0 && size % 204 != 0) {
+  if (size > 0 && fmt_->iformat && std::string(fmt_->iformat->name) == "mpegts" && size % 188 != 0 && size % 192 != 0 &&
+      size % 204 != 0) {
     truncated_ = true;
-    last_error_ = "file ends early: the MPEG-TS stream stops in the middle of a packet (" + std::to_string(size) +
-                  " bytes)";
+    last_error_ =
+        "file ends early: the MPEG-TS stream stops in the middle of a packet (" + std::to_string(size) + " bytes)";
     return;
   }
   if (n <= 0 || size <= 0) return;

@@ -1,5 +1,6 @@
 #include "vidsift/discover.h"
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -8,7 +9,6 @@
 #include <fstream>
 #include <set>
 #include <system_error>
-#include <sys/stat.h>
 
 #include "vidsift/sha256.h"
 
@@ -17,9 +17,9 @@ namespace fs = std::filesystem;
 namespace vidsift {
 
 bool has_video_extension(const fs::path& p) {
-  static constexpr std::array<const char*, 18> kExt = {
-      ".mp4", ".mkv", ".avi", ".mov", ".ts",  ".m2ts", ".mts", ".webm", ".flv",
-      ".wmv", ".mpg", ".mpeg", ".m4v", ".3gp", ".ogv", ".mxf", ".h264", ".y4m"};
+  static constexpr std::array<const char*, 18> kExt = {".mp4", ".mkv",  ".avi", ".mov", ".ts",   ".m2ts",
+                                                       ".mts", ".webm", ".flv", ".wmv", ".mpg",  ".mpeg",
+                                                       ".m4v", ".3gp",  ".ogv", ".mxf", ".h264", ".y4m"};
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   if (ext == ".hevc") return true;
@@ -77,8 +77,7 @@ struct Walker {
       out.warnings.push_back("cannot list " + dir.string() + ": " + reason(ec));
       return;
     }
-    auto opts = fs::directory_options::follow_directory_symlink |
-                fs::directory_options::skip_permission_denied;
+    auto opts = fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied;
     fs::recursive_directory_iterator it(dir, opts, ec);
     if (ec) {
       out.missing.push_back({normal(dir), reason(ec)});

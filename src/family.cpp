@@ -53,8 +53,7 @@ Box from_centre(float cx, float cy, float w, float h) { return Box{cx - w / 2, c
 // The generic decoder: every OutputLayout, resolved at compile time so the
 // per-box loop has no branches on the layout.
 template <bool kTransposed, bool kObjectness, bool kGrid>
-std::vector<Detection> decode_layout(const OutputView& out, int input_w, int input_h,
-                                     const PostprocessOptions& opts) {
+std::vector<Detection> decode_layout(const OutputView& out, int input_w, int input_h, const PostprocessOptions& opts) {
   std::vector<Detection> dets;
   if (!out.data) return dets;
   const int attrs = kTransposed ? out.rows : out.cols;
@@ -137,9 +136,8 @@ constexpr auto kFamilies = complete({
         .display = "YOLOX",
         .input = kBgrRawTopLeft,
         .layout = {.transposed = false, .objectness = true, .grid = true},
-        .fit = [](int rows, int cols, int cells) {
-          return cols > 5 && rows % cells == 0 ? ShapeFit::Grid : ShapeFit::None;
-        },
+        .fit = [](int rows, int cols,
+                  int cells) { return cols > 5 && rows % cells == 0 ? ShapeFit::Grid : ShapeFit::None; },
     },
     {
         .id = Family::YoloV5,
@@ -148,9 +146,8 @@ constexpr auto kFamilies = complete({
         .display = "YOLOv5",
         .input = kRgbUnitCentred,
         .layout = {.transposed = false, .objectness = true, .grid = false},
-        .fit = [](int rows, int cols, int cells) {
-          return cols > 5 && rows == 3 * cells ? ShapeFit::AnchorGrid : ShapeFit::None;
-        },
+        .fit = [](int rows, int cols,
+                  int cells) { return cols > 5 && rows == 3 * cells ? ShapeFit::AnchorGrid : ShapeFit::None; },
     },
     {
         .id = Family::YoloV8,
@@ -159,10 +156,11 @@ constexpr auto kFamilies = complete({
         .display = "YOLOv8/YOLO11",
         .input = kRgbUnitCentred,
         .layout = {.transposed = true, .objectness = false, .grid = false},
-        .fit = [](int rows, int cols, int cells) {
-          if (rows >= cols || rows <= 4) return ShapeFit::None;
-          return cols % cells == 0 ? ShapeFit::TransposedGrid : ShapeFit::Loose;
-        },
+        .fit =
+            [](int rows, int cols, int cells) {
+              if (rows >= cols || rows <= 4) return ShapeFit::None;
+              return cols % cells == 0 ? ShapeFit::TransposedGrid : ShapeFit::Loose;
+            },
     },
 });
 
@@ -188,9 +186,7 @@ constexpr bool rows_complete() {
 }
 
 // Spelling k of a row: its name (k = 0), then its aliases (empty when unused).
-constexpr std::string_view spelling(const FamilyTraits& f, std::size_t k) {
-  return k == 0 ? f.name : f.aliases[k - 1];
-}
+constexpr std::string_view spelling(const FamilyTraits& f, std::size_t k) { return k == 0 ? f.name : f.aliases[k - 1]; }
 
 constexpr bool spellings_unique() {
   constexpr std::size_t kPerRow = kMaxFamilyAliases + 1;

@@ -83,8 +83,8 @@ std::string hint_for(const std::string& err, const OnnxInfo* info) {
            " model such as " + kDefaultModel;
   if (info && info->opset >= 13)
     return "the model uses ONNX opset " + std::to_string(info->opset) + "; OpenCV " + v +
-           " imports opset 12 exports most reliably: re-export with opset=12, use OpenCV >= 4.9, or a " +
-           runs_stock + " model";
+           " imports opset 12 exports most reliably: re-export with opset=12, use OpenCV >= 4.9, or a " + runs_stock +
+           " model";
   return "use OpenCV >= 4.9, or a " + runs_stock + " ONNX model such as " + kDefaultModel;
 }
 
@@ -201,8 +201,8 @@ LoadedModel load_model(const ModelOptions& opts) {
   try {
     backend = std::make_unique<OpenCvDnnBackend>(m.path);
   } catch (const cv::Exception& e) {
-    throw ModelError("cannot open model " + fname + " with OpenCV " + opencv_version() + ": " +
-                     first_line(e.what()) + "; " + hint_for(e.what(), have_info ? &info : nullptr));
+    throw ModelError("cannot open model " + fname + " with OpenCV " + opencv_version() + ": " + first_line(e.what()) +
+                     "; " + hint_for(e.what(), have_info ? &info : nullptr));
   }
   // Test forward on a padded blank image.
   cv::Mat out;
@@ -223,9 +223,8 @@ LoadedModel load_model(const ModelOptions& opts) {
       if (!shape.empty()) shape += 'x';
       shape += std::to_string(d);
     }
-    throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape +
-                     " at input " + std::to_string(w) + "x" + std::to_string(h) +
-                     "; pass --family " + family_names("|"));
+    throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape + " at input " +
+                     std::to_string(w) + "x" + std::to_string(h) + "; pass --family " + family_names("|"));
   }
   m.input = input_spec_for(m.family, w, h);
   return m;

@@ -9,33 +9,18 @@ namespace vidsift {
 
 const std::vector<std::string>& coco_labels() {
   static const std::vector<std::string> kLabels = {
-      "person",        "bicycle",      "car",
-      "motorcycle",    "airplane",     "bus",
-      "train",         "truck",        "boat",
-      "traffic light", "fire hydrant", "stop sign",
-      "parking meter", "bench",        "bird",
-      "cat",           "dog",          "horse",
-      "sheep",         "cow",          "elephant",
-      "bear",          "zebra",        "giraffe",
-      "backpack",      "umbrella",     "handbag",
-      "tie",           "suitcase",     "frisbee",
-      "skis",          "snowboard",    "sports ball",
-      "kite",          "baseball bat", "baseball glove",
-      "skateboard",    "surfboard",    "tennis racket",
-      "bottle",        "wine glass",   "cup",
-      "fork",          "knife",        "spoon",
-      "bowl",          "banana",       "apple",
-      "sandwich",      "orange",       "broccoli",
-      "carrot",        "hot dog",      "pizza",
-      "donut",         "cake",         "chair",
-      "couch",         "potted plant", "bed",
-      "dining table",  "toilet",       "tv",
-      "laptop",        "mouse",        "remote",
-      "keyboard",      "cell phone",   "microwave",
-      "oven",          "toaster",      "sink",
-      "refrigerator",  "book",         "clock",
-      "vase",          "scissors",     "teddy bear",
-      "hair drier",    "toothbrush"};
+      "person",         "bicycle",    "car",           "motorcycle",    "airplane",     "bus",           "train",
+      "truck",          "boat",       "traffic light", "fire hydrant",  "stop sign",    "parking meter", "bench",
+      "bird",           "cat",        "dog",           "horse",         "sheep",        "cow",           "elephant",
+      "bear",           "zebra",      "giraffe",       "backpack",      "umbrella",     "handbag",       "tie",
+      "suitcase",       "frisbee",    "skis",          "snowboard",     "sports ball",  "kite",          "baseball bat",
+      "baseball glove", "skateboard", "surfboard",     "tennis racket", "bottle",       "wine glass",    "cup",
+      "fork",           "knife",      "spoon",         "bowl",          "banana",       "apple",         "sandwich",
+      "orange",         "broccoli",   "carrot",        "hot dog",       "pizza",        "donut",         "cake",
+      "chair",          "couch",      "potted plant",  "bed",           "dining table", "toilet",        "tv",
+      "laptop",         "mouse",      "remote",        "keyboard",      "cell phone",   "microwave",     "oven",
+      "toaster",        "sink",       "refrigerator",  "book",          "clock",        "vase",          "scissors",
+      "teddy bear",     "hair drier", "toothbrush"};
   return kLabels;
 }
 
@@ -65,8 +50,7 @@ std::string label_name(const std::vector<std::string>& labels, int id) {
   return "class" + std::to_string(id);
 }
 
-std::vector<int> resolve_classes(const std::vector<std::string>& names,
-                                 const std::vector<std::string>& labels) {
+std::vector<int> resolve_classes(const std::vector<std::string>& names, const std::vector<std::string>& labels) {
   std::vector<int> ids;
   std::string unknown;
   for (const auto& raw : names) {

@@ -57,8 +57,7 @@ Box Letterbox::to_source(const Box& net) const {
   x1 = std::clamp(x1, 0.0, static_cast<double>(src_w));
   y0 = std::clamp(y0, 0.0, static_cast<double>(src_h));
   y1 = std::clamp(y1, 0.0, static_cast<double>(src_h));
-  return Box{static_cast<float>(x0), static_cast<float>(y0), static_cast<float>(x1 - x0),
-             static_cast<float>(y1 - y0)};
+  return Box{static_cast<float>(x0), static_cast<float>(y0), static_cast<float>(x1 - x0), static_cast<float>(y1 - y0)};
 }
 
 Box Letterbox::to_network(const Box& src) const {

@@ -36,9 +36,9 @@ class Malformed : public std::runtime_error {
 struct Field {
   std::uint32_t number = 0;
   std::uint32_t wire = 0;
-  std::uint64_t varint = 0;    // payload of a kVarint field
-  std::string_view bytes;      // payload of a kLengthDelimited field
-  std::size_t offset = 0;      // absolute offset of the payload in the input
+  std::uint64_t varint = 0;  // payload of a kVarint field
+  std::string_view bytes;    // payload of a kLengthDelimited field
+  std::size_t offset = 0;    // absolute offset of the payload in the input
 };
 
 // Walks the fields of one message.  Every read is bounds-checked against the
@@ -57,8 +57,7 @@ class Reader {
     f.wire = static_cast<std::uint32_t>(tag & 7);
     const std::uint64_t number = tag >> 3;
     if (number == 0 || number > 0x1fffffff) {
-      throw Malformed("invalid field number " + std::to_string(number) +
-                      " at byte " + std::to_string(tag_offset));
+      throw Malformed("invalid field number " + std::to_string(number) + " at byte " + std::to_string(tag_offset));
     }
     f.number = static_cast<std::uint32_t>(number);
     switch (f.wire) {
@@ -83,11 +82,9 @@ class Reader {
         break;
       case kStartGroup:
       case kEndGroup:
-        throw Malformed("unsupported group field " + std::to_string(number) +
-                        " at byte " + std::to_string(tag_offset));
+        throw Malformed("unsupported group field " + std::to_string(number) + " at byte " + std::to_string(tag_offset));
       default:
-        throw Malformed("invalid wire type " + std::to_string(f.wire) +
-                        " at byte " + std::to_string(tag_offset));
+        throw Malformed("invalid wire type " + std::to_string(f.wire) + " at byte " + std::to_string(tag_offset));
     }
     return f;
   }
@@ -106,15 +103,13 @@ class Reader {
       value |= std::uint64_t{byte & 0x7fu} << shift;
       if ((byte & 0x80) == 0) return value;
     }
-    throw Malformed("varint longer than 10 bytes at byte " +
-                    std::to_string(start));
+    throw Malformed("varint longer than 10 bytes at byte " + std::to_string(start));
   }
 
   std::size_t checked_length(std::uint64_t len) const {
     if (len > data_.size() - pos_) {
-      throw Malformed("field of " + std::to_string(len) + " bytes at byte " +
-                      std::to_string(offset()) + " runs past its end (" +
-                      std::to_string(data_.size() - pos_) + " bytes left)");
+      throw Malformed("field of " + std::to_string(len) + " bytes at byte " + std::to_string(offset()) +
+                      " runs past its end (" + std::to_string(data_.size() - pos_) + " bytes left)");
     }
     return static_cast<std::size_t>(len);
   }
@@ -128,9 +123,8 @@ class Reader {
 
 void expect_wire(const Field& f, WireType wire, const char* name) {
   if (f.wire != wire) {
-    throw Malformed(std::string(name) + " (field " + std::to_string(f.number) +
-                    ") has wire type " + std::to_string(f.wire) +
-                    ", expected " + std::to_string(wire) + " at byte " +
+    throw Malformed(std::string(name) + " (field " + std::to_string(f.number) + ") has wire type " +
+                    std::to_string(f.wire) + ", expected " + std::to_string(wire) + " at byte " +
                     std::to_string(f.offset));
   }
 }
@@ -145,9 +139,7 @@ std::string_view bytes_of(const Field& f, const char* name) {
   return f.bytes;
 }
 
-Reader message_of(const Field& f, const char* name) {
-  return Reader(bytes_of(f, name), f.offset);
-}
+Reader message_of(const Field& f, const char* name) { return Reader(bytes_of(f, name), f.offset); }
 
 // ---------------------------------------------------------------------------
 // ONNX messages (onnx.proto field numbers)
@@ -254,22 +246,11 @@ void parse_graph(Reader r, GraphParts& g) {
   while (!r.at_end()) {
     const Field f = r.next();
     switch (f.number) {
-      case 5:
-        g.initializers.insert(parse_tensor_name(message_of(f, "initializer")));
-        break;
-      case 11:
-        g.inputs.push_back(parse_value_info(message_of(f, "input")));
-        break;
-      case 12:
-        g.outputs.push_back(
-            parse_value_info(message_of(f, "output")).shape);
-        break;
-      case 15:
-        g.initializers.insert(
-            parse_sparse_tensor_name(message_of(f, "sparse_initializer")));
-        break;
-      default:
-        break;
+      case 5: g.initializers.insert(parse_tensor_name(message_of(f, "initializer"))); break;
+      case 11: g.inputs.push_back(parse_value_info(message_of(f, "input"))); break;
+      case 12: g.outputs.push_back(parse_value_info(message_of(f, "output")).shape); break;
+      case 15: g.initializers.insert(parse_sparse_tensor_name(message_of(f, "sparse_initializer"))); break;
+      default: break;
     }
   }
 }
@@ -315,20 +296,15 @@ OnnxInfo parse_model(std::string_view bytes) {
   while (!r.at_end()) {
     const Field f = r.next();
     switch (f.number) {
-      case 1:
-        ir_version = varint_of(f, "ir_version");
-        break;
-      case 2:
-        info.producer_name = std::string(bytes_of(f, "producer_name"));
-        break;
+      case 1: ir_version = varint_of(f, "ir_version"); break;
+      case 2: info.producer_name = std::string(bytes_of(f, "producer_name")); break;
       case 7:
         has_graph = true;
         parse_graph(message_of(f, "graph"), graph);
         break;
       case 8: {
         has_opset_import = true;
-        const auto [domain, version] =
-            parse_opset(message_of(f, "opset_import"));
+        const auto [domain, version] = parse_opset(message_of(f, "opset_import"));
         if (domain.empty() || domain == "ai.onnx") info.opset = version;
         break;
       }
@@ -337,8 +313,7 @@ OnnxInfo parse_model(std::string_view bytes) {
         info.metadata.insert_or_assign(std::string(key), std::string(value));
         break;
       }
-      default:
-        break;
+      default: break;
     }
   }
 
@@ -370,8 +345,7 @@ struct FileCloser {
 };
 
 [[noreturn]] void throw_read_error(const std::filesystem::path& path, int err) {
-  throw OnnxInfoError("cannot read " + path.string() + ": " +
-                      std::generic_category().message(err));
+  throw OnnxInfoError("cannot read " + path.string() + ": " + std::generic_category().message(err));
 }
 
 std::string read_file(const std::filesystem::path& path) {
@@ -388,13 +362,11 @@ std::string read_file(const std::filesystem::path& path) {
   for (;;) {
     const std::size_t old_size = data.size();
     if (old_size >= kMaxModelSize) {
-      throw OnnxInfoError(path.string() +
-                          ": not a valid ONNX model: larger than 2 GiB");
+      throw OnnxInfoError(path.string() + ": not a valid ONNX model: larger than 2 GiB");
     }
     data.resize(old_size + kChunk);
     errno = 0;
-    const std::size_t n = std::fread(data.data() + old_size, 1, kChunk,
-                                     file.get());
+    const std::size_t n = std::fread(data.data() + old_size, 1, kChunk, file.get());
     data.resize(old_size + n);
     if (n < kChunk) {
       if (std::ferror(file.get())) {
@@ -450,8 +422,7 @@ class NamesParser {
   }
 
   void skip_space() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' ||
-                                s_[pos_] == '\n' || s_[pos_] == '\r')) {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -555,9 +526,7 @@ class NamesParser {
 
 }  // namespace
 
-OnnxInfo parse_onnx_info(std::string_view bytes) {
-  return parse_named(bytes, "<memory>");
-}
+OnnxInfo parse_onnx_info(std::string_view bytes) { return parse_named(bytes, "<memory>"); }
 
 OnnxInfo read_onnx_info(const std::filesystem::path& path) {
   const std::string data = read_file(path);

@@ -10,12 +10,12 @@
 #include <thread>
 #include <variant>
 
-#include <nlohmann/json.hpp>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
+#include <nlohmann/json.hpp>
 
-#include "vidsift/buffer_pool.h"
 #include "vidsift/admission.h"
+#include "vidsift/buffer_pool.h"
 #include "vidsift/decode_stage.h"
 
 namespace flow = oneapi::tbb::flow;
@@ -31,8 +31,8 @@ using BatchIn = std::variant<FrameJob, Flush>;
 using Batch = std::shared_ptr<std::vector<FrameJob>>;
 
 struct InferOut {
-  Batch frames;   // slots already released
-  cv::Mat out;    // network output for the whole batch
+  Batch frames;  // slots already released
+  cv::Mat out;   // network output for the whole batch
   double infer_s = 0;
   std::string error;
 };
@@ -124,9 +124,9 @@ Results postprocess_batch(const InferOut& io, const LoadedModel& model, const Po
     if (r.error.empty()) {
       StageTimer t;
       try {
-        r.dets = postprocess(image_output(io.out, i, n, model.batch_layout, model.input.width, model.input.height,
-                                          scratch),
-                             model.family, f.lb, post);
+        r.dets =
+            postprocess(image_output(io.out, i, n, model.batch_layout, model.input.width, model.input.height, scratch),
+                        model.family, f.lb, post);
       } catch (const std::exception& ex) {
         r.error = ex.what();
       }
@@ -147,20 +147,16 @@ ExecutionPlan plan_execution(const PipelineOptions& o, std::size_t videos) {
   p.net_threads = o.net_threads > 0 ? o.net_threads : (p.workers > 1 ? 1 : p.cores);
   p.decoders = std::max(1, std::min<int>(o.decoders, std::max<int>(1, static_cast<int>(videos))));
   p.decode_threads = o.decode_threads;
-  p.pool_slots = o.pool > 0 ? static_cast<std::size_t>(o.pool)
-                            : static_cast<std::size_t>(std::max(4, 2 * p.workers * p.batch));
+  p.pool_slots =
+      o.pool > 0 ? static_cast<std::size_t>(o.pool) : static_cast<std::size_t>(std::max(4, 2 * p.workers * p.batch));
   // A batch must be fillable, or the batcher would wait forever.
   p.pool_slots = std::max<std::size_t>(p.pool_slots, static_cast<std::size_t>(p.batch));
   return p;
 }
 
 std::string ExecutionPlan::json() const {
-  return nlohmann::json{{"cores", cores},
-                        {"workers", workers},
-                        {"net_threads", net_threads},
-                        {"batch", batch},
-                        {"decoders", decoders},
-                        {"decode_threads", decode_threads},
+  return nlohmann::json{{"cores", cores},          {"workers", workers},   {"net_threads", net_threads},
+                        {"batch", batch},          {"decoders", decoders}, {"decode_threads", decode_threads},
                         {"pool_slots", pool_slots}}
       .dump();
 }
@@ -181,8 +177,8 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
   WorkerPool worker_pool;
   for (int i = 0; i < plan.workers; ++i) {
     auto w = std::make_unique<Worker>();
-    w->backend = opts_.backend_factory ? opts_.backend_factory(plan.net_threads)
-                                       : make_backend(model_, plan.net_threads);
+    w->backend =
+        opts_.backend_factory ? opts_.backend_factory(plan.net_threads) : make_backend(model_, plan.net_threads);
     worker_pool.add(std::move(w));
   }
 

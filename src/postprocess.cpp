@@ -29,9 +29,8 @@ OutputView slice_output(const cv::Mat& out, int i, int batch) {
     v.cols = dims[2];
     v.data = base + static_cast<std::size_t>(i) * v.rows * v.cols;
   } else {
-    throw std::invalid_argument("network output of shape [" + std::to_string(dims[0]) + "," +
-                                std::to_string(dims[1]) + "," + std::to_string(dims[2]) +
-                                "] cannot hold a batch of " + std::to_string(batch));
+    throw std::invalid_argument("network output of shape [" + std::to_string(dims[0]) + "," + std::to_string(dims[1]) +
+                                "," + std::to_string(dims[2]) + "] cannot hold a batch of " + std::to_string(batch));
   }
   return v;
 }
@@ -75,8 +74,8 @@ OutputView image_output(const cv::Mat& out, int i, int batch, BatchLayout layout
   return slice_output(out, i, batch);
 }
 
-std::vector<Detection> decode_candidates(const OutputView& out, Family family, int input_w,
-                                         int input_h, const PostprocessOptions& opts) {
+std::vector<Detection> decode_candidates(const OutputView& out, Family family, int input_w, int input_h,
+                                         const PostprocessOptions& opts) {
   const FamilyTraits* f = find_traits(family);
   if (!out.data || !f) return {};
   return f->decode(out, input_w, input_h, opts);
@@ -104,7 +103,8 @@ std::vector<Detection> apply_nms(std::vector<Detection> candidates, const Postpr
   }
   std::stable_sort(kept.begin(), kept.end(),
                    [](const Detection& a, const Detection& b) { return a.confidence > b.confidence; });
-  if (opts.max_det > 0 && static_cast<int>(kept.size()) > opts.max_det) kept.resize(static_cast<std::size_t>(opts.max_det));
+  if (opts.max_det > 0 && static_cast<int>(kept.size()) > opts.max_det)
+    kept.resize(static_cast<std::size_t>(opts.max_det));
   return kept;
 }
 

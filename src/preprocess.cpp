@@ -75,8 +75,8 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
                             std::to_string(frame.width) + "x" + std::to_string(frame.height));
     }
     // Colour matrix and range of a YUV source, as the stream declares them.
-    if (yuv && sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(cs), range,
-                                        sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16) < 0) {
+    if (yuv && sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(cs), range, sws_getCoefficients(SWS_CS_DEFAULT),
+                                        1, 0, 1 << 16, 1 << 16) < 0) {
       sws_.reset();
       throw PreprocessError(std::string("cannot set the colour matrix of ") + av_get_pix_fmt_name(fmt) +
                             " for conversion");

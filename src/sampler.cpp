@@ -22,8 +22,8 @@ std::string SamplingOptions::validate() const {
 
 std::string SamplingOptions::describe() const {
   std::ostringstream s;
-  s << "every=" << every << ";fps=" << fps << ";keyframes=" << (keyframes ? 1 : 0)
-    << ";start=" << start << ";end=" << end;
+  s << "every=" << every << ";fps=" << fps << ";keyframes=" << (keyframes ? 1 : 0) << ";start=" << start
+    << ";end=" << end;
   return s.str();
 }
 

@@ -28,8 +28,7 @@ struct FileCloser {
 };
 
 [[noreturn]] void throw_read_error(const std::filesystem::path& path, int err) {
-  throw std::runtime_error("cannot read " + path.string() + ": " +
-                           std::generic_category().message(err));
+  throw std::runtime_error("cannot read " + path.string() + ": " + std::generic_category().message(err));
 }
 
 AVSHA* alloc_context() {

@@ -17,7 +17,7 @@ const char* stage_name(Stage s) {
 }
 
 namespace {
-constexpr double kMin = 1e-6;          // 1 µs
+constexpr double kMin = 1e-6;            // 1 µs
 const double kLogStep = std::log(1.02);  // 2% buckets
 }  // namespace
 

@@ -1,13 +1,13 @@
 #include "vidsift/store.h"
 
+#include <sqlite3.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
-#include <sqlite3.h>
 #include <string_view>
-#include <unistd.h>
 
 #include "vidsift/format.h"
 #include "vidsift/labels.h"
@@ -149,8 +149,8 @@ constexpr bool check_lists_stored_statuses(std::string_view schema) {
   if (end == std::string_view::npos) return false;
   list = list.substr(0, end);
   bool first = true;
-  for (VideoStatus s : {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed,
-                        VideoStatus::Cancelled}) {
+  for (VideoStatus s :
+       {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed, VideoStatus::Cancelled}) {
     const std::string_view name = status_name(s);
     if (!parse_status(name)) continue;  // not a stored status
     if (!first) {
@@ -189,18 +189,15 @@ std::string Store::explain(int rc, const std::string& msg) const {
     case SQLITE_LOCKED:
       return msg + " (another process holds the write lock; waited " + human_number(busy_timeout_ms_ / 1000.0, 2) +
              " s: try again later, or raise --db-timeout)";
-    case SQLITE_FULL:
-      return msg + " (free disk space, or write the database elsewhere with --db)";
+    case SQLITE_FULL: return msg + " (free disk space, or write the database elsewhere with --db)";
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
       if (mode_ == OpenMode::ReadOnly) return msg + " (check that the file exists and is readable)";
       return msg + " (check that the file and its directory are writable)";
     case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return msg + " (this file is not a vidsift database; use another --db)";
-    default:
-      return msg;
+    case SQLITE_CORRUPT: return msg + " (this file is not a vidsift database; use another --db)";
+    default: return msg;
   }
 }
 
@@ -211,8 +208,7 @@ void Store::fail(const std::string& what) const {
 }
 
 void Store::require_writable(const char* what) const {
-  if (mode_ == OpenMode::ReadOnly)
-    throw StoreError("database " + path_ + " is open read-only: cannot " + what);
+  if (mode_ == OpenMode::ReadOnly) throw StoreError("database " + path_ + " is open read-only: cannot " + what);
 }
 
 void Store::rollback() noexcept {
@@ -242,7 +238,8 @@ Store::Store(const std::string& path, int busy_timeout_ms, OpenMode mode)
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
   sqlite3_extended_result_codes(db_.get(), 1);
   if (!read_only && sqlite3_db_readonly(db_.get(), "main") == 1)
-    throw StoreError("database " + path + " is read-only (check that the file, its directory and the file system are "
+    throw StoreError("database " + path +
+                     " is read-only (check that the file, its directory and the file system are "
                      "writable)");
 
   // Recognise the file before changing anything in it.
@@ -392,8 +389,8 @@ std::int64_t Store::begin_run(const RunRecord& run) {
   sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(getpid()));
   sqlite3_bind_text(st.get(), 2, host.c_str(), -1, SQLITE_TRANSIENT);
   const std::string* fields[] = {&run.tool_version, &run.opencv_version, &run.model_path, &run.model_sha256,
-                                 &run.model_family, &run.input_size, &run.settings, &run.settings_key, &run.command,
-                                 &run.execution};
+                                 &run.model_family, &run.input_size,     &run.settings,   &run.settings_key,
+                                 &run.command,      &run.execution};
   int i = 3;
   for (const auto* f : fields) sqlite3_bind_text(st.get(), i++, f->c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record the run");
@@ -609,8 +606,7 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r) {
   commit();
 }
 
-std::vector<std::vector<std::string>> Store::query(const std::string& sql,
-                                                   const std::vector<std::string>& params) {
+std::vector<std::vector<std::string>> Store::query(const std::string& sql, const std::vector<std::string>& params) {
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) fail("cannot run query");
   StmtPtr st(raw);

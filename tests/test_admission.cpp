@@ -91,8 +91,9 @@ TEST(Admission, UnreadableFileAndFailingLookupAreReportedNotThrown) {
   const Admission a = admit(gone, {}, f.lookup);
   EXPECT_EQ(a.verdict, Admit::Unreadable);
   EXPECT_NE(a.error.find("vanished.mp4"), std::string::npos) << a.error;
-  const Admission b = admit(file_of(f.a), {}, [](const std::string&, const std::string&, bool)
-                                                  -> std::optional<VideoStatus> { throw StoreError("locked"); });
+  const Admission b = admit(
+      file_of(f.a), {},
+      [](const std::string&, const std::string&, bool) -> std::optional<VideoStatus> { throw StoreError("locked"); });
   EXPECT_EQ(b.verdict, Admit::Unreadable);
   EXPECT_NE(b.error.find("locked"), std::string::npos);
 }

@@ -135,9 +135,9 @@ TEST(Assembler, ReordersFramesAndFinishesWhenAllArrived) {
   EXPECT_EQ(one(f.store, "SELECT frames_analysed FROM videos"), "10");
   EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM detections"), "20");
   // Stored in frame order.
-  EXPECT_EQ(one(f.store,
-                "SELECT COUNT(*) FROM detections a JOIN detections b ON b.id>a.id AND b.frame_index<a.frame_index"),
-            "0");
+  EXPECT_EQ(
+      one(f.store, "SELECT COUNT(*) FROM detections a JOIN detections b ON b.id>a.id AND b.frame_index<a.frame_index"),
+      "0");
   EXPECT_EQ(a.totals().videos_done, 1);
   EXPECT_EQ(a.totals().detections, 20);
   EXPECT_EQ(a.totals().per_label[0], 20);

@@ -4,15 +4,15 @@
 // cleanly with 143/130 and record the end of the run.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
 #include <random>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 #include "test_util.h"
 
@@ -26,8 +26,8 @@ std::vector<fs::path> corpus() {
   std::vector<fs::path> out;
   for (int i = 0; i < 4; ++i) {
     const fs::path p = clip_cache_dir() / ("crash_part" + std::to_string(i) + ".avi");
-    EXPECT_TRUE(make_clip(p, "-ss " + std::to_string(i * 15) + " -t 10 -i " + sh_quote(video_path("vtest.avi").string()) +
-                                 " -c:v mpeg4 -q:v 4 -g 25"));
+    EXPECT_TRUE(make_clip(p, "-ss " + std::to_string(i * 15) + " -t 10 -i " +
+                                 sh_quote(video_path("vtest.avi").string()) + " -c:v mpeg4 -q:v 4 -g 25"));
     out.push_back(p);
   }
   return out;
@@ -130,8 +130,8 @@ TEST(Crash, KillNineAtRandomMomentsThenRerun) {
     std::this_thread::sleep_for(std::chrono::duration<double>(at));
     kill(pid, SIGKILL);
     const int st = wait_status(pid);
-    const std::string what = "kill #" + std::to_string(k) + " at " + std::to_string(at) + " s (status " +
-                             std::to_string(st) + ")";
+    const std::string what =
+        "kill #" + std::to_string(k) + " at " + std::to_string(at) + " s (status " + std::to_string(st) + ")";
     // Rerun to completion (twice: the second must be a no-op).
     EXPECT_EQ(run_to_end(run_args(ref.dir, db)), 0) << what;
     expect_same_as_reference(db, ref, what);
@@ -156,8 +156,9 @@ TEST(Crash, SigtermStopsCleanlyAndRerunCompletes) {
     EXPECT_NE(query_db(db, "SELECT finished_at FROM runs")[0][0], "");
     EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos WHERE status NOT IN ('done')"), 0);
     // Every video left in the database is complete.
-    EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos v WHERE frames_analysed <> (SELECT COUNT(*) FROM frames f "
-                            "WHERE f.video_id=v.id)"),
+    EXPECT_EQ(query_int(db,
+                        "SELECT COUNT(*) FROM videos v WHERE frames_analysed <> (SELECT COUNT(*) FROM frames f "
+                        "WHERE f.video_id=v.id)"),
               0);
     EXPECT_EQ(run_to_end(run_args(ref.dir, db)), 0);
     expect_same_as_reference(db, ref, "after signal " + std::to_string(sig));

@@ -8,12 +8,12 @@
 
 #include <sys/stat.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
-#include <unistd.h>
 
 #include "test_util.h"
 #include "vidsift/store.h"
@@ -98,8 +98,9 @@ TEST(DbFaults, FullDiskExitsThreeWithoutCorruption) {
   EXPECT_NE(r.output.find("full"), std::string::npos) << r.output;
   EXPECT_EQ(query_db(db, "PRAGMA integrity_check")[0][0], "ok");
   // Nothing claims to be done unless it is complete.
-  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos v WHERE status='done' AND frames_analysed <> "
-                          "(SELECT COUNT(*) FROM frames WHERE video_id=v.id)"),
+  EXPECT_EQ(query_int(db,
+                      "SELECT COUNT(*) FROM videos v WHERE status='done' AND frames_analysed <> "
+                      "(SELECT COUNT(*) FROM frames WHERE video_id=v.id)"),
             0);
 }
 
@@ -184,8 +185,9 @@ TEST(DbFaults, ReportReadsADatabaseItCannotWrite) {
     vidsift::VideoRecord v;
     v.path = "/v/a.mp4";
     const auto vid = s.start_video(run, v, "k");
-    s.add_frame(vid, 0, 0, {vidsift::Detection{0, 0.9f, vidsift::Box{1, 2, 3, 4}},
-                            vidsift::Detection{0, 0.8f, vidsift::Box{1, 2, 3, 4}}});
+    s.add_frame(
+        vid, 0, 0,
+        {vidsift::Detection{0, 0.9f, vidsift::Box{1, 2, 3, 4}}, vidsift::Detection{0, 0.8f, vidsift::Box{1, 2, 3, 4}}});
     s.finish_video(vid, vidsift::VideoResult{vidsift::VideoStatus::Done, "", 1, 1});
     s.finish_run(run, {});
   }

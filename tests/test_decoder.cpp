@@ -42,25 +42,24 @@ constexpr const char* kSrc = "-f lavfi -i testsrc2=size=320x240:rate=30 -frames:
 // frames, moov atom at the front so a truncated copy still opens.
 fs::path mp4_clip() {
   const fs::path p = clip_cache_dir() / "decoder_h264_g30_faststart.mp4";
-  EXPECT_TRUE(make_clip(p, std::string(kSrc) +
-                               "-c:v libx264 -g 30 -keyint_min 30 -sc_threshold 0 -pix_fmt yuv420p "
-                               "-movflags +faststart"));
+  EXPECT_TRUE(make_clip(p, std::string(kSrc) + "-c:v libx264 -g 30 -keyint_min 30 -sc_threshold 0 -pix_fmt yuv420p "
+                                               "-movflags +faststart"));
   return p;
 }
 
 // Same source, 3 B-frames with pyramid, GOP 48, Matroska (ms timestamps).
 fs::path mkv_clip() {
   const fs::path p = clip_cache_dir() / "decoder_h264_bf3_g48.mkv";
-  EXPECT_TRUE(make_clip(p, std::string(kSrc) +
-                               "-c:v libx264 -bf 3 -g 48 -keyint_min 48 -sc_threshold 0 -pix_fmt yuv420p"));
+  EXPECT_TRUE(
+      make_clip(p, std::string(kSrc) + "-c:v libx264 -bf 3 -g 48 -keyint_min 48 -sc_threshold 0 -pix_fmt yuv420p"));
   return p;
 }
 
 // MPEG-TS: stream starts at a non-zero PTS, and seeking is by timestamp.
 fs::path ts_clip() {
   const fs::path p = clip_cache_dir() / "decoder_h264_bf3_g30.ts";
-  EXPECT_TRUE(make_clip(p, std::string(kSrc) +
-                               "-c:v libx264 -bf 3 -g 30 -keyint_min 30 -sc_threshold 0 -pix_fmt yuv420p"));
+  EXPECT_TRUE(
+      make_clip(p, std::string(kSrc) + "-c:v libx264 -bf 3 -g 30 -keyint_min 30 -sc_threshold 0 -pix_fmt yuv420p"));
   return p;
 }
 
@@ -75,8 +74,8 @@ fs::path avi_clip() {
 // frame, so a seek never lands on one.
 fs::path intra_refresh_clip() {
   const fs::path p = clip_cache_dir() / "decoder_h264_intra_refresh.ts";
-  EXPECT_TRUE(make_clip(p, std::string(kSrc) +
-                               "-c:v libx264 -bf 0 -g 60 -x264-params intra-refresh=1 -pix_fmt yuv420p"));
+  EXPECT_TRUE(
+      make_clip(p, std::string(kSrc) + "-c:v libx264 -bf 0 -g 60 -x264-params intra-refresh=1 -pix_fmt yuv420p"));
   return p;
 }
 
@@ -385,8 +384,7 @@ TEST(DecoderKeyframes, AviWithoutPtsIsTimedByItsOwnPacket) {
 
 TEST(DecoderKeyframes, WithWindowAndEvery) {
   // Sampler rules still apply to key frames: window [2.5, 6) -> 3.0, 4.0, 5.0.
-  EXPECT_EQ(indices(decode_all(mp4_clip(), with(1, 0.0, 2.5, 6.0, true))),
-            (std::vector<std::int64_t>{90, 120, 150}));
+  EXPECT_EQ(indices(decode_all(mp4_clip(), with(1, 0.0, 2.5, 6.0, true))), (std::vector<std::int64_t>{90, 120, 150}));
   // every=60 keeps key frames whose index is a multiple of 60.
   EXPECT_EQ(indices(decode_all(mp4_clip(), with(60, 0.0, 0.0, 0.0, true))),
             (std::vector<std::int64_t>{0, 60, 120, 180, 240}));
@@ -519,8 +517,7 @@ TEST(DecoderErrors, RandomBytesNamedMp4) {
   write_file(dir / "random.mp4", bytes);
   const std::string msg = open_error(dir / "random.mp4");
   // Either no format recognised or nothing decodable in it.
-  EXPECT_TRUE(msg.find("cannot open video") != std::string::npos ||
-              msg.find("no video stream") != std::string::npos ||
+  EXPECT_TRUE(msg.find("cannot open video") != std::string::npos || msg.find("no video stream") != std::string::npos ||
               msg.find("cannot read stream information") != std::string::npos)
       << msg;
 }
@@ -641,7 +638,8 @@ TEST(DecoderErrors, GivesUpAfterTooManyErrorsInARow) {
   const fs::path both = dir / "consec_both.mkv";
   ASSERT_TRUE(make_clip(good, "-f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 20 -c:v mjpeg"));
   // The noise bitstream filter garbles every packet of the second part.
-  ASSERT_TRUE(make_clip(bad, "-f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 1500 -c:v mjpeg -bsf:v noise=amount=1"));
+  ASSERT_TRUE(
+      make_clip(bad, "-f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 1500 -c:v mjpeg -bsf:v noise=amount=1"));
   const fs::path list = dir / "consec_list.txt";
   {
     std::ofstream l(list);

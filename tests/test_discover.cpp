@@ -96,8 +96,9 @@ class Tree {
 };
 
 TEST(Discover, VideoExtensions) {
-  for (const char* f : {"a.mp4", "a.MKV", "x/y.avi", "m.mov", "t.ts", "t.m2ts", "t.mts", "w.webm", "f.flv", "w.wmv",
-                        "m.mpg", "m.mpeg", "m.m4v", "p.3gp", "o.ogv", "m.mxf", "r.h264", "r.hevc", "r.HEVC", "y.y4m"})
+  for (const char* f :
+       {"a.mp4", "a.MKV",  "x/y.avi", "m.mov", "t.ts",  "t.m2ts", "t.mts",  "w.webm", "f.flv",  "w.wmv",
+        "m.mpg", "m.mpeg", "m.m4v",   "p.3gp", "o.ogv", "m.mxf",  "r.h264", "r.hevc", "r.HEVC", "y.y4m"})
     EXPECT_TRUE(has_video_extension(f)) << f;
   for (const char* f : {"a.txt", "a.jpg", "noext", "mp4", "a.mp4.part", "a.mp", "dir.mp4/x", ".mp4"})
     EXPECT_FALSE(has_video_extension(f)) << f;
@@ -157,7 +158,7 @@ TEST(Discover, MissingInputsAreReportedNotThrown) {
 // to root as well (unlike permission bits), so they always run.
 TEST(Discover, MissingInputsCarryTheReason) {
   Tree t;
-  const fs::path not_dir = t.root() / "a.mp4" / "x.mp4";                 // ENOTDIR
+  const fs::path not_dir = t.root() / "a.mp4" / "x.mp4";                  // ENOTDIR
   const fs::path too_long = t.root() / (std::string(300, 'n') + ".mp4");  // ENAMETOOLONG
   fs::create_symlink(t.root() / "loop2.mp4", t.root() / "loop1.mp4");     // ELOOP
   fs::create_symlink(t.root() / "loop1.mp4", t.root() / "loop2.mp4");
@@ -196,7 +197,8 @@ TEST(Discover, ListFileRelativePathsCommentsBlankLines) {
                  "../sub/deep\n"
                  "../notes.txt\r\n"
                  "@nested.txt\n"
-                 "../" + kNonUtf8 + "\n");
+                 "../" +
+                 kNonUtf8 + "\n");
   const Discovery d = discover({"@" + (lists / "list.txt").string()});
   EXPECT_EQ(paths_of(d), sorted({t.p("a.mp4"), t.p("b.MKV"), t.p("notes.txt"), t.p("with space.mov"), t.p(kNonUtf8),
                                  t.p("sub/c.avi"), t.p("sub/deep/d.webm"), t.p("sub/deep/f.HeVc")}));
@@ -209,10 +211,10 @@ TEST(Discover, DuplicatesRemoved) {
   fs::create_directories(t.base() / "other");
   fs::create_symlink(t.root() / "a.mp4", t.base() / "other" / "link.mp4");
   fs::create_directory_symlink(t.root() / "sub", t.base() / "other" / "sublink");
-  const Discovery d = discover({t.root().string(), (t.root() / "a.mp4").string(),
-                                (t.root() / "sub" / ".." / "a.mp4").string(), t.root().string() + "/",
-                                "@" + (t.base() / "list.txt").string(), (t.base() / "other").string(),
-                                (t.base() / "other" / "link.mp4").string()});
+  const Discovery d =
+      discover({t.root().string(), (t.root() / "a.mp4").string(), (t.root() / "sub" / ".." / "a.mp4").string(),
+                t.root().string() + "/", "@" + (t.base() / "list.txt").string(), (t.base() / "other").string(),
+                (t.base() / "other" / "link.mp4").string()});
   EXPECT_EQ(paths_of(d), t.videos());
   EXPECT_TRUE(d.missing.empty());
 }

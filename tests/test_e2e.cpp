@@ -52,7 +52,8 @@ void exec_db(const fs::path& db, const std::string& sql, const std::vector<doubl
 // Small synthetic H.264 clip, cached across tests.
 fs::path small_clip() {
   const fs::path p = clip_cache_dir() / "e2e_small.mp4";
-  EXPECT_TRUE(make_clip(p, "-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 50 -c:v libx264 -g 25 -pix_fmt yuv420p"));
+  EXPECT_TRUE(
+      make_clip(p, "-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 50 -c:v libx264 -g 25 -pix_fmt yuv420p"));
   return p;
 }
 
@@ -60,8 +61,9 @@ void expect_person_run(const fs::path& db, int frames) {
   EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM frames"), frames);
   EXPECT_EQ(q1(db, "SELECT frames_analysed FROM videos"), frames);
   // Every analysed frame has at least one person with confidence >= 0.3.
-  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM frames f WHERE NOT EXISTS (SELECT 1 FROM detections d WHERE "
-                   "d.video_id=f.video_id AND d.frame_index=f.frame_index AND d.label='person' AND d.confidence>=0.3)"),
+  EXPECT_EQ(q1(db,
+               "SELECT COUNT(*) FROM frames f WHERE NOT EXISTS (SELECT 1 FROM detections d WHERE "
+               "d.video_id=f.video_id AND d.frame_index=f.frame_index AND d.label='person' AND d.confidence>=0.3)"),
             0);
 }
 
@@ -72,8 +74,8 @@ class VtestYolox : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>("e2e-yolox");
     db_ = dir_->path() / "run.db";
-    result_ = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db_.string()) +
-                      " --model " + sh_quote(model_path("yolox_nano.onnx").string()) + " --every 10");
+    result_ = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db_.string()) + " --model " +
+                          sh_quote(model_path("yolox_nano.onnx").string()) + " --every 10");
   }
   static void TearDownTestSuite() { dir_.reset(); }
   static inline std::unique_ptr<TempDir> dir_;
@@ -99,8 +101,9 @@ TEST_F(VtestYolox, EightyFramesEachWithAPerson) {
 
 TEST_F(VtestYolox, BoxesInsideTheFrame) {
   EXPECT_GT(q1(db_, "SELECT COUNT(*) FROM detections"), 0);
-  EXPECT_EQ(q1(db_, "SELECT COUNT(*) FROM detections WHERE x < 0 OR y < 0 OR w <= 0 OR h <= 0 OR x + w > 768.001 "
-                    "OR y + h > 576.001"),
+  EXPECT_EQ(q1(db_,
+               "SELECT COUNT(*) FROM detections WHERE x < 0 OR y < 0 OR w <= 0 OR h <= 0 OR x + w > 768.001 "
+               "OR y + h > 576.001"),
             0);
 }
 
@@ -131,8 +134,9 @@ TEST_F(VtestYolox, TimingRowsForEveryStage) {
     EXPECT_EQ(q1(db_, "SELECT COUNT(*) FROM timings WHERE video_id IS NOT NULL AND stage='" + s + "'"), 1) << s;
     EXPECT_GE(q1(db_, "SELECT frames FROM timings WHERE video_id IS NULL AND stage='" + s + "'"), 80) << s;
   }
-  EXPECT_EQ(q1(db_, "SELECT COUNT(*) FROM timings WHERE stage='infer' AND total_s > 0 AND p95_ms >= p50_ms AND "
-                    "max_ms >= p95_ms"),
+  EXPECT_EQ(q1(db_,
+               "SELECT COUNT(*) FROM timings WHERE stage='infer' AND total_s > 0 AND p95_ms >= p50_ms AND "
+               "max_ms >= p95_ms"),
             2);
 }
 
@@ -140,8 +144,9 @@ TEST_F(VtestYolox, TimingsAddUpToTheWallTime) {
   // Each stage runs on a known number of threads (runs.execution), so its
   // busy time can never exceed wall time x those threads; and together the
   // stages account for most of the wall time (nothing big goes unmeasured).
-  const auto r = q(db_, "SELECT wall_seconds, json_extract(execution,'$.workers'), json_extract(execution,'$.decoders'), "
-                        "json_extract(execution,'$.cores') FROM runs");
+  const auto r = q(db_,
+                   "SELECT wall_seconds, json_extract(execution,'$.workers'), json_extract(execution,'$.decoders'), "
+                   "json_extract(execution,'$.cores') FROM runs");
   ASSERT_EQ(r.size(), 1u);
   const double wall = std::stod(r[0][0]);
   const int workers = std::stoi(r[0][1]);
@@ -193,14 +198,16 @@ TEST_F(VtestYolox, RerunSkipsAndForceReplaces) {
   EXPECT_EQ(other.status, 0) << other.output;
   EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='done'"), 2);
   EXPECT_EQ(q1(db, "SELECT COUNT(DISTINCT settings_key) FROM videos"), 2);
-  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM frames f JOIN videos v ON v.id=f.video_id AND v.run_id=(SELECT MAX(id) FROM runs)"), 40);
+  EXPECT_EQ(
+      q1(db, "SELECT COUNT(*) FROM frames f JOIN videos v ON v.id=f.video_id AND v.run_id=(SELECT MAX(id) FROM runs)"),
+      40);
 }
 
 TEST(E2E, Yolov5FindsPersonsInEveryFrame) {
   TempDir d("e2e-v5");
   const fs::path db = d / "v5.db";
   auto r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db.string()) + " --model " +
-                   sh_quote(model_path("yolov5n.onnx").string()) + " --every 10");
+                       sh_quote(model_path("yolov5n.onnx").string()) + " --every 10");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(q(db, "SELECT model_family, input_size FROM runs")[0], (std::vector<std::string>{"yolov5", "640x640"}));
   expect_person_run(db, 80);
@@ -210,7 +217,7 @@ TEST(E2E, Yolov8FindsPersonsInEveryFrame) {
   TempDir d("e2e-v8");
   const fs::path db = d / "v8.db";
   auto r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db.string()) + " --model " +
-                   sh_quote(model_path("yolov8n.onnx").string()) + " --every 10");
+                       sh_quote(model_path("yolov8n.onnx").string()) + " --every 10");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(q(db, "SELECT model_family, input_size FROM runs")[0], (std::vector<std::string>{"yolov8", "640x640"}));
   expect_person_run(db, 80);
@@ -221,7 +228,7 @@ TEST(E2E, StockYolov8FailsAtStartWithAdvice) {
   TempDir d("e2e-stock");
   const fs::path db = d / "stock.db";
   auto r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db.string()) + " --model " +
-                   sh_quote(model_path("yolov8n_stock.onnx").string()));
+                       sh_quote(model_path("yolov8n_stock.onnx").string()));
   EXPECT_EQ(r.status, 3) << r.output;
   EXPECT_NE(r.output.find("yolov8n_stock.onnx"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("OpenCV 4."), std::string::npos) << r.output;
@@ -243,8 +250,9 @@ TEST(E2E, GoodClipAndGarbageFile) {
   auto r = run_vidsift("run " + sh_quote((d / "in").string()) + " --db " + sh_quote(db.string()));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='done' AND path LIKE '%good.mp4'"), 1);
-  EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND path LIKE '%garbage.mp4' AND "
-                   "length(error) > 5"),
+  EXPECT_EQ(q1(db,
+               "SELECT COUNT(*) FROM videos WHERE status='failed' AND path LIKE '%garbage.mp4' AND "
+               "length(error) > 5"),
             1);
   EXPECT_EQ(q1(db, "SELECT frames_analysed FROM videos WHERE path LIKE '%good.mp4'"), 50);
   EXPECT_NE(r.output.find("garbage.mp4"), std::string::npos) << r.output;
@@ -263,8 +271,8 @@ TEST(E2E, ListFileConfigFileAndClassFilter) {
     c << "# nightly job\nevery = 20\nclasses = person\nconf = 0.3\n";
   }
   const fs::path db = d / "c.db";
-  auto r = run_vidsift("run @" + sh_quote((d / "list.txt").string()) + " --config " + sh_quote((d / "job.ini").string()) +
-                   " --db " + sh_quote(db.string()));
+  auto r = run_vidsift("run @" + sh_quote((d / "list.txt").string()) + " --config " +
+                       sh_quote((d / "job.ini").string()) + " --db " + sh_quote(db.string()));
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='done'"), 2);
   EXPECT_EQ(q1(db, "SELECT frames_analysed FROM videos WHERE path LIKE '%vtest.avi'"), 40);
@@ -288,7 +296,7 @@ TEST(E2E, UsageErrorsExitTwo) {
 TEST(E2E, CannotStartExitsThree) {
   TempDir d("e2e-start");
   auto r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote((d / "x.db").string()) +
-                   " --model no_such_model.onnx");
+                       " --model no_such_model.onnx");
   EXPECT_EQ(r.status, 3) << r.output;
   EXPECT_NE(r.output.find("no_such_model.onnx"), std::string::npos);
   // A database path that is a directory.
@@ -302,7 +310,7 @@ TEST(E2E, MissingInputIsAFailedRow) {
   TempDir d("e2e-missing");
   const fs::path db = d / "m.db";
   auto r = run_vidsift("run " + sh_quote((d / "nope.mp4").string()) + " " + sh_quote(small_clip().string()) + " --db " +
-                   sh_quote(db.string()));
+                       sh_quote(db.string()));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND path LIKE '%nope.mp4'"), 1);
   EXPECT_EQ(q1(db, "SELECT COUNT(*) FROM videos WHERE status='done'"), 1);
@@ -351,8 +359,10 @@ TEST(E2E, JsonSummaryKeepsLargeCountsAndExactSeconds) {
   auto r = run_vidsift("run " + sh_quote(small_clip().string()) + " --db " + sh_quote(db.string()) + " --every 25");
   ASSERT_EQ(r.status, 0) << r.output;
   const double wall = 0.1 + 0.2;  // 0.30000000000000004: needs 17 digits
-  exec_db(db, "UPDATE runs SET detections=1234567, frames_analysed=9007199254740993, videos_done=2000000, "
-              "wall_seconds=?1", {wall});
+  exec_db(db,
+          "UPDATE runs SET detections=1234567, frames_analysed=9007199254740993, videos_done=2000000, "
+          "wall_seconds=?1",
+          {wall});
   exec_db(db, "UPDATE videos SET frames_analysed=3000001");
   const long long run_id = q1(db, "SELECT MAX(id) FROM runs");
 
@@ -425,8 +435,9 @@ TEST(E2E, CorrectedLabelsFileReanalyses) {
   auto second = run_vidsift(base + sh_quote((d / "fixed.names").string()));
   ASSERT_EQ(second.status, 0) << second.output;
   EXPECT_NE(second.output.find("1 done, 0 partial, 0 failed, 0 skipped"), std::string::npos) << second.output;
-  const std::string latest = " FROM detections dd JOIN videos v ON v.id=dd.video_id "
-                             "WHERE v.run_id=(SELECT MAX(id) FROM runs)";
+  const std::string latest =
+      " FROM detections dd JOIN videos v ON v.id=dd.video_id "
+      "WHERE v.run_id=(SELECT MAX(id) FROM runs)";
   EXPECT_GT(q1(db, "SELECT COUNT(*)" + latest + " AND dd.label='person'"), 0);
   EXPECT_EQ(q1(db, "SELECT COUNT(*)" + latest + " AND dd.label='persn'"), 0);
   EXPECT_EQ(q1(db, "SELECT COUNT(DISTINCT settings_key) FROM videos WHERE status='done'"), 2);
@@ -437,18 +448,19 @@ TEST(E2E, CorrectedLabelsFileReanalyses) {
 TEST(E2E, UnreachableInputRecordsTheRealError) {
   TempDir d("e2e-unreachable");
   { std::ofstream(d / "plain.txt") << "x"; }
-  const fs::path not_dir = d / "plain.txt" / "clip.mp4";         // ENOTDIR
+  const fs::path not_dir = d / "plain.txt" / "clip.mp4";           // ENOTDIR
   const fs::path too_long = d / (std::string(300, 'n') + ".mp4");  // ENAMETOOLONG
-  fs::create_symlink(d / "loop_b.mp4", d / "loop_a.mp4");        // ELOOP
+  fs::create_symlink(d / "loop_b.mp4", d / "loop_a.mp4");          // ELOOP
   fs::create_symlink(d / "loop_a.mp4", d / "loop_b.mp4");
   const fs::path db = d / "u.db";
   auto r = run_vidsift("run " + sh_quote(not_dir.string()) + " " + sh_quote(too_long.string()) + " " +
-                       sh_quote((d / "loop_a.mp4").string()) + " " + sh_quote((d / "absent.mp4").string()) +
-                       " --db " + sh_quote(db.string()));
+                       sh_quote((d / "loop_a.mp4").string()) + " " + sh_quote((d / "absent.mp4").string()) + " --db " +
+                       sh_quote(db.string()));
   EXPECT_EQ(r.status, 1) << r.output;
   auto error_of = [&](const std::string& like) {
     const auto rows = q(db, "SELECT status, error FROM videos WHERE path LIKE '%" + like + "'");
-    return rows.size() == 1 ? rows[0][0] + ": " + rows[0][1] : std::string("(") + std::to_string(rows.size()) + " rows)";
+    return rows.size() == 1 ? rows[0][0] + ": " + rows[0][1]
+                            : std::string("(") + std::to_string(rows.size()) + " rows)";
   };
   EXPECT_EQ(error_of("plain.txt/clip.mp4"), "failed: not a directory");
   EXPECT_EQ(error_of("nnnn.mp4"), "failed: file name too long");

@@ -281,7 +281,8 @@ Family legacy_detect_family(const std::vector<int>& shape, int input_w, int inpu
 }
 
 TEST(Family, DetectFamilyMatchesTheRulesItReplaced) {
-  const std::vector<std::pair<int, int>> inputs = {{416, 416}, {640, 640}, {640, 384}, {64, 64}, {32, 32}, {0, 0}, {7, 7}};
+  const std::vector<std::pair<int, int>> inputs = {{416, 416}, {640, 640}, {640, 384}, {64, 64},
+                                                   {32, 32},   {0, 0},     {7, 7}};
   int checked = 0;
   for (const auto& [w, h] : inputs) {
     const int c = grid_cells(w, h);
@@ -293,8 +294,8 @@ TEST(Family, DetectFamilyMatchesTheRulesItReplaced) {
     }
     for (int a : dims) {
       for (int b : dims) {
-        for (const std::vector<int>& shape :
-             {std::vector<int>{a, b}, std::vector<int>{1, a, b}, std::vector<int>{2, a, b}, std::vector<int>{1, 1, a, b}}) {
+        for (const std::vector<int>& shape : {std::vector<int>{a, b}, std::vector<int>{1, a, b},
+                                              std::vector<int>{2, a, b}, std::vector<int>{1, 1, a, b}}) {
           ASSERT_EQ(detect_family(shape, w, h), legacy_detect_family(shape, w, h))
               << a << "x" << b << " rank " << shape.size() << " at " << w << "x" << h;
           ++checked;
@@ -324,8 +325,7 @@ std::pair<int, float> legacy_best_class(const float* scores, int n, int step, co
       best = c;
     }
   }
-  if (best < 0 ||
-      !(opts.classes.empty() || std::binary_search(opts.classes.begin(), opts.classes.end(), best)))
+  if (best < 0 || !(opts.classes.empty() || std::binary_search(opts.classes.begin(), opts.classes.end(), best)))
     return {-1, -1.0f};
   return {best, best_score};
 }
@@ -343,9 +343,9 @@ std::vector<Detection> legacy_decode(const OutputView& out, Family family, int i
       auto [cls, score] =
           legacy_best_class(out.data + static_cast<std::ptrdiff_t>(4) * boxes + b, classes, boxes, opts);
       if (cls < 0 || score < opts.conf) continue;
-      dets.push_back(Detection{cls, score,
-                               legacy_from_centre(out.data[b], out.data[boxes + b], out.data[2 * boxes + b],
-                                                  out.data[3 * boxes + b])});
+      dets.push_back(Detection{
+          cls, score,
+          legacy_from_centre(out.data[b], out.data[boxes + b], out.data[2 * boxes + b], out.data[3 * boxes + b])});
     }
     return dets;
   }
@@ -418,16 +418,16 @@ TEST(Family, DecodeIsBitIdenticalToTheCodeItReplaced) {
   };
   const int x416 = grid_cells(416, 416);
   const std::vector<Case> cases = {
-      {Family::YoloX, x416, 85, 416, 416},          // yolox_nano
-      {Family::YoloX, 2 * x416, 85, 416, 416},      // batch flattened into the box axis
-      {Family::YoloX, x416 + 7, 85, 416, 416},      // a partial repetition
+      {Family::YoloX, x416, 85, 416, 416},      // yolox_nano
+      {Family::YoloX, 2 * x416, 85, 416, 416},  // batch flattened into the box axis
+      {Family::YoloX, x416 + 7, 85, 416, 416},  // a partial repetition
       {Family::YoloX, grid_cells(640, 384), 6, 640, 384},
-      {Family::YoloX, 10, 85, 0, 0},                // no grid
+      {Family::YoloX, 10, 85, 0, 0},  // no grid
       {Family::YoloV5, 3 * grid_cells(640, 640), 85, 640, 640},
-      {Family::YoloV5, 100, 5, 640, 640},           // no class columns
+      {Family::YoloV5, 100, 5, 640, 640},  // no class columns
       {Family::YoloV8, 84, grid_cells(640, 640), 640, 640},
       {Family::YoloV8, 5, 333, 640, 640},
-      {Family::YoloV8, 4, 333, 640, 640},           // no class columns
+      {Family::YoloV8, 4, 333, 640, 640},  // no class columns
   };
   std::mt19937 rng(1234);
   std::uniform_real_distribution<float> unit(0.0f, 1.0f);

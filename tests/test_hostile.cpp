@@ -6,10 +6,10 @@
 // with the frames that decoded) while the healthy files finish.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <unistd.h>
 
 #include "test_util.h"
 #include "vidsift/pipeline.h"
@@ -31,8 +31,9 @@ const Corpus& corpus() {
     Corpus k;
     k.dir = std::make_unique<TempDir>("hostile");
     const fs::path in = k.dir->path() / "in";
-    const auto made = run_command("bash " + sh_quote(std::string(VIDSIFT_SOURCE_DIR) + "/tests/make_hostile_corpus.sh") +
-                                  " " + sh_quote(in.string()));
+    const auto made =
+        run_command("bash " + sh_quote(std::string(VIDSIFT_SOURCE_DIR) + "/tests/make_hostile_corpus.sh") + " " +
+                    sh_quote(in.string()));
     EXPECT_EQ(made.status, 0) << made.output;
     k.db = k.dir->path() / "h.db";
     k.run = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(in.string()) + " --db " +
@@ -101,8 +102,9 @@ TEST(Hostile, BadTimestampsStillGiveUniqueOrderedFrames) {
   ASSERT_NE(it, c.rows.end());
   EXPECT_NE(it->second[0], "failed") << it->second[2];
   EXPECT_EQ(it->second[1], "75");
-  EXPECT_EQ(query_int(c.db, "SELECT COUNT(DISTINCT frame_index) FROM frames f JOIN videos v ON v.id=f.video_id "
-                            "WHERE v.path LIKE '%bad_timestamps.ts'"),
+  EXPECT_EQ(query_int(c.db,
+                      "SELECT COUNT(DISTINCT frame_index) FROM frames f JOIN videos v ON v.id=f.video_id "
+                      "WHERE v.path LIKE '%bad_timestamps.ts'"),
             75);
 }
 
@@ -164,9 +166,10 @@ TEST(Hostile, UnreadableFileFailsWithPermissionDeniedForAnOrdinaryUser) {
   fs::permissions(dir, P::all);
   fs::permissions(in, P::owner_all | P::group_read | P::group_exec | P::others_read | P::others_exec);
   fs::permissions(in / "secret.mp4", P::none);
-  const auto r = run_command("setpriv --reuid=65534 --regid=65534 --clear-groups " + sh_quote((dir / "vidsift").string()) +
-                             " run " + sh_quote(in.string()) + " --db " + sh_quote((dir / "p.db").string()) +
-                             " --model " + sh_quote((dir / "yolox_nano.onnx").string()) + " --progress=false");
+  const auto r =
+      run_command("setpriv --reuid=65534 --regid=65534 --clear-groups " + sh_quote((dir / "vidsift").string()) +
+                  " run " + sh_quote(in.string()) + " --db " + sh_quote((dir / "p.db").string()) + " --model " +
+                  sh_quote((dir / "yolox_nano.onnx").string()) + " --progress=false");
   EXPECT_EQ(r.status, 1) << r.output;
   const auto rows = query_db(dir / "p.db", "SELECT path, status, COALESCE(error,'') FROM videos ORDER BY path");
   ASSERT_EQ(rows.size(), 2u) << r.output;

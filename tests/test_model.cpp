@@ -76,11 +76,11 @@ TEST(Model, DetectFamilyBatchFlattenedYoloX) {
 TEST(Model, DetectFamilyNonsense) {
   EXPECT_EQ(detect_family({}, 416, 416), Family::Unknown);
   EXPECT_EQ(detect_family({3549}, 416, 416), Family::Unknown);
-  EXPECT_EQ(detect_family({1, 1000, 85}, 416, 416), Family::Unknown);   // not a grid multiple
-  EXPECT_EQ(detect_family({1, 3549, 5}, 416, 416), Family::Unknown);    // no class columns
+  EXPECT_EQ(detect_family({1, 1000, 85}, 416, 416), Family::Unknown);  // not a grid multiple
+  EXPECT_EQ(detect_family({1, 3549, 5}, 416, 416), Family::Unknown);   // no class columns
   EXPECT_EQ(detect_family({1, 3549, 4}, 416, 416), Family::Unknown);
-  EXPECT_EQ(detect_family({1, 4, 8400}, 640, 640), Family::Unknown);    // 4 attrs: no classes
-  EXPECT_EQ(detect_family({2, 3549, 85}, 416, 416), Family::Unknown);   // batch of 2 is not "one image"
+  EXPECT_EQ(detect_family({1, 4, 8400}, 640, 640), Family::Unknown);   // 4 attrs: no classes
+  EXPECT_EQ(detect_family({2, 3549, 85}, 416, 416), Family::Unknown);  // batch of 2 is not "one image"
   EXPECT_EQ(detect_family({1, 2, 3, 4}, 416, 416), Family::Unknown);
   EXPECT_EQ(detect_family({1, 3549, 85}, 0, 0), Family::Unknown);       // no grid
   EXPECT_EQ(detect_family({1, 25200, 85}, 416, 416), Family::Unknown);  // wrong input size

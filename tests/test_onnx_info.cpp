@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -13,7 +14,6 @@
 #include <string>
 #include <system_error>
 #include <vector>
-#include <unistd.h>
 
 namespace vidsift {
 namespace {
@@ -34,14 +34,11 @@ fs::path shared_dir() {
 #endif
 }
 
-fs::path model_path(const char* name) {
-  return shared_dir() / "models" / name;
-}
+fs::path model_path(const char* name) { return shared_dir() / "models" / name; }
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in),
-                     std::istreambuf_iterator<char>());
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Message of the OnnxInfoError thrown by f, or "" if it did not throw.
@@ -67,13 +64,9 @@ std::string varint(std::uint64_t v) {
   return out;
 }
 
-std::string tag(std::uint32_t field, std::uint32_t wire) {
-  return varint((std::uint64_t{field} << 3) | wire);
-}
+std::string tag(std::uint32_t field, std::uint32_t wire) { return varint((std::uint64_t{field} << 3) | wire); }
 
-std::string int_field(std::uint32_t field, std::uint64_t v) {
-  return tag(field, 0) + varint(v);
-}
+std::string int_field(std::uint32_t field, std::uint64_t v) { return tag(field, 0) + varint(v); }
 
 std::string bytes_field(std::uint32_t field, std::string_view payload) {
   return tag(field, 2) + varint(payload.size()) + std::string(payload);
@@ -88,9 +81,8 @@ struct Dim {
 std::string value_info(std::string_view name, const std::vector<Dim>& dims) {
   std::string shape;
   for (const Dim& d : dims) {
-    const std::string dim = d.param.empty()
-                                ? int_field(1, static_cast<std::uint64_t>(d.value))
-                                : bytes_field(2, d.param);
+    const std::string dim =
+        d.param.empty() ? int_field(1, static_cast<std::uint64_t>(d.value)) : bytes_field(2, d.param);
     shape += bytes_field(1, dim);
   }
   const std::string tensor_type = int_field(1, 1) + bytes_field(2, shape);
@@ -99,28 +91,24 @@ std::string value_info(std::string_view name, const std::vector<Dim>& dims) {
 
 std::string initializer(std::string_view name) {
   // dims, data_type, name, raw_data
-  return int_field(1, 4) + int_field(2, 1) + bytes_field(8, name) +
-         bytes_field(9, std::string(16, '\x01'));
+  return int_field(1, 4) + int_field(2, 1) + bytes_field(8, name) + bytes_field(9, std::string(16, '\x01'));
 }
 
 std::string opset(std::string_view domain, std::uint64_t version) {
   return bytes_field(1, domain) + int_field(2, version);
 }
 
-std::string entry(std::string_view key, std::string_view value) {
-  return bytes_field(1, key) + bytes_field(2, value);
-}
+std::string entry(std::string_view key, std::string_view value) { return bytes_field(1, key) + bytes_field(2, value); }
 
 // Unknown fields of every non-group wire type.
 std::string unknown_fields() {
-  return int_field(900, 12345) + tag(901, 1) + std::string(8, '\xff') +
-         bytes_field(902, "skip me") + tag(903, 5) + std::string(4, '\xee');
+  return int_field(900, 12345) + tag(901, 1) + std::string(8, '\xff') + bytes_field(902, "skip me") + tag(903, 5) +
+         std::string(4, '\xee');
 }
 
 std::string sample_graph() {
-  return bytes_field(1, "node bytes are skipped") + bytes_field(2, "g") +
-         bytes_field(5, initializer("weights")) + unknown_fields() +
-         bytes_field(11, value_info("weights", {{4, ""}})) +
+  return bytes_field(1, "node bytes are skipped") + bytes_field(2, "g") + bytes_field(5, initializer("weights")) +
+         unknown_fields() + bytes_field(11, value_info("weights", {{4, ""}})) +
          bytes_field(11, value_info("pixels", {{-1, "batch"}, {3, ""}, {}, {640, ""}})) +
          bytes_field(11, value_info("second", {{1, ""}})) +
          bytes_field(12, value_info("boxes", {{1, ""}, {84, ""}, {8400, ""}})) +
@@ -128,12 +116,9 @@ std::string sample_graph() {
 }
 
 std::string sample_model() {
-  return int_field(1, 8) + bytes_field(2, "handmade") + unknown_fields() +
-         bytes_field(7, sample_graph()) +
-         bytes_field(8, opset("com.microsoft", 1)) +
-         bytes_field(8, opset("ai.onnx", 17)) +
-         bytes_field(14, entry("author", "me")) +
-         bytes_field(14, entry("names", "{0: 'a'}"));
+  return int_field(1, 8) + bytes_field(2, "handmade") + unknown_fields() + bytes_field(7, sample_graph()) +
+         bytes_field(8, opset("com.microsoft", 1)) + bytes_field(8, opset("ai.onnx", 17)) +
+         bytes_field(14, entry("author", "me")) + bytes_field(14, entry("names", "{0: 'a'}"));
 }
 
 // ---- Hand-built models -----------------------------------------------------
@@ -147,36 +132,28 @@ TEST(OnnxInfo, HandBuiltModel) {
   EXPECT_EQ(info.output_shapes[1], Shape{});
   EXPECT_EQ(info.opset, 17);
   EXPECT_EQ(info.producer_name, "handmade");
-  EXPECT_EQ(info.metadata, (std::map<std::string, std::string>{
-                               {"author", "me"}, {"names", "{0: 'a'}"}}));
+  EXPECT_EQ(info.metadata, (std::map<std::string, std::string>{{"author", "me"}, {"names", "{0: 'a'}"}}));
 }
 
 TEST(OnnxInfo, EmptyDomainIsDefaultAndOtherDomainsIgnored) {
-  const std::string model = int_field(1, 7) + bytes_field(7, sample_graph()) +
-                            bytes_field(8, opset("", 12)) +
+  const std::string model = int_field(1, 7) + bytes_field(7, sample_graph()) + bytes_field(8, opset("", 12)) +
                             bytes_field(8, opset("ai.onnx.ml", 3));
   EXPECT_EQ(parse_onnx_info(model).opset, 12);
 }
 
 TEST(OnnxInfo, SparseInitializerIsNotAnInput) {
   const std::string sparse = bytes_field(1, initializer("sparse_w"));
-  const std::string graph = bytes_field(15, sparse) +
-                            bytes_field(11, value_info("sparse_w", {{2, ""}})) +
+  const std::string graph = bytes_field(15, sparse) + bytes_field(11, value_info("sparse_w", {{2, ""}})) +
                             bytes_field(11, value_info("x", {{5, ""}}));
-  const std::string model = int_field(1, 8) + bytes_field(7, graph) +
-                            bytes_field(8, opset("", 17));
+  const std::string model = int_field(1, 8) + bytes_field(7, graph) + bytes_field(8, opset("", 17));
   EXPECT_EQ(parse_onnx_info(model).input_name, "x");
 }
 
 TEST(OnnxInfo, NegativeDimValueIsUnknown) {
   const std::string dim = int_field(1, static_cast<std::uint64_t>(-5));
   const std::string shape = bytes_field(1, dim);
-  const std::string vi =
-      bytes_field(1, "x") +
-      bytes_field(2, bytes_field(1, int_field(1, 1) + bytes_field(2, shape)));
-  const std::string model = int_field(1, 8) +
-                            bytes_field(7, bytes_field(11, vi)) +
-                            bytes_field(8, opset("", 17));
+  const std::string vi = bytes_field(1, "x") + bytes_field(2, bytes_field(1, int_field(1, 1) + bytes_field(2, shape)));
+  const std::string model = int_field(1, 8) + bytes_field(7, bytes_field(11, vi)) + bytes_field(8, opset("", 17));
   EXPECT_EQ(parse_onnx_info(model).input_shape, Shape{-1});
 }
 
@@ -194,33 +171,22 @@ TEST(OnnxInfo, RejectsInvalidModels) {
       {"no opset_import", int_field(1, 8) + graph, "no opset_import"},
       {"group", int_field(1, 8) + tag(3, 3) + graph + op, "group"},
       {"wire type 7", int_field(1, 8) + tag(3, 7) + graph + op, "wire type"},
-      {"field 0", int_field(1, 8) + tag(0, 0) + "\x01" + graph + op,
-       "field number 0"},
-      {"graph as varint", int_field(1, 8) + int_field(7, 1) + op,
-       "wire type 0"},
-      {"overlong varint", int_field(1, 8) + tag(5, 0) + std::string(10, '\x80') +
-                              "\x01" + graph + op,
-       "varint longer"},
-      {"truncated varint", int_field(1, 8) + graph + op + tag(5, 0) + "\x80",
-       "truncated varint"},
-      {"length past end", int_field(1, 8) + tag(6, 2) + varint(1000) + "abc",
-       "runs past"},
-      {"huge length", int_field(1, 8) + tag(6, 2) + varint(~std::uint64_t{0}),
-       "runs past"},
+      {"field 0", int_field(1, 8) + tag(0, 0) + "\x01" + graph + op, "field number 0"},
+      {"graph as varint", int_field(1, 8) + int_field(7, 1) + op, "wire type 0"},
+      {"overlong varint", int_field(1, 8) + tag(5, 0) + std::string(10, '\x80') + "\x01" + graph + op, "varint longer"},
+      {"truncated varint", int_field(1, 8) + graph + op + tag(5, 0) + "\x80", "truncated varint"},
+      {"length past end", int_field(1, 8) + tag(6, 2) + varint(1000) + "abc", "runs past"},
+      {"huge length", int_field(1, 8) + tag(6, 2) + varint(~std::uint64_t{0}), "runs past"},
       // The graph's own length is fine, but a field inside it claims more
       // bytes than the graph holds (the rest of the model follows).
-      {"nested overrun",
-       int_field(1, 8) + bytes_field(7, tag(2, 2) + varint(20) + "short") +
-           op + std::string(40, 'x'),
+      {"nested overrun", int_field(1, 8) + bytes_field(7, tag(2, 2) + varint(20) + "short") + op + std::string(40, 'x'),
        "runs past"},
-      {"truncated fixed32", int_field(1, 8) + graph + op + tag(5, 5) + "ab",
-       "runs past"},
+      {"truncated fixed32", int_field(1, 8) + graph + op + tag(5, 5) + "ab", "runs past"},
   };
   for (const auto& c : cases) {
     const std::string msg = error_of([&] { (void)parse_onnx_info(c.bytes); });
     ASSERT_FALSE(msg.empty()) << c.what << ": did not throw";
-    EXPECT_EQ(msg.rfind("<memory>: not a valid ONNX model: ", 0), 0u)
-        << c.what << ": " << msg;
+    EXPECT_EQ(msg.rfind("<memory>: not a valid ONNX model: ", 0), 0u) << c.what << ": " << msg;
     EXPECT_NE(msg.find(c.detail), std::string::npos) << c.what << ": " << msg;
   }
 }
@@ -231,8 +197,7 @@ TEST(OnnxInfo, RandomBytesThrow) {
     for (int round = 0; round < 50; ++round) {
       std::string bytes(size, '\0');
       for (char& c : bytes) c = static_cast<char>(rng() & 0xff);
-      EXPECT_THROW((void)parse_onnx_info(bytes), OnnxInfoError)
-          << "size " << size << " round " << round;
+      EXPECT_THROW((void)parse_onnx_info(bytes), OnnxInfoError) << "size " << size << " round " << round;
     }
   }
 }
@@ -245,8 +210,7 @@ class TempFile {
   explicit TempFile(std::string_view contents) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     path_ = fs::temp_directory_path() /
-            ("vidsift_onnx_" + std::string(info->name()) + "_" +
-             std::to_string(::getpid()) + ".onnx");
+            ("vidsift_onnx_" + std::string(info->name()) + "_" + std::to_string(::getpid()) + ".onnx");
     std::ofstream out(path_, std::ios::binary | std::ios::trunc);
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     if (!out) throw std::runtime_error("cannot write " + path_.string());
@@ -285,14 +249,13 @@ TEST(OnnxInfoFile, DirectoryNamesPath) {
 TEST(OnnxInfoFile, GarbageFileNamesPath) {
   TempFile file("this is not a model\n");
   const std::string msg = error_of([&] { (void)read_onnx_info(file.path()); });
-  EXPECT_EQ(msg.rfind(file.path().string() + ": not a valid ONNX model: ", 0), 0u)
-      << msg;
+  EXPECT_EQ(msg.rfind(file.path().string() + ": not a valid ONNX model: ", 0), 0u) << msg;
 }
 
 // ---- The shared models -----------------------------------------------------
 
-#define REQUIRE_MODEL(path)                                     \
-  do {                                                          \
+#define REQUIRE_MODEL(path)                                        \
+  do {                                                             \
     if (!fs::exists(path)) GTEST_SKIP() << (path) << " not found"; \
   } while (0)
 
@@ -339,8 +302,7 @@ TEST(OnnxInfoShared, Yolov8n) {
   EXPECT_EQ(info.opset, 12);
   EXPECT_EQ(info.metadata.at("task"), "detect");
   ASSERT_TRUE(info.metadata.contains("names"));
-  const std::vector<std::string> names =
-      parse_names_metadata(info.metadata.at("names"));
+  const std::vector<std::string> names = parse_names_metadata(info.metadata.at("names"));
   ASSERT_EQ(names.size(), 80u);
   EXPECT_EQ(names[0], "person");
   EXPECT_EQ(names[9], "traffic light");
@@ -361,15 +323,12 @@ TEST(OnnxInfoShared, TruncatedModelThrows) {
   std::vector<std::size_t> cuts = {0, 1, 2, 10, 100, bytes.size() - 1};
   for (std::size_t i = 1; i < 64; ++i) cuts.push_back(bytes.size() * i / 64);
   for (const std::size_t cut : cuts) {
-    EXPECT_THROW((void)parse_onnx_info(std::string_view(bytes).substr(0, cut)),
-                 OnnxInfoError)
-        << "cut at " << cut;
+    EXPECT_THROW((void)parse_onnx_info(std::string_view(bytes).substr(0, cut)), OnnxInfoError) << "cut at " << cut;
   }
 
   TempFile file(std::string_view(bytes).substr(0, bytes.size() / 2));
   const std::string msg = error_of([&] { (void)read_onnx_info(file.path()); });
-  EXPECT_EQ(msg.rfind(file.path().string() + ": not a valid ONNX model: ", 0), 0u)
-      << msg;
+  EXPECT_EQ(msg.rfind(file.path().string() + ": not a valid ONNX model: ", 0), 0u) << msg;
 }
 
 // Flipped bytes in a real model either still parse or throw OnnxInfoError;
@@ -407,13 +366,12 @@ TEST(NamesMetadata, Escapes) {
   EXPECT_EQ(parse_names_metadata(R"({0: 'it\'s', 1: "say \"hi\"", 2: 'a\\b',)"
                                  R"( 3: 'tab\there', 4: 'caf\xe9', 5: '\u00e9t\u00e9',)"
                                  R"( 6: '\U0001F600', 7: '\d'})"),
-            (Names{"it's", "say \"hi\"", "a\\b", "tab\there", "caf\xc3\xa9",
-                   "\xc3\xa9t\xc3\xa9", "\xf0\x9f\x98\x80", "\\d"}));
+            (Names{"it's", "say \"hi\"", "a\\b", "tab\there", "caf\xc3\xa9", "\xc3\xa9t\xc3\xa9", "\xf0\x9f\x98\x80",
+                   "\\d"}));
 }
 
 TEST(NamesMetadata, WhitespaceOrderAndTrailingComma) {
-  EXPECT_EQ(parse_names_metadata("  {\n 1 :'traffic light' ,0:  'a'  ,  }  "),
-            (Names{"a", "traffic light"}));
+  EXPECT_EQ(parse_names_metadata("  {\n 1 :'traffic light' ,0:  'a'  ,  }  "), (Names{"a", "traffic light"}));
   EXPECT_EQ(parse_names_metadata("{0:''}"), Names{""});
 }
 
@@ -422,23 +380,23 @@ TEST(NamesMetadata, EmptyAndMalformedGiveEmpty) {
       "",
       "{}",
       "   ",
-      "{0: 'a'",                // unterminated dict
-      "{0: 'a}",                // unterminated string
-      "{0: 'a', 2: 'c'}",       // gap
-      "{1: 'b'}",               // does not start at 0
-      "{0: 'a', 0: 'b'}",       // duplicate key
-      "{-1: 'a'}",              // negative key
-      "{'0': 'a'}",             // string key
-      "{0: a}",                 // unquoted value
-      "{0: 'a'} extra",         // trailing text
-      "{0: 'a',, 1: 'b'}",      // empty element
-      "{0 'a'}",                // missing colon
-      "{0: 'a' 1: 'b'}",        // missing comma
-      "{0: 'a\nb'}",            // raw newline in a string
-      "{0: '\\x4'}",            // short hex escape
-      "{0: '\\ud800'}",         // lone surrogate
+      "{0: 'a'",                            // unterminated dict
+      "{0: 'a}",                            // unterminated string
+      "{0: 'a', 2: 'c'}",                   // gap
+      "{1: 'b'}",                           // does not start at 0
+      "{0: 'a', 0: 'b'}",                   // duplicate key
+      "{-1: 'a'}",                          // negative key
+      "{'0': 'a'}",                         // string key
+      "{0: a}",                             // unquoted value
+      "{0: 'a'} extra",                     // trailing text
+      "{0: 'a',, 1: 'b'}",                  // empty element
+      "{0 'a'}",                            // missing colon
+      "{0: 'a' 1: 'b'}",                    // missing comma
+      "{0: 'a\nb'}",                        // raw newline in a string
+      "{0: '\\x4'}",                        // short hex escape
+      "{0: '\\ud800'}",                     // lone surrogate
       "{99999999999999999999999999: 'a'}",  // key overflow
-      "['person', 'bicycle']",  // a list, not a dict
+      "['person', 'bicycle']",              // a list, not a dict
   };
   for (const char* s : bad) {
     EXPECT_TRUE(parse_names_metadata(s).empty()) << s;

@@ -156,8 +156,9 @@ TEST(Pipeline, CancellationRollsBackVideosInFlight) {
   EXPECT_LT(res.videos_done, 4);
   // Nothing half-written remains: every row is final, and every final video is complete.
   EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM videos WHERE status='running'"), "0");
-  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM videos v WHERE frames_analysed <> (SELECT COUNT(*) FROM frames "
-                         "WHERE video_id=v.id)"),
+  EXPECT_EQ(one(f.store,
+                "SELECT COUNT(*) FROM videos v WHERE frames_analysed <> (SELECT COUNT(*) FROM frames "
+                "WHERE video_id=v.id)"),
             "0");
 }
 
@@ -207,9 +208,9 @@ TEST(Pipeline, RejectedPixelFormatFailsTheVideoAndTheRunEnds) {
   const fs::path x = clip_cache_dir() / "pipe_rgb4.nut";
   ASSERT_TRUE(make_clip(x, "-f lavfi -i testsrc2=size=64x48 -frames:v 30 -c:v rawvideo -pix_fmt rgb4 -f nut"));
   const fs::path db = d / "r.db";
-  const auto r = run_command("timeout 120 " + sh_quote(vidsift_binary()) + " run " + sh_quote(x.string()) +
-                             " --db " + sh_quote(db.string()) + " --model " +
-                             sh_quote(model_path("yolox_nano.onnx").string()) + " --progress false");
+  const auto r = run_command("timeout 120 " + sh_quote(vidsift_binary()) + " run " + sh_quote(x.string()) + " --db " +
+                             sh_quote(db.string()) + " --model " + sh_quote(model_path("yolox_nano.onnx").string()) +
+                             " --progress false");
   ASSERT_NE(r.status, 124) << "vidsift hung on an rgb4 video:\n" << r.output;
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND error LIKE '%rgb4%'"), 1);
@@ -254,11 +255,14 @@ TEST(Pipeline, NetThreadsAreNotCappedByTheGraph) {
   o.backend_factory = hooked([&](int) {
     std::set<std::thread::id> ids;
     std::mutex ids_mu;
-    cv::parallel_for_(cv::Range(0, 64), [&](const cv::Range&) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      std::lock_guard<std::mutex> l(ids_mu);
-      ids.insert(std::this_thread::get_id());
-    }, 64);
+    cv::parallel_for_(
+        cv::Range(0, 64),
+        [&](const cv::Range&) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          std::lock_guard<std::mutex> l(ids_mu);
+          ids.insert(std::this_thread::get_id());
+        },
+        64);
     std::lock_guard<std::mutex> l(mu);
     most = std::max(most, ids.size());
   });

@@ -125,10 +125,10 @@ TEST(PostprocessYoloX, NonSquareInputGridOrder) {
 
 TEST(PostprocessYoloV5, RowsScoreIsObjTimesClass) {
   Rows out(25200, kAttrs);
-  out.set(0, 100, 200, 50, 60, 0.3f, 2, 0.9f);   // 0.27 kept
-  out.set(1, 300, 300, 40, 40, 0.5f, 5, 0.4f);   // 0.20 dropped
+  out.set(0, 100, 200, 50, 60, 0.3f, 2, 0.9f);       // 0.27 kept
+  out.set(1, 300, 300, 40, 40, 0.5f, 5, 0.4f);       // 0.20 dropped
   out.set(25199, 600, 10, 20, 10, 1.0f, 79, 0.26f);  // last row, kept
-  out.set(100, 50, 50, 10, 10, 0.1f, 0, 1.0f);   // low objectness, dropped
+  out.set(100, 50, 50, 10, 10, 0.1f, 0, 1.0f);       // low objectness, dropped
 
   const auto d = decode_candidates(out.view(), Family::YoloV5, 640, 640, opts_with());
   ASSERT_EQ(d.size(), 2u);
@@ -237,9 +237,7 @@ TEST(Postprocess, ClassFilter) {
   EXPECT_EQ(dx[0].class_id, 5);
 }
 
-Detection det(int cls, float conf, float x, float y, float w, float h) {
-  return Detection{cls, conf, Box{x, y, w, h}};
-}
+Detection det(int cls, float conf, float x, float y, float w, float h) { return Detection{cls, conf, Box{x, y, w, h}}; }
 
 TEST(Postprocess, NmsPerClass) {
   // Same class, IoU = 90/110 > 0.45: only the stronger survives.
@@ -399,10 +397,10 @@ TEST(UnflattenStrideOutput, RecoversImagesFromHardCodedBatchExport) {
 TEST(Postprocess, MapsToSourceAndClips) {
   const auto lb = Letterbox::compute(1920, 1080, 640, 640, true);  // scale 1/3, pad_y 140
   Rows out(25200, kAttrs);
-  out.set(0, 320, 320, 64, 36, 1.0f, 0, 0.9f);    // centre of the image
-  out.set(1, 20, 150, 80, 40, 1.0f, 1, 0.8f);     // partly left / in the top pad
-  out.set(2, 300, 30, 40, 40, 1.0f, 2, 0.7f);     // entirely in the top pad
-  out.set(3, 322, 321, 64, 36, 1.0f, 0, 0.5f);    // duplicate of row 0, suppressed
+  out.set(0, 320, 320, 64, 36, 1.0f, 0, 0.9f);  // centre of the image
+  out.set(1, 20, 150, 80, 40, 1.0f, 1, 0.8f);   // partly left / in the top pad
+  out.set(2, 300, 30, 40, 40, 1.0f, 2, 0.7f);   // entirely in the top pad
+  out.set(3, 322, 321, 64, 36, 1.0f, 0, 0.5f);  // duplicate of row 0, suppressed
   const auto d = postprocess(out.view(), Family::YoloV5, lb, opts_with());
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0].class_id, 0);

@@ -48,9 +48,7 @@ class Blob {
  public:
   explicit Blob(const InputSpec& s) : spec_(s), v_(static_cast<std::size_t>(3) * s.width * s.height, -1.0f) {}
   float* data() { return v_.data(); }
-  float at(int c, int y, int x) const {
-    return v_[(static_cast<std::size_t>(c) * spec_.height + y) * spec_.width + x];
-  }
+  float at(int c, int y, int x) const { return v_[(static_cast<std::size_t>(c) * spec_.height + y) * spec_.width + x]; }
   // Pixel in RGB order whatever the spec's channel order, in 0..255.
   Rgb rgb(int y, int x) const {
     const float k = 1.0f / spec_.scale;
@@ -215,8 +213,9 @@ Yuv yuv_of(double r, double g, double b, double kr, double kb, bool full) {
   const double y = kr * r + (1 - kr - kb) * g + kb * b;
   const double pb = (b - y) / (2 * (1 - kb));
   const double pr = (r - y) / (2 * (1 - kr));
-  if (full) return {static_cast<int>(std::lround(255 * y)), static_cast<int>(std::lround(128 + 255 * pb)),
-                    static_cast<int>(std::lround(128 + 255 * pr))};
+  if (full)
+    return {static_cast<int>(std::lround(255 * y)), static_cast<int>(std::lround(128 + 255 * pb)),
+            static_cast<int>(std::lround(128 + 255 * pr))};
   return {static_cast<int>(std::lround(16 + 219 * y)), static_cast<int>(std::lround(128 + 224 * pb)),
           static_cast<int>(std::lround(128 + 224 * pr))};
 }

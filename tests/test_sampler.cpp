@@ -53,9 +53,7 @@ std::vector<std::int64_t> range(std::int64_t from, std::int64_t to_excl, std::in
 
 // --- every N -----------------------------------------------------------------
 
-TEST(Sampler, DefaultTakesEveryFrame) {
-  EXPECT_EQ(take_cfr(SamplingOptions{}, 50, 30.0), range(0, 50, 1));
-}
+TEST(Sampler, DefaultTakesEveryFrame) { EXPECT_EQ(take_cfr(SamplingOptions{}, 50, 30.0), range(0, 50, 1)); }
 
 TEST(Sampler, EveryNTakesIndicesDivisibleByN) {
   EXPECT_EQ(take_cfr(opts_with(5, 0.0), 300, 30.0), range(0, 300, 5));
@@ -133,8 +131,8 @@ TEST(Sampler, FpsGapLongerThanATickYieldsOneFrameNotABurst) {
   // A 3.4 s hole (dropped frames) covers 6 ticks at 2 fps; the first frame
   // after it is taken once, then sampling resumes on the tick grid.
   std::vector<double> ts;
-  for (int i = 0; i < 30; ++i) ts.push_back(i / 30.0);           // 0 .. 0.967
-  for (int i = 132; i < 180; ++i) ts.push_back(i / 30.0);        // 4.4 .. 5.967
+  for (int i = 0; i < 30; ++i) ts.push_back(i / 30.0);     // 0 .. 0.967
+  for (int i = 132; i < 180; ++i) ts.push_back(i / 30.0);  // 4.4 .. 5.967
   const auto taken = take_ts(opts_with(1, 2.0), ts);
   const std::vector<double> want = {0.0, 0.5, 4.4, 4.5, 5.0, 5.5};
   ASSERT_EQ(taken.size(), want.size());
@@ -226,8 +224,8 @@ TEST(SamplingOptions, DefaultsAreValid) {
   EXPECT_EQ(SamplingOptions{}.validate(), "");
   EXPECT_EQ(opts_with(5, 0.0).validate(), "");
   EXPECT_EQ(opts_with(1, 2.5, 1.0, 2.0).validate(), "");
-  EXPECT_EQ(opts_with(1, 0.0, 5.0, 0.0).validate(), "");    // no end
-  EXPECT_EQ(opts_with(1, 0.0, 5.0, -1.0).validate(), "");   // negative end = no end
+  EXPECT_EQ(opts_with(1, 0.0, 5.0, 0.0).validate(), "");   // no end
+  EXPECT_EQ(opts_with(1, 0.0, 5.0, -1.0).validate(), "");  // negative end = no end
 }
 
 TEST(SamplingOptions, ValidateMessages) {

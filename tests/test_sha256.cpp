@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -11,7 +12,6 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
-#include <unistd.h>
 
 namespace vidsift {
 namespace {
@@ -23,9 +23,8 @@ class TempFile {
  public:
   explicit TempFile(const std::string& contents) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("vidsift_sha256_" + std::string(info->name()) + "_" +
-             std::to_string(::getpid()));
+    path_ =
+        fs::temp_directory_path() / ("vidsift_sha256_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
     std::ofstream out(path_, std::ios::binary | std::ios::trunc);
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     if (!out) throw std::runtime_error("cannot write " + path_.string());
@@ -49,20 +48,17 @@ std::string random_bytes(std::size_t n, std::uint32_t seed) {
   return s;
 }
 
-constexpr const char* kEmptyDigest =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr const char* kEmptyDigest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 TEST(Sha256, NistEmpty) { EXPECT_EQ(sha256_hex(""), kEmptyDigest); }
 
 TEST(Sha256, NistAbc) {
-  EXPECT_EQ(sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Sha256, Nist448Bit) {
-  EXPECT_EQ(
-      sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
-      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 TEST(Sha256, NistMillionAInUnevenChunks) {
@@ -76,8 +72,7 @@ TEST(Sha256, NistMillionAInUnevenChunks) {
     h.update(a.data() + pos, n);
     pos += n;
   }
-  EXPECT_EQ(h.hex_digest(),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(h.hex_digest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(Sha256, SplitDoesNotMatter) {
@@ -138,15 +133,13 @@ TEST(Sha256File, EmptyFile) {
 }
 
 TEST(Sha256File, MissingFileThrowsWithPath) {
-  const fs::path missing =
-      fs::temp_directory_path() / "vidsift_sha256_definitely_missing.bin";
+  const fs::path missing = fs::temp_directory_path() / "vidsift_sha256_definitely_missing.bin";
   try {
     (void)sha256_file(missing);
     FAIL() << "expected std::runtime_error";
   } catch (const std::runtime_error& e) {
     const std::string msg = e.what();
-    EXPECT_EQ(msg, "cannot read " + missing.string() +
-                       ": No such file or directory");
+    EXPECT_EQ(msg, "cannot read " + missing.string() + ": No such file or directory");
   }
 }
 
@@ -155,8 +148,7 @@ TEST(Sha256File, DirectoryThrows) {
     (void)sha256_file(fs::temp_directory_path());
     FAIL() << "expected std::runtime_error";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(fs::temp_directory_path().string()),
-              std::string::npos);
+    EXPECT_NE(std::string(e.what()).find(fs::temp_directory_path().string()), std::string::npos);
   }
 }
 

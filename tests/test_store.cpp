@@ -5,13 +5,13 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <thread>
-#include <unistd.h>
 
 #include "test_util.h"
 #include "vidsift/store.h"
@@ -215,8 +215,8 @@ std::string schema_shape(Store& s) {
   std::string out;
   for (const auto& t : s.query("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")) {
     out += t[0] + " " + t[1] + ":";
-    for (const auto& c : s.query("SELECT name, type, \"notnull\", COALESCE(dflt_value,''), pk FROM pragma_table_info(?)",
-                                 {t[1]}))
+    for (const auto& c :
+         s.query("SELECT name, type, \"notnull\", COALESCE(dflt_value,''), pk FROM pragma_table_info(?)", {t[1]}))
       out += " " + c[0] + "/" + c[1] + "/" + c[2] + "/" + c[3] + "/" + c[4];
     out += "\n";
   }
@@ -400,8 +400,8 @@ TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
   Store s((d / "a.db").string());
   const auto run = s.begin_run(run_record());
   const auto vid = std::to_string(s.start_video(run, video("/v/a.mp4"), "key1"));
-  for (VideoStatus v : {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed,
-                        VideoStatus::Cancelled}) {
+  for (VideoStatus v :
+       {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed, VideoStatus::Cancelled}) {
     const std::string name = status_name(v);
     const bool stored = parse_status(name).has_value();
     EXPECT_EQ(stored, v != VideoStatus::Cancelled) << name;
@@ -600,8 +600,7 @@ TEST(Store, ReadOnlyOpenOfAMissingFileThrowsAndCreatesNothing) {
   } catch (const StoreError& e) {
     EXPECT_EQ(std::string(e.what()), "database " + db.string() + " does not exist");
   }
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-    EXPECT_FALSE(exists(db.string() + suffix)) << suffix;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) EXPECT_FALSE(exists(db.string() + suffix)) << suffix;
   EXPECT_TRUE(fs::is_empty(d.path()));
   // Through a URI too (SQLite's own check).
   EXPECT_THROW(Store("file:" + db.string(), 10000, OpenMode::ReadOnly), StoreError);

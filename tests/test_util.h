@@ -24,8 +24,8 @@ std::filesystem::path video_path(const std::string& file);
 std::string vidsift_binary();
 
 struct CommandResult {
-  int status = -1;      // exit status, or 128+signal
-  std::string output;   // stdout and stderr interleaved
+  int status = -1;     // exit status, or 128+signal
+  std::string output;  // stdout and stderr interleaved
 };
 CommandResult run_command(const std::string& cmd);
 

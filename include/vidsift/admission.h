@@ -45,9 +45,8 @@ struct Admission {
 // Latest final status for (path, fingerprint) under the run's settings key:
 // with include_failed, the latest done/partial/failed row; without, only a
 // done row. Store::find_final has exactly this meaning.
-using FinalLookup =
-    std::function<std::optional<VideoStatus>(const std::string& path, const std::string& fingerprint,
-                                             bool include_failed)>;
+using FinalLookup = std::function<std::optional<VideoStatus>(const std::string& path, const std::string& fingerprint,
+                                                             bool include_failed)>;
 
 // See contract above.
 Admission admit(const VideoFile& file, const AdmissionOptions& opts, const FinalLookup& lookup) noexcept;

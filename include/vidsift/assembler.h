@@ -42,7 +42,7 @@ struct Progress {
   std::atomic<std::int64_t> videos_total{0};
   std::atomic<std::int64_t> videos_finished{0};
   std::atomic<std::int64_t> videos_failed{0};
-  std::atomic<std::int64_t> videos_skipped{0};   // counted in videos_finished too
+  std::atomic<std::int64_t> videos_skipped{0};  // counted in videos_finished too
   std::atomic<std::int64_t> frames_analysed{0};
   std::atomic<std::int64_t> frames_expected{0};  // estimate, grows as videos open
   std::atomic<std::int64_t> detections{0};
@@ -67,8 +67,8 @@ struct Verdict {
 //  * otherwise                              → Done.
 // `analysed` counts frames written with detections; `frame_errors` frames
 // that came back with an error; `lost` frames sent but never returned.
-Verdict decide_status(const VideoEnd& end, std::int64_t analysed, std::int64_t frame_errors,
-                      std::int64_t lost = 0, const std::string& frame_error = {});
+Verdict decide_status(const VideoEnd& end, std::int64_t analysed, std::int64_t frame_errors, std::int64_t lost = 0,
+                      const std::string& frame_error = {});
 
 // What a run added up to.
 struct AssemblyTotals {
@@ -108,8 +108,8 @@ class Assembler {
     std::optional<VideoEnd> end;
     std::int64_t next_seq = 0;
     std::map<std::int64_t, FrameResult> pending;  // seq → result, waiting for its turn
-    std::int64_t written = 0;       // frames stored with their detections
-    std::int64_t frame_errors = 0;  // frames that came back with an error
+    std::int64_t written = 0;                     // frames stored with their detections
+    std::int64_t frame_errors = 0;                // frames that came back with an error
     std::string frame_error;
     StageTimings timings;
   };

@@ -85,13 +85,13 @@ struct VideoInfo {
   std::string codec;
   int width = 0;
   int height = 0;
-  double fps = 0.0;           // average frame rate, 0 if unknown
-  double duration = 0.0;      // seconds, 0 if unknown
+  double fps = 0.0;                       // average frame rate, 0 if unknown
+  double duration = 0.0;                  // seconds, 0 if unknown
   std::int64_t frame_count_estimate = 0;  // from the container, 0 if unknown
 };
 
 struct DecodedFrame {
-  FramePtr frame;             // owned, holds the decoded picture
+  FramePtr frame;  // owned, holds the decoded picture
   std::int64_t index = 0;
   double timestamp = 0.0;
 };
@@ -116,12 +116,12 @@ class Decoder {
   const std::string& last_error() const { return last_error_; }
 
  private:
-  bool receive(DecodedFrame& out);   // drains the decoder; true when a frame was taken
-  bool feed();                       // reads and sends one packet; false at end
-  bool send_pending();               // sends packet_; keeps it on EAGAIN; false = give up
+  bool receive(DecodedFrame& out);            // drains the decoder; true when a frame was taken
+  bool feed();                                // reads and sends one packet; false at end
+  bool send_pending();                        // sends packet_; keeps it on EAGAIN; false = give up
   bool seek_to(double seconds, bool verify);  // see the --start rule in the contract
-  bool retry_seek(double key_ts);    // after an overshoot; true when it sought again
-  void check_cut_short();            // at end of file: did the file end before its index?
+  bool retry_seek(double key_ts);             // after an overshoot; true when it sought again
+  void check_cut_short();                     // at end of file: did the file end before its index?
   static int interrupt_cb(void* opaque);
 
   std::string path_;

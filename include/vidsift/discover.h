@@ -35,9 +35,9 @@ class DiscoverError : public std::runtime_error {
 };
 
 struct VideoFile {
-  std::string path;         // as it will be recorded (absolute, lexically normal)
-  std::int64_t size = 0;    // bytes
-  std::int64_t mtime = 0;   // seconds since the epoch
+  std::string path;        // as it will be recorded (absolute, lexically normal)
+  std::int64_t size = 0;   // bytes
+  std::int64_t mtime = 0;  // seconds since the epoch
 };
 
 // A named input that could not be used, and why.

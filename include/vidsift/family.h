@@ -112,9 +112,9 @@ inline constexpr std::size_t kMaxFamilyAliases = 6;
 // Everything vidsift knows about one model family.
 struct FamilyTraits {
   Family id = Family::Unknown;
-  std::string_view name;                                        // canonical, lower case
-  std::array<std::string_view, kMaxFamilyAliases> aliases{};    // other --family spellings
-  std::string_view display;                                     // for messages: "YOLOv8/YOLO11"
+  std::string_view name;                                      // canonical, lower case
+  std::array<std::string_view, kMaxFamilyAliases> aliases{};  // other --family spellings
+  std::string_view display;                                   // for messages: "YOLOv8/YOLO11"
   InputConvention input;
   OutputLayout layout;
   ShapeFitFn fit = nullptr;

@@ -62,9 +62,9 @@ struct LoadedModel {
   std::string sha256;
   Family family = Family::Unknown;
   InputSpec input;
-  std::vector<int> output_shape;      // for a batch of one
+  std::vector<int> output_shape;  // for a batch of one
   std::vector<std::string> labels;
-  std::string labels_source;          // "file", "metadata" or "coco"
+  std::string labels_source;                           // "file", "metadata" or "coco"
   BatchLayout batch_layout = BatchLayout::ImageMajor;  // see probe_batch
 };
 

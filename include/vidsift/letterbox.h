@@ -22,9 +22,9 @@ struct Box {
 struct Letterbox {
   int src_w = 0, src_h = 0;
   int dst_w = 0, dst_h = 0;
-  int new_w = 0, new_h = 0;   // size of the resized image inside the input
-  int pad_x = 0, pad_y = 0;   // top-left offset of the resized image
-  double scale = 1.0;         // r
+  int new_w = 0, new_h = 0;  // size of the resized image inside the input
+  int pad_x = 0, pad_y = 0;  // top-left offset of the resized image
+  double scale = 1.0;        // r
 
   static Letterbox compute(int src_w, int src_h, int dst_w, int dst_h, bool centred);
 

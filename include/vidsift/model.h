@@ -61,10 +61,10 @@ Family parse_family(const std::string& s);
 struct InputSpec {
   int width = 0;
   int height = 0;
-  bool rgb = false;       // channel order: RGB (true) or BGR (false)
-  float scale = 1.0f;     // pixel value multiplier (1 or 1/255)
-  float pad = 114.0f;     // pad value before scaling
-  bool centred = false;   // letterbox placement
+  bool rgb = false;      // channel order: RGB (true) or BGR (false)
+  float scale = 1.0f;    // pixel value multiplier (1 or 1/255)
+  float pad = 114.0f;    // pad value before scaling
+  bool centred = false;  // letterbox placement
 };
 
 // The family's input convention at width x height.

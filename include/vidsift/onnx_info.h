@@ -25,8 +25,7 @@
 // Thread-safety: all functions are reentrant and keep no shared state; they
 // may be called concurrently.
 
-#ifndef VIDSIFT_ONNX_INFO_H_
-#define VIDSIFT_ONNX_INFO_H_
+#pragma once
 
 #include <cstdint>
 #include <filesystem>
@@ -84,5 +83,3 @@ OnnxInfo parse_onnx_info(std::string_view bytes);
 std::vector<std::string> parse_names_metadata(std::string_view value);
 
 }  // namespace vidsift
-
-#endif  // VIDSIFT_ONNX_INFO_H_

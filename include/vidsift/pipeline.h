@@ -67,13 +67,13 @@ using BackendFactory = std::function<std::unique_ptr<InferenceBackend>(int threa
 struct PipelineOptions {
   SamplingOptions sampling;
   PostprocessOptions post;
-  int decoders = 2;            // videos decoded at once
-  int decode_threads = 1;      // libavcodec threads per decoder
-  int workers = 2;             // inference backends running concurrently
-  int net_threads = 0;         // intra-op threads per backend; 0 = 1 when workers > 1, else all cores
-  int batch = 1;               // frames per forward pass
-  int pool = 0;                // input slots; 0 = automatic
-  double video_timeout = 0;    // seconds per video; 0 = none
+  int decoders = 2;                   // videos decoded at once
+  int decode_threads = 1;             // libavcodec threads per decoder
+  int workers = 2;                    // inference backends running concurrently
+  int net_threads = 0;                // intra-op threads per backend; 0 = 1 when workers > 1, else all cores
+  int batch = 1;                      // frames per forward pass
+  int pool = 0;                       // input slots; 0 = automatic
+  double video_timeout = 0;           // seconds per video; 0 = none
   std::function<bool()> should_stop;  // polled; true = cancel the run
   BackendFactory backend_factory;     // empty = make_backend(model, threads)
   AdmissionOptions admission;         // for jobs without a fingerprint (see run())
@@ -83,9 +83,9 @@ struct PipelineOptions {
 // run() does, and what runs.execution records so that the timings can be
 // read against it).
 struct ExecutionPlan {
-  int cores = 1;           // hardware threads of the machine
-  int workers = 1;         // inference nets
-  int net_threads = 1;     // OpenCV threads per net
+  int cores = 1;        // hardware threads of the machine
+  int workers = 1;      // inference nets
+  int net_threads = 1;  // OpenCV threads per net
   int batch = 1;
   int decoders = 1;        // min(--decoders, videos)
   int decode_threads = 1;  // libavcodec threads per decoder (0 = auto)
@@ -115,7 +115,7 @@ struct PipelineResult {
   double wall_seconds = 0;
   std::size_t pool_slots = 0;
   std::size_t pool_high_water = 0;
-  std::string fatal_error;              // non-empty when the store failed
+  std::string fatal_error;  // non-empty when the store failed
 };
 
 // Runs one set of videos through the graph. One Pipeline per run; run() may
@@ -124,8 +124,7 @@ class Pipeline {
  public:
   // `model` and `store` must outlive the Pipeline; rows are recorded under
   // `run_id` with `settings_key`.
-  Pipeline(const LoadedModel& model, Store& store, std::int64_t run_id, std::string settings_key,
-           PipelineOptions opts);
+  Pipeline(const LoadedModel& model, Store& store, std::int64_t run_id, std::string settings_key, PipelineOptions opts);
 
   // Analyses `jobs` (see contract). A job whose fingerprint is empty is
   // first admitted on its decoder thread (admission.h): fingerprinted and

@@ -76,8 +76,8 @@ OutputView image_output(const cv::Mat& out, int i, int batch, BatchLayout layout
 
 // One image's candidates in network pixels, by the family's decoder (one
 // function-pointer call per image, none per box).
-std::vector<Detection> decode_candidates(const OutputView& out, Family family, int input_w,
-                                         int input_h, const PostprocessOptions& opts);
+std::vector<Detection> decode_candidates(const OutputView& out, Family family, int input_w, int input_h,
+                                         const PostprocessOptions& opts);
 
 // Per-class NMS, at most max_det kept, highest confidence first.
 std::vector<Detection> apply_nms(std::vector<Detection> candidates, const PostprocessOptions& opts);

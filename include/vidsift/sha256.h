@@ -16,8 +16,7 @@
 // used from several threads at once without external locking.  Distinct
 // objects, and the free functions, may be used concurrently.
 
-#ifndef VIDSIFT_SHA256_H_
-#define VIDSIFT_SHA256_H_
+#pragma once
 
 #include <cstddef>
 #include <filesystem>
@@ -69,5 +68,3 @@ std::string sha256_hex(std::string_view data);
 std::string sha256_file(const std::filesystem::path& path);
 
 }  // namespace vidsift
-
-#endif  // VIDSIFT_SHA256_H_

@@ -43,10 +43,10 @@ struct VideoJob {
 struct FrameJob {
   int vid = 0;
   std::int64_t seq = 0;
-  std::int64_t index = 0;     // frame index in the video (see decoder.h)
-  double ts = 0;              // seconds
-  BufferPool::Handle slot;    // the network input, released after inference
-  Letterbox lb;               // maps network boxes back to source pixels
+  std::int64_t index = 0;   // frame index in the video (see decoder.h)
+  double ts = 0;            // seconds
+  BufferPool::Handle slot;  // the network input, released after inference
+  Letterbox lb;             // maps network boxes back to source pixels
   double decode_s = 0;
   double pre_s = 0;
 };
@@ -72,18 +72,18 @@ struct VideoStart {
 // The decode stage is done with a video. Sent once per video, last.
 struct VideoEnd {
   int vid = 0;
-  bool opened = false;        // a VideoStart was sent
-  VideoRecord rec;            // the file (probed fields set when opened)
-  std::int64_t sampled = 0;   // frames sent for analysis (seq 0..sampled-1)
-  std::int64_t decoded = 0;   // frames the decoder produced
-  bool cancelled = false;     // the run was cancelled while this video ran
-  bool timed_out = false;     // --video-timeout expired
-  double timeout_s = 0;       // the limit, for the message
-  std::string error;          // open/preprocess/internal error, if any
-  bool truncated = false;     // the stream ended early (read error, cut file)
+  bool opened = false;             // a VideoStart was sent
+  VideoRecord rec;                 // the file (probed fields set when opened)
+  std::int64_t sampled = 0;        // frames sent for analysis (seq 0..sampled-1)
+  std::int64_t decoded = 0;        // frames the decoder produced
+  bool cancelled = false;          // the run was cancelled while this video ran
+  bool timed_out = false;          // --video-timeout expired
+  double timeout_s = 0;            // the limit, for the message
+  std::string error;               // open/preprocess/internal error, if any
+  bool truncated = false;          // the stream ended early (read error, cut file)
   std::int64_t decode_errors = 0;  // corrupt packets skipped
-  std::string decoder_error;  // the decoder's last error text
-  double tail_decode_s = 0;   // decode time after the last analysed frame
+  std::string decoder_error;       // the decoder's last error text
+  double tail_decode_s = 0;        // decode time after the last analysed frame
 };
 
 }  // namespace vidsift

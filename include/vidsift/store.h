@@ -69,11 +69,11 @@ struct RunRecord {
   std::string model_path;
   std::string model_sha256;
   std::string model_family;
-  std::string input_size;      // "416x416"
-  std::string settings;        // JSON text of the result-changing settings
-  std::string settings_key;    // sha256 of `settings`
-  std::string command;         // the command line
-  std::string execution;       // JSON: workers, threads, decoders... (not part of the key)
+  std::string input_size;    // "416x416"
+  std::string settings;      // JSON text of the result-changing settings
+  std::string settings_key;  // sha256 of `settings`
+  std::string command;       // the command line
+  std::string execution;     // JSON: workers, threads, decoders... (not part of the key)
 };
 
 // What finish_run() records when a run ends.
@@ -105,7 +105,7 @@ struct VideoRecord {
 // How a started video ended; `status` must be final (Done, Partial, Failed).
 struct VideoResult {
   VideoStatus status = VideoStatus::Failed;
-  std::string error;             // empty when done
+  std::string error;  // empty when done
   std::int64_t frames_decoded = 0;
   std::int64_t frames_analysed = 0;
 };
@@ -195,8 +195,7 @@ class Store {
   // Runs `sql` with text parameters and returns every row as text (NULL
   // becomes ""). Meant for reports; in ReadOnly mode SQLite refuses any write.
   // Throws StoreError.
-  std::vector<std::vector<std::string>> query(const std::string& sql,
-                                              const std::vector<std::string>& params = {});
+  std::vector<std::vector<std::string>> query(const std::string& sql, const std::vector<std::string>& params = {});
 
   // Commits the open batch, if any, releasing the write lock. The caller (the
   // pipeline's serial store node) calls this whenever it becomes idle, so
@@ -231,7 +230,7 @@ class Store {
   int user_version();
   int probe_version();  // version of a user_version 0 file; 0 = empty file
   void check_version(int version) const;
-  void migrate();       // creates or upgrades the schema (ReadWrite only)
+  void migrate();  // creates or upgrades the schema (ReadWrite only)
   void require_writable(const char* what) const;
   void exec(const char* sql);
   StmtPtr prepare(const char* sql);

@@ -1,6 +1,7 @@
 // vidsift command-line front end: parses options, loads the model, opens the
 // database, discovers inputs, runs the pipeline, prints the summary and maps
 // the outcome to the exit status.
+#include <unistd.h>
 #include <array>
 #include <charconv>
 #include <csignal>
@@ -8,7 +9,6 @@
 #include <iostream>
 #include <system_error>
 #include <thread>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -209,7 +209,8 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   try {
     store = std::make_unique<Store>(o.db, static_cast<int>(o.db_timeout * 1000));
     const int stale = store->recover_stale();
-    if (stale > 0) say("vidsift: rolled back " + std::to_string(stale) + " unfinished video(s) from an interrupted run");
+    if (stale > 0)
+      say("vidsift: rolled back " + std::to_string(stale) + " unfinished video(s) from an interrupted run");
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     return kExitCannotStart;
@@ -339,14 +340,11 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   switch (o.command) {
-    case Command::Help:
-      std::cout << o.help_text;
-      return kExitOk;
+    case Command::Help: std::cout << o.help_text; return kExitOk;
     case Command::Version:
       std::cout << "vidsift " << VIDSIFT_VERSION << " (OpenCV " << vidsift::opencv_version() << ")\n";
       return kExitOk;
-    case Command::Report:
-      return report_command(o);
+    case Command::Report: return report_command(o);
     case Command::Run: {
       if (o.verbose) {
         av_log_set_level(AV_LOG_WARNING);

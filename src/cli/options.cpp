@@ -46,56 +46,56 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   int workers = hw;
 
   po::options_description general("General");
-  general.add_options()
-      ("help,h", "show this help")
-      ("version", "print the version")
-      ("config", po::value(&config), "INI file with any of the options below");
+  general.add_options()("help,h", "show this help")("version", "print the version")(
+      "config", po::value(&config), "INI file with any of the options below");
 
   po::options_description io("Input and output");
-  io.add_options()
-      ("input", po::value<std::vector<std::string>>(&o.inputs)->composing(), "INPUT (also positional)")
-      ("db", po::value(&o.db)->default_value(o.db), "SQLite database to write")
-      ("db-timeout", po::value(&o.db_timeout)->default_value(10.0, "10"),
-       "seconds to wait when another process holds the database's write lock")
-      ("force", po::bool_switch(&o.force), "analyse again even videos already done with the same settings")
-      ("retry-failed", po::bool_switch(&o.retry_failed), "analyse again videos that failed before")
-      ("progress", po::value<bool>(), "show a progress line (default: when stderr is a terminal)")
-      ("quiet,q", po::bool_switch(&o.quiet), "print only errors")
-      ("verbose,v", po::bool_switch(&o.verbose), "also show FFmpeg's and OpenCV's own warnings")
-      ("json", po::bool_switch(&o.json), "print the run summary as JSON on stdout");
+  io.add_options()("input", po::value<std::vector<std::string>>(&o.inputs)->composing(), "INPUT (also positional)")(
+      "db", po::value(&o.db)->default_value(o.db), "SQLite database to write")(
+      "db-timeout", po::value(&o.db_timeout)->default_value(10.0, "10"),
+      "seconds to wait when another process holds the database's write lock")(
+      "force", po::bool_switch(&o.force), "analyse again even videos already done with the same settings")(
+      "retry-failed", po::bool_switch(&o.retry_failed), "analyse again videos that failed before")(
+      "progress", po::value<bool>(), "show a progress line (default: when stderr is a terminal)")(
+      "quiet,q", po::bool_switch(&o.quiet), "print only errors")("verbose,v", po::bool_switch(&o.verbose),
+                                                                 "also show FFmpeg's and OpenCV's own warnings")(
+      "json", po::bool_switch(&o.json), "print the run summary as JSON on stdout");
 
   po::options_description model("Model");
-  model.add_options()
-      ("model,m", po::value(&o.model.model)->default_value(o.model.model),
-       "ONNX model file, or a file name looked up in $VIDSIFT_MODEL_DIR, ../shared/models, the install dir")
-      ("labels", po::value(&o.model.labels_file), "label file, one name per line (default: model metadata, else COCO)")
-      ("family", po::value(&family)->default_value(family), ("auto | " + family_names(" | ") + " (also v7, v11)").c_str())
-      ("input-size", po::value(&o.model.input_size)->default_value(0), "network input side (default: from the model)")
-      ("conf", po::value(&o.pipeline.post.conf)->default_value(0.25f, "0.25"), "minimum confidence")
-      ("nms", po::value(&o.pipeline.post.nms)->default_value(0.45f, "0.45"), "NMS IoU threshold")
-      ("classes", po::value(&classes), "keep only these classes, e.g. person,car")
-      ("max-det", po::value(&o.pipeline.post.max_det)->default_value(300), "maximum detections per frame");
+  model.add_options()(
+      "model,m", po::value(&o.model.model)->default_value(o.model.model),
+      "ONNX model file, or a file name looked up in $VIDSIFT_MODEL_DIR, ../shared/models, the install dir")(
+      "labels", po::value(&o.model.labels_file), "label file, one name per line (default: model metadata, else COCO)")(
+      "family", po::value(&family)->default_value(family),
+      ("auto | " + family_names(" | ") + " (also v7, v11)").c_str())(
+      "input-size", po::value(&o.model.input_size)->default_value(0), "network input side (default: from the model)")(
+      "conf", po::value(&o.pipeline.post.conf)->default_value(0.25f, "0.25"), "minimum confidence")(
+      "nms", po::value(&o.pipeline.post.nms)->default_value(0.45f, "0.45"), "NMS IoU threshold")(
+      "classes", po::value(&classes), "keep only these classes, e.g. person,car")(
+      "max-det", po::value(&o.pipeline.post.max_det)->default_value(300), "maximum detections per frame");
 
   po::options_description sampling("Sampling");
-  sampling.add_options()
-      ("every", po::value(&o.pipeline.sampling.every)->default_value(1), "analyse every Nth frame")
-      ("fps", po::value(&o.pipeline.sampling.fps)->default_value(0.0, "off"), "analyse F frames per second (by timestamp)")
-      ("keyframes", po::bool_switch(&o.pipeline.sampling.keyframes), "decode and analyse key frames only")
-      ("start", po::value(&o.pipeline.sampling.start)->default_value(0.0, "0"), "start time in seconds")
-      ("end", po::value(&o.pipeline.sampling.end)->default_value(0.0, "end"), "end time in seconds");
+  sampling.add_options()("every", po::value(&o.pipeline.sampling.every)->default_value(1), "analyse every Nth frame")(
+      "fps", po::value(&o.pipeline.sampling.fps)->default_value(0.0, "off"),
+      "analyse F frames per second (by timestamp)")("keyframes", po::bool_switch(&o.pipeline.sampling.keyframes),
+                                                    "decode and analyse key frames only")(
+      "start", po::value(&o.pipeline.sampling.start)->default_value(0.0, "0"), "start time in seconds")(
+      "end", po::value(&o.pipeline.sampling.end)->default_value(0.0, "end"), "end time in seconds");
 
   po::options_description perf("Performance");
-  perf.add_options()
-      ("workers", po::value(&workers)->default_value(hw), "inference nets running at once, one thread each")
-      ("calibrate", po::bool_switch(&o.calibrate),
-       "time the inference configurations first (~6 s) and run with the fastest")
-      ("net-threads", po::value(&o.pipeline.net_threads)->default_value(0, "auto"),
-       "threads inside each net (auto: 1 when --workers > 1, else all cores)")
-      ("batch", po::value(&o.pipeline.batch)->default_value(1), "frames per forward pass (1 is fastest on CPU)")
-      ("decoders", po::value(&o.pipeline.decoders)->default_value(2), "videos decoded at once")
-      ("decode-threads", po::value(&o.pipeline.decode_threads)->default_value(1), "libavcodec threads per video (0 = auto)")
-      ("pool", po::value(&o.pipeline.pool)->default_value(0, "auto"), "input buffers in flight (memory bound)")
-      ("video-timeout", po::value(&o.pipeline.video_timeout)->default_value(0.0, "none"), "give up on a video after S seconds");
+  perf.add_options()("workers", po::value(&workers)->default_value(hw),
+                     "inference nets running at once, one thread each")(
+      "calibrate", po::bool_switch(&o.calibrate),
+      "time the inference configurations first (~6 s) and run with the fastest")(
+      "net-threads", po::value(&o.pipeline.net_threads)->default_value(0, "auto"),
+      "threads inside each net (auto: 1 when --workers > 1, else all cores)")(
+      "batch", po::value(&o.pipeline.batch)->default_value(1), "frames per forward pass (1 is fastest on CPU)")(
+      "decoders", po::value(&o.pipeline.decoders)->default_value(2), "videos decoded at once")(
+      "decode-threads", po::value(&o.pipeline.decode_threads)->default_value(1),
+      "libavcodec threads per video (0 = auto)")("pool", po::value(&o.pipeline.pool)->default_value(0, "auto"),
+                                                 "input buffers in flight (memory bound)")(
+      "video-timeout", po::value(&o.pipeline.video_timeout)->default_value(0.0, "none"),
+      "give up on a video after S seconds");
 
   po::options_description all;
   all.add(general).add(io).add(model).add(sampling).add(perf);
@@ -170,8 +170,7 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   if (o.pipeline.pool < 0) throw UsageError("--pool must be >= 0");
   if (o.db_timeout < 0) throw UsageError("--db-timeout must be >= 0");
   if (o.pipeline.video_timeout < 0) throw UsageError("--video-timeout must be >= 0");
-  if (o.model.input_size < 0 || o.model.input_size % 32 != 0)
-    throw UsageError("--input-size must be a multiple of 32");
+  if (o.model.input_size < 0 || o.model.input_size % 32 != 0) throw UsageError("--input-size must be a multiple of 32");
   return o;
 }
 

@@ -71,7 +71,8 @@ void print_run_summary(Store& store, std::int64_t run_id, std::ostream& out) {
     out << "  stage         frames   total s   mean ms    p50 ms    p95 ms    max ms\n";
     for (const auto& t : timings) {
       out << "  " << std::left << std::setw(12) << t[0] << std::right << std::setw(8) << t[1];
-      for (int c = 2; c < 7; ++c) out << std::setw(10) << std::setprecision(c == 2 ? 2 : 1) << num(t[static_cast<std::size_t>(c)]);
+      for (int c = 2; c < 7; ++c)
+        out << std::setw(10) << std::setprecision(c == 2 ? 2 : 1) << num(t[static_cast<std::size_t>(c)]);
       out << "\n";
     }
     out << "  (stages overlap: decoding, inference and storing run concurrently)\n";
@@ -87,8 +88,7 @@ void print_report(Store& store, std::ostream& out) {
     return;
   }
   print_run_summary(store, std::stoll(last[0][0]), out);
-  auto totals = store.query(
-      "SELECT status, COUNT(*) FROM videos GROUP BY status ORDER BY status");
+  auto totals = store.query("SELECT status, COUNT(*) FROM videos GROUP BY status ORDER BY status");
   out << "  all videos in the database:";
   for (const auto& t : totals) out << " " << t[0] << " " << t[1];
   out << "\n";
