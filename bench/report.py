@@ -95,7 +95,9 @@ def read_vidsift_db(path):
             return None
         settings = json.loads(run[8] or "{}")
         execution = json.loads(run[9] or "{}")
-        sampling = dict(kv.split("=", 1) for kv in settings.get("sampling", "").split(";") if "=" in kv)
+        sampling = settings.get("sampling", {})
+        if isinstance(sampling, str):  # databases of vidsift before the JSON settings key
+            sampling = dict(kv.split("=", 1) for kv in sampling.split(";") if "=" in kv)
         start = float(sampling.get("start", 0) or 0)
         end = float(sampling.get("end", 0) or 0)
         vids = con.execute("SELECT duration, frame_count, frames_analysed, status FROM videos").fetchall()
