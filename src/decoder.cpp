@@ -258,17 +258,18 @@ bool Decoder::send_pending() {
   }
   packet_pending_ = false;
   av_packet_unref(packet_.get());
-  if (err < 0) {
-    ++decode_errors_;
-    ++consecutive_errors_;
-    last_error_ = "corrupt packet skipped: " + av_error_text(err);
-    if (consecutive_errors_ >= kMaxConsecutiveErrors) {
-      truncated_ = true;
-      last_error_ = "gave up after " + std::to_string(consecutive_errors_) +
-                    " undecodable packets in a row: " + av_error_text(err);
-      return false;
-    }
-  }
+  if (err < 0) return !count_error("corrupt packet skipped: ", err);
+  return true;
+}
+
+bool Decoder::count_error(const char* what, int err) {
+  ++decode_errors_;
+  ++consecutive_errors_;
+  last_error_ = what + av_error_text(err);
+  if (consecutive_errors_ < kMaxConsecutiveErrors) return false;
+  truncated_ = true;
+  last_error_ =
+      "gave up after " + std::to_string(consecutive_errors_) + " undecodable packets in a row: " + av_error_text(err);
   return true;
 }
 
@@ -281,15 +282,7 @@ bool Decoder::receive(DecodedFrame& out) {
       return false;
     }
     if (err < 0) {
-      ++decode_errors_;
-      ++consecutive_errors_;
-      last_error_ = "decode error: " + av_error_text(err);
-      if (consecutive_errors_ >= kMaxConsecutiveErrors) {
-        truncated_ = true;
-        finished_ = true;
-        last_error_ = "gave up after " + std::to_string(consecutive_errors_) +
-                      " undecodable packets in a row: " + av_error_text(err);
-      }
+      if (count_error("decode error: ", err)) finished_ = true;
       return false;
     }
     consecutive_errors_ = 0;

@@ -116,12 +116,13 @@ class Decoder {
   const std::string& last_error() const { return last_error_; }
 
  private:
-  bool receive(DecodedFrame& out);            // drains the decoder; true when a frame was taken
-  bool feed();                                // reads and sends one packet; false at end
-  bool send_pending();                        // sends packet_; keeps it on EAGAIN; false = give up
-  bool seek_to(double seconds, bool verify);  // see the --start rule in the contract
-  bool retry_seek(double key_ts);             // after an overshoot; true when it sought again
-  void check_cut_short();                     // at end of file: did the file end before its index?
+  bool receive(DecodedFrame& out);              // drains the decoder; true when a frame was taken
+  bool feed();                                  // reads and sends one packet; false at end
+  bool send_pending();                          // sends packet_; keeps it on EAGAIN; false = give up
+  bool count_error(const char* what, int err);  // true = too many in a row: truncated()
+  bool seek_to(double seconds, bool verify);    // see the --start rule in the contract
+  bool retry_seek(double key_ts);               // after an overshoot; true when it sought again
+  void check_cut_short();                       // at end of file: did the file end before its index?
   static int interrupt_cb(void* opaque);
 
   std::string path_;
