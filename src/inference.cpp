@@ -154,7 +154,7 @@ std::string built_backends() {
 namespace {
 
 // Why Backend::Ort cannot be used in this build, and what to do.
-std::string ort_missing() {
+[[maybe_unused]] std::string ort_missing() {
   return "this vidsift was built without ONNX Runtime (run scripts/setup.sh, which fetches it, or configure CMake "
          "with -DONNXRUNTIME_ROOT=DIR); use --backend opencv or auto";
 }
