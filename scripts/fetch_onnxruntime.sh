@@ -62,8 +62,9 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$CACHE"
 
 # 1. The runtime library.
-if ! (cd "$WORK" && npm pack --silent "onnxruntime-node@$ORT_NPM_VERSION" >npm.log 2>&1); then
-  unavailable "npm pack onnxruntime-node@$ORT_NPM_VERSION failed: $(tail -n 1 "$WORK/npm.log")"
+if ! (cd "$WORK" && npm pack --loglevel=error "onnxruntime-node@$ORT_NPM_VERSION" >npm.log 2>&1); then
+  why="$(grep -m1 -E 'npm ERR! (code|network|errno|[0-9]{3})|^npm error' "$WORK/npm.log" | sed 's/^npm \(ERR!\|error\) *//')"
+  unavailable "npm pack onnxruntime-node@$ORT_NPM_VERSION failed: ${why:-no reason given by npm}"
 fi
 tarball="$(ls "$WORK"/onnxruntime-node-*.tgz 2>/dev/null | head -n 1)"
 [ -n "$tarball" ] || unavailable "npm pack produced no tarball"

@@ -35,7 +35,8 @@ void print_run_summary(Store& store, std::int64_t run_id, std::ostream& out) {
   auto run = store.query(
       "SELECT status, wall_seconds, videos_done, videos_partial, videos_failed, videos_skipped, frames_analysed, "
       "detections, model_path, model_family, input_size, "
-      "coalesce(json_extract(execution, '$.backend'), json_extract(settings, '$.backend'), '') FROM runs WHERE id=?",
+      "coalesce(CASE WHEN json_valid(execution) THEN json_extract(execution, '$.backend') END, "
+      "CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, '') FROM runs WHERE id=?",
       {id});
   if (run.empty()) {
     out << "no run " << id << " in " << store.path() << "\n";
@@ -102,7 +103,8 @@ std::string run_summary_json(Store& store, std::int64_t run_id) {
   const std::string id = std::to_string(run_id);
   auto run = store.query(
       "SELECT status, quote(wall_seconds), videos_done, videos_partial, videos_failed, videos_skipped, "
-      "frames_analysed, detections, coalesce(json_extract(settings, '$.backend'), '') FROM runs WHERE id=?",
+      "frames_analysed, detections, "
+      "coalesce(CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, '') FROM runs WHERE id=?",
       {id});
   Json j = {{"run_id", run_id}, {"database", store.path()}};
   if (!run.empty()) {
