@@ -89,6 +89,7 @@ const RealOutput* real_output(const std::string& model_file) {
     r = std::make_unique<RealOutput>();
     vidsift::ModelOptions mo;
     mo.model = model_path.string();
+    mo.backend = vidsift::Backend::OpenCv;  // the OpenCV dnn figures
     r->model = vidsift::load_model(mo);
     vidsift::DecoderOptions dopts;
     dopts.sampling.start = 10.0;  // a busy frame

@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
 
     vidsift::ModelOptions mo;
     mo.model = model_arg;
+    mo.backend = vidsift::Backend::OpenCv;  // the OpenCV dnn figures
     const vidsift::LoadedModel model = vidsift::load_model(mo);
     const std::string path = model.path.string();
     const auto blobs = make_blobs(model.input, 4);

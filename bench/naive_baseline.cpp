@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     // Family and input convention only (vidsift's start-up probe); not timed.
     vidsift::ModelOptions mo;
     mo.model = model_arg;
+    mo.backend = vidsift::Backend::OpenCv;  // the OpenCV dnn figures
     const vidsift::LoadedModel model = vidsift::load_model(mo);
     const vidsift::InputSpec& in = model.input;
 

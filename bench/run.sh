@@ -160,6 +160,7 @@ step() {
 }
 
 # vrun NAME MODEL FILEKEY MODE [vidsift options...] -- INPUT...
+# (OpenCV dnn, like the ceilings below; the ONNX Runtime figures are still to come.)
 vrun() {
   local name="$1" model="$2" filekey="$3" mode="$4"; shift 4
   local opts=()
@@ -168,7 +169,7 @@ vrun() {
   local db="$res/db/$name.db"
   rm -f "$db" "$db-wal" "$db-shm"
   step "$name" vidsift model="$model" file="$filekey" mode="$mode" db="$db" args="${opts[*]}" -- \
-    "$vidsift" run "$@" --db "$db" --model "$model" --progress=false --json "${opts[@]}"
+    "$vidsift" run "$@" --db "$db" --model "$model" --progress=false --json --backend opencv "${opts[@]}"
 }
 
 # ---- (a) inference ceiling -------------------------------------------------------

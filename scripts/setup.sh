@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages vidsift needs (only those missing) and
-# builds a Release binary in build/. Safe to run again.
+# Installs the Debian 12 packages vidsift needs (only those missing), provides
+# ONNX Runtime (scripts/fetch_onnxruntime.sh: Debian 13's package, or on
+# Debian 12 a tree cached in ~/.cache/vidsift; without network the build has
+# the OpenCV dnn backend only) and builds a Release binary in build/. Safe to
+# run again. VIDSIFT_NO_ORT=1 skips ONNX Runtime.
 #   scripts/setup.sh            # deps + build
 #   VIDSIFT_BUILD_DIR=dir scripts/setup.sh
 set -euo pipefail
@@ -31,7 +34,20 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+ORT_ARGS=()
+if [ "${VIDSIFT_NO_ORT:-0}" != 1 ]; then
+  ORT_ROOT="$(bash scripts/fetch_onnxruntime.sh)"
+  if [ -n "$ORT_ROOT" ] && [ -d "$ORT_ROOT" ]; then ORT_ARGS=(-DONNXRUNTIME_ROOT="$ORT_ROOT"); fi
+fi
+
 BUILD_DIR="${VIDSIFT_BUILD_DIR:-build}"
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release ${VIDSIFT_CMAKE_ARGS:-} >/dev/null
+cmake_log="$(mktemp)"
+if ! cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${ORT_ARGS[@]}" ${VIDSIFT_CMAKE_ARGS:-} >"$cmake_log" 2>&1; then
+  cat "$cmake_log" >&2
+  rm -f "$cmake_log"
+  exit 1
+fi
+grep -E "vidsift: inference backends" "$cmake_log" | sed 's/^-- /setup: /' >&2 || true
+rm -f "$cmake_log"
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 echo "setup: built $BUILD_DIR/vidsift" >&2

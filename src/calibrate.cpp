@@ -6,8 +6,6 @@
 #include <cstdio>
 #include <thread>
 
-#include <opencv2/core/utility.hpp>
-
 namespace vidsift {
 
 std::string InferConfig::describe() const {
@@ -18,12 +16,11 @@ std::string InferConfig::describe() const {
 }
 
 InferConfig measure_config(const LoadedModel& model, int workers, int net_threads, double seconds) {
-  cv::setNumThreads(net_threads);
   const int sz[4] = {1, 3, model.input.height, model.input.width};
   std::vector<std::unique_ptr<InferenceBackend>> nets;
   std::vector<cv::Mat> blobs;
   for (int i = 0; i < workers; ++i) {
-    nets.push_back(make_backend(model));
+    nets.push_back(make_backend(model, net_threads));  // model.backend; sets OpenCV's threads
     blobs.emplace_back(4, sz, CV_32F, cv::Scalar(model.input.pad * model.input.scale));
     cv::Mat out;
     nets.back()->forward(blobs.back(), out);  // warm-up: allocations, layer setup

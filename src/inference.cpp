@@ -1,5 +1,7 @@
 #include "vidsift/inference.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include <opencv2/core/utility.hpp>
@@ -9,6 +11,9 @@
 #include "vidsift/labels.h"
 #include "vidsift/onnx_info.h"
 #include "vidsift/sha256.h"
+#ifdef VIDSIFT_HAVE_ORT
+#include "vidsift/ort_backend.h"
+#endif
 
 namespace vidsift {
 
@@ -67,7 +72,7 @@ std::string display_names(bool transposed) {
 // What would work instead. OpenCV 4.6 cannot run the stock exports of the
 // transposed-layout families (Ultralytics YOLOv8/YOLO11); a declared output
 // with fewer rows than columns has that layout.
-std::string hint_for(const std::string& err, const OnnxInfo* info) {
+std::string hint_for_opencv(const std::string& err, const OnnxInfo* info) {
   const std::string v = opencv_version();
   if (err.find("FLOAT16") != std::string::npos)
     return "fp16 models are not supported by OpenCV " + v + "'s dnn module; export the model in fp32";
@@ -88,19 +93,97 @@ std::string hint_for(const std::string& err, const OnnxInfo* info) {
   return "use OpenCV >= 4.9, or a " + runs_stock + " ONNX model such as " + kDefaultModel;
 }
 
+// The OpenCV advice, plus where ONNX Runtime stands: it runs every model
+// OpenCV 4.6 refuses here.
+std::string hint_for(const std::string& err, const OnnxInfo* info) {
+  std::string h = hint_for_opencv(err, info);
+#ifdef VIDSIFT_HAVE_ORT
+  h += "; or try ONNX Runtime (--backend ort), which runs stock Ultralytics exports";
+#else
+  h += "; or build vidsift with ONNX Runtime (scripts/setup.sh fetches it), which runs stock Ultralytics exports";
+#endif
+  return h;
+}
+
 }  // namespace
 
-std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model) {
+std::string backend_name(Backend b) {
+  switch (b) {
+    case Backend::OpenCv: return kOpenCvDnnBackendName;
+    case Backend::Ort: return "onnxruntime";
+    case Backend::Auto: break;
+  }
+  return "auto";
+}
+
+Backend parse_backend(const std::string& s) {
+  std::string t = s;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (t.empty() || t == "auto") return Backend::Auto;
+  if (t == "ort" || t == "onnxruntime") return Backend::Ort;
+  if (t == "opencv" || t == "opencv-dnn") return Backend::OpenCv;
+  throw ModelError("unknown backend '" + s + "' (choose auto, ort or opencv)");
+}
+
+bool ort_built_in() {
+#ifdef VIDSIFT_HAVE_ORT
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::string backend_library(Backend b) {
+  if (b == Backend::OpenCv) return "OpenCV " + opencv_version();
+  if (b == Backend::Ort) {
+#ifdef VIDSIFT_HAVE_ORT
+    return "ONNX Runtime " + ort_version();
+#else
+    return "ONNX Runtime (not built in)";
+#endif
+  }
+  return "auto";
+}
+
+std::string built_backends() {
+  std::string s = std::string(kOpenCvDnnBackendName) + " (" + backend_library(Backend::OpenCv) + ")";
+  if (ort_built_in()) s += ", " + backend_name(Backend::Ort) + " (" + backend_library(Backend::Ort) + ")";
+  return s;
+}
+
+namespace {
+
+// Why Backend::Ort cannot be used in this build, and what to do.
+[[maybe_unused]] std::string ort_missing() {
+  return "this vidsift was built without ONNX Runtime (run scripts/setup.sh, which fetches it, or configure CMake "
+         "with -DONNXRUNTIME_ROOT=DIR); use --backend opencv or auto";
+}
+
+std::unique_ptr<InferenceBackend> open_backend(Backend b, const std::filesystem::path& path, int threads) {
+  if (b == Backend::Ort) {
+#ifdef VIDSIFT_HAVE_ORT
+    return std::make_unique<OrtBackend>(path, threads);
+#else
+    (void)threads;
+    throw ModelError("cannot open model " + path.filename().string() + " with ONNX Runtime: " + ort_missing());
+#endif
+  }
   try {
-    return std::make_unique<OpenCvDnnBackend>(model.path);
+    return std::make_unique<OpenCvDnnBackend>(path);
   } catch (const cv::Exception& e) {
-    throw ModelError("cannot open model " + model.path.filename().string() + ": " + first_line(e.what()));
+    throw ModelError("cannot open model " + path.filename().string() + ": " + first_line(e.what()));
   }
 }
 
+}  // namespace
+
+std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model) {
+  return open_backend(model.backend, model.path, 0);
+}
+
 std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model, int threads) {
-  if (threads > 0) cv::setNumThreads(threads);
-  return make_backend(model);
+  if (model.backend == Backend::OpenCv && threads > 0) cv::setNumThreads(threads);
+  return open_backend(model.backend, model.path, threads);
 }
 
 BatchLayout probe_batch(const LoadedModel& model, int batch) {
@@ -117,8 +200,8 @@ BatchLayout probe_batch(const LoadedModel& model, int batch) {
   try {
     backend->forward(blob, out);
   } catch (const std::exception& e) {
-    throw ModelError("model " + fname + " cannot run a batch of " + std::to_string(batch) + " with OpenCV " +
-                     opencv_version() + " (" + first_line(e.what()) + ")");
+    throw ModelError("model " + fname + " cannot run a batch of " + std::to_string(batch) + " with " +
+                     backend_library(model.backend) + " (" + first_line(e.what()) + ")");
   }
   const std::size_t per = static_cast<std::size_t>(3) * H * W;
   const int one[4] = {1, 3, H, W};
@@ -157,6 +240,81 @@ BatchLayout probe_batch(const LoadedModel& model, int batch) {
                    " but its batched output does not match single-image results (static-batch export)");
 }
 
+namespace {
+
+// A model opened with one backend, tested with one forward pass.
+struct Opened {
+  OnnxInfo info;
+  int w = 640;
+  int h = 640;
+  std::vector<int> output_shape;
+};
+
+// The input size: from the model's declared input, else 640; `override` > 0 wins.
+void pick_input_size(Opened& o, int override) {
+  const auto& s = o.info.input_shape;
+  if (s.size() == 4 && s[2] > 0 && s[3] > 0) {
+    o.h = static_cast<int>(s[2]);
+    o.w = static_cast<int>(s[3]);
+  }
+  if (override > 0) o.w = o.h = override;
+}
+
+// Runs the test forward on a padded blank image; returns the error text, or
+// "" when it ran.
+std::string test_forward(InferenceBackend& backend, Opened& o) {
+  cv::Mat out;
+  try {
+    const int sz[4] = {1, 3, o.h, o.w};
+    cv::Mat blob(4, sz, CV_32F, cv::Scalar(114.0f / 255.0f));
+    backend.forward(blob, out);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  o.output_shape.assign(out.size.p, out.size.p + out.dims);
+  return {};
+}
+
+Opened open_with_opencv(const std::filesystem::path& path, int input_size) {
+  const std::string fname = path.filename().string();
+  Opened o;
+  try {
+    o.info = read_onnx_info(path);
+  } catch (const OnnxInfoError& e) {
+    throw ModelError("cannot open model " + fname + ": not a readable ONNX file (" + e.what() + ")");
+  }
+  pick_input_size(o, input_size);
+  std::unique_ptr<OpenCvDnnBackend> backend;
+  try {
+    backend = std::make_unique<OpenCvDnnBackend>(path);
+  } catch (const cv::Exception& e) {
+    throw ModelError("cannot open model " + fname + " with OpenCV " + opencv_version() + ": " + first_line(e.what()) +
+                     "; " + hint_for(e.what(), &o.info));
+  }
+  if (const std::string err = test_forward(*backend, o); !err.empty())
+    throw ModelError("model " + fname + " loads but its first forward pass fails with OpenCV " + opencv_version() +
+                     ": " + first_line(err) + "; " + hint_for(err, &o.info));
+  return o;
+}
+
+Opened open_with_ort([[maybe_unused]] const std::filesystem::path& path, [[maybe_unused]] int input_size) {
+#ifdef VIDSIFT_HAVE_ORT
+  OrtBackend backend(path, 1);  // throws ModelError with ORT's reason
+  Opened o;
+  o.info = backend.info();
+  pick_input_size(o, input_size);
+  if (const std::string err = test_forward(backend, o); !err.empty())
+    throw ModelError("model " + path.filename().string() +
+                     " loads but its first forward pass fails with ONNX Runtime " + ort_version() + " at input " +
+                     std::to_string(o.w) + "x" + std::to_string(o.h) + ": " + first_line(err));
+  return o;
+#else
+  throw ModelError("cannot open model " + path.filename().string() + " with ONNX Runtime: " + ort_missing());
+#endif
+}
+
+}  // namespace
+
 LoadedModel load_model(const ModelOptions& opts) {
   LoadedModel m;
   m.path = resolve_model_path(opts.model);
@@ -167,22 +325,37 @@ LoadedModel load_model(const ModelOptions& opts) {
     throw ModelError(std::string("cannot open model ") + fname + ": " + e.what());
   }
 
-  OnnxInfo info;
-  bool have_info = false;
-  try {
-    info = read_onnx_info(m.path);
-    have_info = true;
-  } catch (const OnnxInfoError& e) {
-    throw ModelError("cannot open model " + fname + ": not a readable ONNX file (" + e.what() + ")");
+  // Open with the chosen backend and test it; Auto falls back to OpenCV when
+  // ORT is missing or cannot run the model.
+  Opened o;
+  if (opts.backend == Backend::OpenCv) {
+    o = open_with_opencv(m.path, opts.input_size);
+    m.backend = Backend::OpenCv;
+  } else if (opts.backend == Backend::Ort) {
+    o = open_with_ort(m.path, opts.input_size);
+    m.backend = Backend::Ort;
+  } else if (!ort_built_in()) {
+    o = open_with_opencv(m.path, opts.input_size);
+    m.backend = Backend::OpenCv;
+  } else {
+    try {
+      o = open_with_ort(m.path, opts.input_size);
+      m.backend = Backend::Ort;
+    } catch (const ModelError& ort_error) {
+      try {
+        o = open_with_opencv(m.path, opts.input_size);
+        m.backend = Backend::OpenCv;
+      } catch (const ModelError& cv_error) {
+        throw ModelError(std::string(cv_error.what()) + " (ONNX Runtime could not run it either: " + ort_error.what() +
+                         ")");
+      }
+    }
   }
+  const OnnxInfo& info = o.info;
 
-  int w = 640;
-  int h = 640;
-  if (have_info && info.input_shape.size() == 4 && info.input_shape[2] > 0 && info.input_shape[3] > 0) {
-    h = static_cast<int>(info.input_shape[2]);
-    w = static_cast<int>(info.input_shape[3]);
-  }
-  if (opts.input_size > 0) w = h = opts.input_size;
+  if (auto it = info.metadata.find("task"); it != info.metadata.end() && it->second != "detect")
+    throw ModelError("model " + fname + " is an Ultralytics '" + it->second +
+                     "' model; vidsift runs detection models only (task 'detect')");
 
   // Labels.
   if (!opts.labels_file.empty()) {
@@ -197,25 +370,8 @@ LoadedModel load_model(const ModelOptions& opts) {
     m.labels_source = "coco";
   }
 
-  std::unique_ptr<OpenCvDnnBackend> backend;
-  try {
-    backend = std::make_unique<OpenCvDnnBackend>(m.path);
-  } catch (const cv::Exception& e) {
-    throw ModelError("cannot open model " + fname + " with OpenCV " + opencv_version() + ": " + first_line(e.what()) +
-                     "; " + hint_for(e.what(), have_info ? &info : nullptr));
-  }
-  // Test forward on a padded blank image.
-  cv::Mat out;
-  try {
-    const int sz[4] = {1, 3, h, w};
-    cv::Mat blob(4, sz, CV_32F, cv::Scalar(114.0f / 255.0f));
-    backend->forward(blob, out);
-  } catch (const std::exception& e) {
-    throw ModelError("model " + fname + " loads but its first forward pass fails with OpenCV " + opencv_version() +
-                     ": " + first_line(e.what()) + "; " + hint_for(e.what(), have_info ? &info : nullptr));
-  }
-  m.output_shape.assign(out.size.p, out.size.p + out.dims);
-  const Family detected = detect_family(m.output_shape, w, h);
+  m.output_shape = o.output_shape;
+  const Family detected = detect_family(m.output_shape, o.w, o.h);
   m.family = opts.family != Family::Unknown ? opts.family : detected;
   if (m.family == Family::Unknown) {
     std::string shape;
@@ -224,9 +380,9 @@ LoadedModel load_model(const ModelOptions& opts) {
       shape += std::to_string(d);
     }
     throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape + " at input " +
-                     std::to_string(w) + "x" + std::to_string(h) + "; pass --family " + family_names("|"));
+                     std::to_string(o.w) + "x" + std::to_string(o.h) + "; pass --family " + family_names("|"));
   }
-  m.input = input_spec_for(m.family, w, h);
+  m.input = input_spec_for(m.family, o.w, o.h);
   return m;
 }
 

@@ -155,10 +155,11 @@ ExecutionPlan plan_execution(const PipelineOptions& o, std::size_t videos) {
 }
 
 std::string ExecutionPlan::json() const {
-  return nlohmann::json{{"cores", cores},          {"workers", workers},   {"net_threads", net_threads},
-                        {"batch", batch},          {"decoders", decoders}, {"decode_threads", decode_threads},
-                        {"pool_slots", pool_slots}}
-      .dump();
+  nlohmann::json j{{"cores", cores},          {"workers", workers},   {"net_threads", net_threads},
+                   {"batch", batch},          {"decoders", decoders}, {"decode_threads", decode_threads},
+                   {"pool_slots", pool_slots}};
+  if (!backend.empty()) j["backend"] = backend;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Pipeline::Pipeline(const LoadedModel& model, Store& store, std::int64_t run_id, std::string settings_key,

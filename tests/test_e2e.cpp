@@ -228,7 +228,7 @@ TEST(E2E, StockYolov8FailsAtStartWithAdvice) {
   TempDir d("e2e-stock");
   const fs::path db = d / "stock.db";
   auto r = run_vidsift("run " + sh_quote(vtest().string()) + " --db " + sh_quote(db.string()) + " --model " +
-                       sh_quote(model_path("yolov8n_stock.onnx").string()));
+                       sh_quote(model_path("yolov8n_stock.onnx").string()) + " --backend opencv");
   EXPECT_EQ(r.status, 3) << r.output;
   EXPECT_NE(r.output.find("yolov8n_stock.onnx"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("OpenCV 4."), std::string::npos) << r.output;

@@ -1,6 +1,7 @@
-// Tests of the inference unit: loading and probing the real models, family
-// detection on real outputs, labels sources, clear start-up errors, and the
-// batch-layout probe (including YOLOX's stride-flattened batch).
+// Tests of the inference unit with the OpenCV dnn backend: loading and probing
+// the real models, family detection on real outputs, labels sources, clear
+// start-up errors, and the batch-layout probe (including YOLOX's
+// stride-flattened batch). The ONNX Runtime backend: test_ort_backend.cpp.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -16,6 +17,7 @@ LoadedModel load(const std::string& file, const std::string& labels = {}) {
   ModelOptions o;
   o.model = model_path(file).string();
   o.labels_file = labels;
+  o.backend = Backend::OpenCv;
   return load_model(o);
 }
 }  // namespace
@@ -61,6 +63,7 @@ TEST(Inference, FamilyOverride) {
   ModelOptions o;
   o.model = model_path("yolox_nano.onnx").string();
   o.family = Family::YoloV5;
+  o.backend = Backend::OpenCv;
   auto m = load_model(o);
   EXPECT_EQ(m.family, Family::YoloV5);
   EXPECT_TRUE(m.input.rgb);
@@ -80,6 +83,19 @@ TEST(Inference, StockExportFailsWithActionableMessage) {
     EXPECT_NE(msg.find("cannot run stock YOLOv8/YOLO11 ONNX exports"), std::string::npos) << msg;
     EXPECT_NE(msg.find("or a YOLOX/YOLOv5 model such as yolox_nano.onnx"), std::string::npos) << msg;
   }
+}
+
+TEST(Inference, BackendNamesParse) {
+  EXPECT_EQ(parse_backend("auto"), Backend::Auto);
+  EXPECT_EQ(parse_backend("ORT"), Backend::Ort);
+  EXPECT_EQ(parse_backend("onnxruntime"), Backend::Ort);
+  EXPECT_EQ(parse_backend("opencv"), Backend::OpenCv);
+  EXPECT_EQ(parse_backend("opencv-dnn"), Backend::OpenCv);
+  EXPECT_THROW(parse_backend("tensorrt"), ModelError);
+  EXPECT_EQ(backend_name(Backend::OpenCv), "opencv-dnn");
+  EXPECT_EQ(backend_name(Backend::Ort), "onnxruntime");
+  EXPECT_NE(built_backends().find("opencv-dnn (OpenCV " + opencv_version() + ")"), std::string::npos);
+  EXPECT_EQ(built_backends().find("onnxruntime") != std::string::npos, ort_built_in());
 }
 
 TEST(Inference, NotAModelFailsClearly) {

@@ -51,6 +51,17 @@ const LoadedModel& yolox() {
   return m;
 }
 
+// The same model on the OpenCV dnn backend, whatever `auto` would pick.
+const LoadedModel& yolox_opencv() {
+  static const LoadedModel m = [] {
+    ModelOptions o;
+    o.model = model_path("yolox_nano.onnx").string();
+    o.backend = Backend::OpenCv;
+    return load_model(o);
+  }();
+  return m;
+}
+
 std::string one(Store& s, const std::string& sql) {
   auto rows = s.query(sql);
   return rows.empty() || rows[0].empty() ? "" : rows[0][0];
@@ -193,9 +204,9 @@ class HookBackend final : public InferenceBackend {
   int calls_ = 0;
 };
 
-BackendFactory hooked(std::function<void(int)> hook) {
-  return [hook](int threads) -> std::unique_ptr<InferenceBackend> {
-    return std::make_unique<HookBackend>(make_backend(yolox(), threads), hook);
+BackendFactory hooked(std::function<void(int)> hook, const LoadedModel& model = yolox()) {
+  return [hook, &model](int threads) -> std::unique_ptr<InferenceBackend> {
+    return std::make_unique<HookBackend>(make_backend(model, threads), hook);
   };
 }
 
@@ -252,21 +263,23 @@ TEST(Pipeline, NetThreadsAreNotCappedByTheGraph) {
   o.net_threads = 16;
   std::mutex mu;
   std::size_t most = 0;
-  o.backend_factory = hooked([&](int) {
-    std::set<std::thread::id> ids;
-    std::mutex ids_mu;
-    cv::parallel_for_(
-        cv::Range(0, 64),
-        [&](const cv::Range&) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          std::lock_guard<std::mutex> l(ids_mu);
-          ids.insert(std::this_thread::get_id());
-        },
-        64);
-    std::lock_guard<std::mutex> l(mu);
-    most = std::max(most, ids.size());
-  });
-  auto res = Pipeline(yolox(), f.store, f.run, "k", o).run(jobs);
+  o.backend_factory = hooked(
+      [&](int) {
+        std::set<std::thread::id> ids;
+        std::mutex ids_mu;
+        cv::parallel_for_(
+            cv::Range(0, 64),
+            [&](const cv::Range&) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(20));
+              std::lock_guard<std::mutex> l(ids_mu);
+              ids.insert(std::this_thread::get_id());
+            },
+            64);
+        std::lock_guard<std::mutex> l(mu);
+        most = std::max(most, ids.size());
+      },
+      yolox_opencv());
+  auto res = Pipeline(yolox_opencv(), f.store, f.run, "k", o).run(jobs);
   EXPECT_EQ(res.videos_done, 1) << res.fatal_error;
   EXPECT_GT(most, 4u) << "cv::parallel_for_ ran on " << most << " threads with --net-threads 16";
 }

@@ -6,8 +6,9 @@
 //    core, and one single-threaded net per core running concurrently (also
 //    per core + 1 when that differs) — for about `seconds` each after one
 //    warm-up pass per net, and returns every measurement plus the fastest.
-//  * Sets OpenCV's process-wide thread count while measuring; the pipeline
-//    sets it again before it runs.
+//  * Measures the backend that loaded the model (model.backend). For OpenCV
+//    it sets the process-wide thread count while measuring; the pipeline
+//    sets it again before it runs. Comparing backends is not done yet.
 //  * Throws InferenceError when the model cannot run.
 #pragma once
 

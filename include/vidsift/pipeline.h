@@ -90,6 +90,7 @@ struct ExecutionPlan {
   int decoders = 1;        // min(--decoders, videos)
   int decode_threads = 1;  // libavcodec threads per decoder (0 = auto)
   std::size_t pool_slots = 4;
+  std::string backend;  // which backend ran ("onnxruntime (ONNX Runtime 1.30.0)"); set by the caller, "" = omitted
 
   // {"cores":2,"workers":2,...}: one JSON object.
   std::string json() const;

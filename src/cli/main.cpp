@@ -190,7 +190,10 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   }
   say("vidsift: model " + model.path.string() + " (" + family_name(model.family) + ", " +
       std::to_string(model.input.width) + "x" + std::to_string(model.input.height) + ", labels from " +
-      model.labels_source + ", OpenCV " + opencv_version() + ")");
+      model.labels_source + ") on " + backend_name(model.backend) + " (" + backend_library(model.backend) + ")");
+  // Every worker gets its own backend of the kind that loaded the model (an
+  // ORT session or an OpenCV net), running `threads` intra-op threads.
+  popts.backend_factory = [&model](int threads) { return make_backend(model, threads); };
   if (o.calibrate) {
     try {
       const Calibration cal = calibrate(model, 2.0);
@@ -219,7 +222,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
   std::string settings;
   try {
-    settings = settings_json(model, kOpenCvDnnBackendName, popts.post, popts.sampling);
+    settings = settings_json(model, backend_name(model.backend), popts.post, popts.sampling);
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     return kExitCannotStart;
@@ -239,7 +242,9 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   rr.settings = settings;
   rr.settings_key = key;
   rr.command = o.command_line;
-  rr.execution = plan_execution(popts, found.files.size()).json();
+  ExecutionPlan plan = plan_execution(popts, found.files.size());
+  plan.backend = backend_name(model.backend) + " (" + backend_library(model.backend) + ")";
+  rr.execution = plan.json();
 
   std::int64_t run_id = 0;
   RunSummary summary;
@@ -342,7 +347,9 @@ int main(int argc, char** argv) {
   switch (o.command) {
     case Command::Help: std::cout << o.help_text; return kExitOk;
     case Command::Version:
-      std::cout << "vidsift " << VIDSIFT_VERSION << " (OpenCV " << vidsift::opencv_version() << ")\n";
+      std::cout << "vidsift " << VIDSIFT_VERSION << " (OpenCV " << vidsift::opencv_version()
+                << "; inference backends: " << vidsift::built_backends() << "; --backend auto picks "
+                << (vidsift::ort_built_in() ? "onnxruntime when it runs the model" : "opencv-dnn") << ")\n";
       return kExitOk;
     case Command::Report: return report_command(o);
     case Command::Run: {

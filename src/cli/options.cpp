@@ -42,6 +42,7 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::string config;
   std::string family = "auto";
+  std::string backend = "auto";
   std::string classes;
   int workers = hw;
 
@@ -69,6 +70,10 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "family", po::value(&family)->default_value(family),
       ("auto | " + family_names(" | ") + " (also v7, v11)").c_str())(
       "input-size", po::value(&o.model.input_size)->default_value(0), "network input side (default: from the model)")(
+      "backend", po::value(&backend)->default_value(backend),
+      ort_built_in() ? "auto | ort | opencv: inference backend (auto: ONNX Runtime when it runs the model, else "
+                       "OpenCV dnn)"
+                     : "auto | ort | opencv: inference backend (this build has OpenCV dnn only)")(
       "conf", po::value(&o.pipeline.post.conf)->default_value(0.25f, "0.25"), "minimum confidence")(
       "nms", po::value(&o.pipeline.post.nms)->default_value(0.45f, "0.45"), "NMS IoU threshold")(
       "classes", po::value(&classes), "keep only these classes, e.g. person,car")(
@@ -155,6 +160,15 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   } catch (const std::exception& e) {
     throw UsageError(e.what());
   }
+  try {
+    o.model.backend = parse_backend(backend);
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("--backend: ") + e.what());
+  }
+  if (o.model.backend == Backend::Ort && !ort_built_in())
+    throw UsageError(
+        "--backend ort: this vidsift was built without ONNX Runtime (scripts/setup.sh fetches it; or configure "
+        "CMake with -DONNXRUNTIME_ROOT=DIR); use --backend opencv or auto");
   o.classes = split_list(classes);
   o.pipeline.workers = workers;
   if (auto err = o.pipeline.sampling.validate(); !err.empty()) throw UsageError(err);

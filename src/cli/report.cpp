@@ -34,7 +34,9 @@ void print_run_summary(Store& store, std::int64_t run_id, std::ostream& out) {
   const std::string id = std::to_string(run_id);
   auto run = store.query(
       "SELECT status, wall_seconds, videos_done, videos_partial, videos_failed, videos_skipped, frames_analysed, "
-      "detections, model_path, model_family, input_size FROM runs WHERE id=?",
+      "detections, model_path, model_family, input_size, "
+      "coalesce(CASE WHEN json_valid(execution) THEN json_extract(execution, '$.backend') END, "
+      "CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, '') FROM runs WHERE id=?",
       {id});
   if (run.empty()) {
     out << "no run " << id << " in " << store.path() << "\n";
@@ -45,7 +47,9 @@ void print_run_summary(Store& store, std::int64_t run_id, std::ostream& out) {
   const double frames = num(r[6]);
   out << "vidsift run " << id << " (" << r[0] << "): " << r[2] << " done, " << r[3] << " partial, " << r[4]
       << " failed, " << r[5] << " skipped in " << std::fixed << std::setprecision(1) << wall << " s\n";
-  out << "  model " << r[8] << " (" << r[9] << ", " << r[10] << ")\n";
+  out << "  model " << r[8] << " (" << r[9] << ", " << r[10] << ")";
+  if (!r[11].empty()) out << " on " << r[11];
+  out << "\n";
   out << "  frames analysed " << r[6] << " (" << std::setprecision(1) << (wall > 0 ? frames / wall : 0.0)
       << " frames/s), detections " << r[7] << "\n";
 
@@ -99,7 +103,8 @@ std::string run_summary_json(Store& store, std::int64_t run_id) {
   const std::string id = std::to_string(run_id);
   auto run = store.query(
       "SELECT status, quote(wall_seconds), videos_done, videos_partial, videos_failed, videos_skipped, "
-      "frames_analysed, detections FROM runs WHERE id=?",
+      "frames_analysed, detections, "
+      "coalesce(CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, '') FROM runs WHERE id=?",
       {id});
   Json j = {{"run_id", run_id}, {"database", store.path()}};
   if (!run.empty()) {
@@ -112,6 +117,7 @@ std::string run_summary_json(Store& store, std::int64_t run_id) {
     j["videos_skipped"] = integer(r[5]);
     j["frames_analysed"] = integer(r[6]);
     j["detections"] = integer(r[7]);
+    if (!r[8].empty()) j["backend"] = r[8];
   }
   Json videos = Json::array();
   for (const auto& v :

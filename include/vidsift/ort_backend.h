@@ -1,0 +1,70 @@
+// ort_backend.h — the ONNX Runtime inference backend (built only when CMake
+// finds ONNX Runtime; VIDSIFT_HAVE_ORT is then defined).
+//
+// Contract:
+//  * OrtBackend(path, threads) opens one Ort::Session on the CPU execution
+//    provider: `threads` intra-op threads (0 = ORT's default, every core),
+//    one inter-op thread, sequential execution, every graph optimisation.
+//    One session per worker; sessions are independent, so several backends
+//    run concurrently (each used by one thread at a time).
+//  * The model's input name, shape and element type, its output names and
+//    shapes, and its custom metadata (Ultralytics: names, stride, imgsz,
+//    task) are read from ORT's own model API and exposed as OnnxInfo
+//    (opset is 0: ORT does not expose it). The model must have one float32
+//    image input of rank 4 and a float32 first output; anything else throws
+//    ModelError naming the model and what was found.
+//  * forward(blob, out) runs a continuous CV_32F [B, 3, H, W] blob. The
+//    input tensor is created over the blob's own memory (no copy). Only the
+//    first output is computed. `out` owns its data afterwards (same rules as
+//    InferenceBackend): once the output shape for a batch size B is known,
+//    later passes of that B write straight into `out` (its buffer is reused
+//    when it already has that shape), so the hot path neither allocates nor
+//    copies. Failures throw InferenceError with ORT's message.
+//  * Errors opening the model throw ModelError: "cannot open model
+//    <file> with ONNX Runtime <version>: <ORT's message>".
+//  * ort_version() is the version of the runtime library actually loaded
+//    (not of the headers).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "vidsift/inference.h"
+#include "vidsift/onnx_info.h"
+
+namespace vidsift {
+
+// The name the ORT backend reports (InferenceBackend::name(), settings key).
+inline constexpr const char* kOrtBackendName = "onnxruntime";
+
+// One ORT session for one worker; see the contract.
+class OrtBackend final : public InferenceBackend {
+ public:
+  // Opens `model` with `threads` intra-op threads. Throws ModelError.
+  OrtBackend(const std::filesystem::path& model, int threads);
+  ~OrtBackend() override;
+  OrtBackend(const OrtBackend&) = delete;
+  OrtBackend& operator=(const OrtBackend&) = delete;
+
+  // One forward pass over a [B, 3, H, W] float blob; throws InferenceError.
+  void forward(const cv::Mat& blob, cv::Mat& out) override;
+
+  // kOrtBackendName.
+  std::string name() const override;
+
+  // What ORT reports about the model: input name and shape (-1 = dynamic),
+  // output shapes, custom metadata, producer.
+  const OnnxInfo& info() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "1.30.0": the ONNX Runtime library this process runs with.
+std::string ort_version();
+
+}  // namespace vidsift

@@ -1,0 +1,161 @@
+#include "vidsift/ort_backend.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <vector>
+
+#include <onnxruntime_cxx_api.h>
+
+namespace vidsift {
+
+std::string ort_version() { return Ort::GetVersionString(); }
+
+namespace {
+
+const char* element_type_name(ONNXTensorElementDataType t) {
+  switch (t) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return "float32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return "float16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return "bfloat16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return "float64";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return "uint8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return "int8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return "int32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return "int64";
+    default: return "a non-float type";
+  }
+}
+
+std::string shape_text(const std::vector<std::int64_t>& s) {
+  std::string t;
+  for (auto d : s) {
+    if (!t.empty()) t += 'x';
+    t += d < 0 ? std::string("?") : std::to_string(d);
+  }
+  return t.empty() ? "(unknown)" : t;
+}
+
+}  // namespace
+
+struct OrtBackend::Impl {
+  Ort::Env env{ORT_LOGGING_LEVEL_FATAL, "vidsift"};  // vidsift reports errors itself
+  Ort::Session session{nullptr};
+  Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  Ort::RunOptions run_options;
+  std::string input_name;
+  std::string output_name;
+  OnnxInfo info;
+  // Output shape of the first output, per batch size, learned on the first
+  // pass of that size; afterwards ORT writes straight into `out`.
+  std::map<std::int64_t, std::vector<std::int64_t>> out_shapes;
+  std::set<std::int64_t> no_prealloc;  // batch sizes whose output shape varies
+};
+
+OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(std::make_unique<Impl>()) {
+  const std::string fname = model.filename().string();
+  const std::string what = "cannot open model " + fname + " with ONNX Runtime " + ort_version() + ": ";
+  try {
+    Ort::SessionOptions so;
+    if (threads > 0) so.SetIntraOpNumThreads(threads);
+    so.SetInterOpNumThreads(1);
+    so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
+    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    impl_->session = Ort::Session(impl_->env, model.c_str(), so);
+
+    Ort::AllocatorWithDefaultOptions alloc;
+    auto& s = impl_->session;
+    OnnxInfo& info = impl_->info;
+    if (s.GetInputCount() != 1)
+      throw ModelError(what + "it has " + std::to_string(s.GetInputCount()) +
+                       " inputs; vidsift feeds one image tensor [N, 3, H, W]");
+    if (s.GetOutputCount() < 1) throw ModelError(what + "it has no output");
+    info.input_name = s.GetInputNameAllocated(0, alloc).get();
+    {
+      const auto ti = s.GetInputTypeInfo(0);
+      const auto tt = ti.GetTensorTypeAndShapeInfo();
+      info.input_shape = tt.GetShape();
+      if (tt.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+        throw ModelError(what + "its input '" + info.input_name + "' is " + element_type_name(tt.GetElementType()) +
+                         "; vidsift feeds float32 images (export the model in fp32)");
+      if (info.input_shape.size() != 4 || (info.input_shape[1] > 0 && info.input_shape[1] != 3))
+        throw ModelError(what + "its input '" + info.input_name + "' has shape " + shape_text(info.input_shape) +
+                         "; vidsift feeds images as [N, 3, H, W]");
+    }
+    for (std::size_t i = 0; i < s.GetOutputCount(); ++i) {
+      const auto ti = s.GetOutputTypeInfo(i);
+      if (ti.GetONNXType() != ONNX_TYPE_TENSOR) {
+        info.output_shapes.emplace_back();
+        continue;
+      }
+      const auto tt = ti.GetTensorTypeAndShapeInfo();
+      info.output_shapes.push_back(tt.GetShape());
+      if (i == 0 && tt.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+        throw ModelError(what + "its first output is " + element_type_name(tt.GetElementType()) +
+                         "; vidsift reads float32 detections");
+    }
+    impl_->input_name = info.input_name;
+    impl_->output_name = s.GetOutputNameAllocated(0, alloc).get();
+
+    const Ort::ModelMetadata md = s.GetModelMetadata();
+    info.producer_name = md.GetProducerNameAllocated(alloc).get();
+    for (const auto& key : md.GetCustomMetadataMapKeysAllocated(alloc)) {
+      auto value = md.LookupCustomMetadataMapAllocated(key.get(), alloc);
+      if (value) info.metadata[key.get()] = value.get();
+    }
+  } catch (const Ort::Exception& e) {
+    throw ModelError(what + e.what());
+  }
+}
+
+OrtBackend::~OrtBackend() = default;
+
+std::string OrtBackend::name() const { return kOrtBackendName; }
+
+const OnnxInfo& OrtBackend::info() const { return impl_->info; }
+
+void OrtBackend::forward(const cv::Mat& blob, cv::Mat& out) {
+  if (blob.dims != 4 || blob.type() != CV_32F || !blob.isContinuous() || blob.size[1] != 3)
+    throw InferenceError("onnxruntime backend: the input must be a continuous float [N, 3, H, W] blob");
+  const std::array<std::int64_t, 4> in_shape{blob.size[0], blob.size[1], blob.size[2], blob.size[3]};
+  const char* in_names[] = {impl_->input_name.c_str()};
+  const char* out_names[] = {impl_->output_name.c_str()};
+  try {
+    // Zero copy: the tensor is a view of the blob. ORT does not write to
+    // inputs, so the const_cast never leads to a write.
+    Ort::Value input = Ort::Value::CreateTensor<float>(impl_->cpu, const_cast<float*>(blob.ptr<float>()), blob.total(),
+                                                       in_shape.data(), in_shape.size());
+    if (auto it = impl_->out_shapes.find(in_shape[0]); it != impl_->out_shapes.end()) {
+      const std::vector<std::int64_t> os = it->second;
+      std::vector<int> dims(os.begin(), os.end());
+      out.create(static_cast<int>(dims.size()), dims.data(), CV_32F);
+      Ort::Value output =
+          Ort::Value::CreateTensor<float>(impl_->cpu, out.ptr<float>(), out.total(), os.data(), os.size());
+      try {
+        impl_->session.Run(impl_->run_options, in_names, &input, 1, out_names, &output, 1);
+        return;
+      } catch (const Ort::Exception&) {
+        // The output shape depends on more than the batch size (e.g. a model
+        // with NMS inside): stop preallocating for this size and let ORT
+        // allocate below.
+        impl_->out_shapes.erase(in_shape[0]);
+        impl_->no_prealloc.insert(in_shape[0]);
+      }
+    }
+    auto outs = impl_->session.Run(impl_->run_options, in_names, &input, 1, out_names, 1);
+    if (outs.empty() || !outs.front().IsTensor()) throw InferenceError("onnxruntime backend: the model gave no output");
+    const auto tt = outs.front().GetTensorTypeAndShapeInfo();
+    const std::vector<std::int64_t> os = tt.GetShape();
+    if (os.empty() || std::any_of(os.begin(), os.end(), [](std::int64_t d) { return d <= 0 || d > INT32_MAX; }))
+      throw InferenceError("onnxruntime backend: unusable output shape " + shape_text(os));
+    std::vector<int> dims(os.begin(), os.end());
+    cv::Mat(static_cast<int>(dims.size()), dims.data(), CV_32F, outs.front().GetTensorMutableData<float>()).copyTo(out);
+    if (!impl_->no_prealloc.count(in_shape[0])) impl_->out_shapes[in_shape[0]] = os;
+  } catch (const Ort::Exception& e) {
+    throw InferenceError(std::string("onnxruntime forward pass failed: ") + e.what());
+  }
+}
+
+}  // namespace vidsift
