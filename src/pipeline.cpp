@@ -11,6 +11,7 @@
 #include <variant>
 
 #include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 #include <nlohmann/json.hpp>
 
@@ -196,7 +197,15 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
   auto stop_all = [&] { return fatal.load() || (opts_.should_stop && opts_.should_stop()); };
 
   // The graph's own threads: W inference bodies + one for the serial bodies.
-  // No global_control cap: it would also cap the backends' own thread pools.
+  // TBB's process-wide limit is raised so the arena gets its threads (and
+  // TBB does not warn that it cannot), never lowered: a cap would also cap
+  // the backends' own thread pools (OpenCV's parallel_for_ runs on oneTBB).
+  const std::size_t tbb_default =
+      oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism);
+  const std::size_t wanted =
+      static_cast<std::size_t>(std::max(plan.workers + 1, plan.workers * std::max(1, plan.net_threads) + 1));
+  oneapi::tbb::global_control raise(oneapi::tbb::global_control::max_allowed_parallelism,
+                                    std::max(tbb_default, wanted));
   oneapi::tbb::task_arena arena(plan.workers + 1);
   arena.execute([&] {
     flow::graph g;

@@ -19,8 +19,9 @@
 //  * Graph bodies run in a private arena of workers+1 threads: W inference
 //    bodies, each with its own backend, plus one thread for the serial
 //    batch/store bodies and postprocess. The process-wide TBB parallelism is
-//    not capped: a backend's own threads (OpenCV's parallel_for_ runs on
-//    oneTBB) get what --net-threads asks for.
+//    raised to fit the arena and the nets' threads, never lowered: a
+//    backend's own threads (OpenCV's parallel_for_ runs on oneTBB) get what
+//    --net-threads asks for.
 //  * Per video, frames are stored in frame order; videos interleave. The
 //    final status of a video (done, partial, failed) is decided by the
 //    assembler (decide_status in assembler.h) and always carries the error
