@@ -394,18 +394,9 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
     }
   }
 
-  const AssemblyTotals& t = assembler.totals();
-  result.videos_done = t.videos_done;
-  result.videos_partial = t.videos_partial;
-  result.videos_failed = t.videos_failed;
-  result.videos_cancelled = t.videos_cancelled;
+  static_cast<AssemblyTotals&>(result) = assembler.totals();
   result.videos_skipped = skipped;
   result.videos_skipped_failed = skipped_failed;
-  result.frames_analysed = t.frames_analysed;
-  result.frames_decoded = t.frames_decoded;
-  result.detections = t.detections;
-  result.per_label = t.per_label;
-  result.timings = t.timings;
   result.pool_high_water = pool.high_water();
   result.wall_seconds = wall.seconds();
   return result;

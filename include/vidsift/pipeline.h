@@ -101,19 +101,12 @@ struct ExecutionPlan {
 // core; pool 0 = max(4, 2 x workers x batch), never less than one batch.
 ExecutionPlan plan_execution(const PipelineOptions& opts, std::size_t videos);
 
-// What a run did, for the summary and runs row.
-struct PipelineResult {
-  std::int64_t videos_done = 0;
-  std::int64_t videos_partial = 0;
-  std::int64_t videos_failed = 0;
-  std::int64_t videos_cancelled = 0;
+// What a run did, for the summary and runs row: the assembler's totals
+// (videos by status, frames, detections, timings) plus what only the
+// scheduler knows.
+struct PipelineResult : AssemblyTotals {
   std::int64_t videos_skipped = 0;         // already analysed with these settings
   std::int64_t videos_skipped_failed = 0;  // of those, failed/partial before (not retried)
-  std::int64_t frames_analysed = 0;
-  std::int64_t frames_decoded = 0;
-  std::int64_t detections = 0;
-  std::vector<std::int64_t> per_label;  // detections per class id
-  StageTimings timings;                 // whole run
   double wall_seconds = 0;
   std::size_t pool_slots = 0;
   std::size_t pool_high_water = 0;
