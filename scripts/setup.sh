@@ -14,6 +14,7 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
   libopencv-dev libtbb-dev libboost-program-options-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev
+  libonnx-dev libprotobuf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   valgrind time
 )

@@ -1,9 +1,11 @@
 #include "vidsift/onnx_info.h"
 
+#include <google/protobuf/arena.h>
+#include <onnx/onnx_pb.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <memory>
-#include <optional>
 #include <system_error>
 #include <unordered_set>
 #include <utility>
@@ -12,19 +14,6 @@ namespace vidsift {
 
 namespace {
 
-// ---------------------------------------------------------------------------
-// Protobuf wire format
-// ---------------------------------------------------------------------------
-
-enum WireType : std::uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLengthDelimited = 2,
-  kStartGroup = 3,
-  kEndGroup = 4,
-  kFixed32 = 5,
-};
-
 // Internal parse failure; the public functions turn it into OnnxInfoError
 // with the source name in front.
 class Malformed : public std::runtime_error {
@@ -32,304 +21,72 @@ class Malformed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// One decoded field: its number, wire type and payload.
-struct Field {
-  std::uint32_t number = 0;
-  std::uint32_t wire = 0;
-  std::uint64_t varint = 0;  // payload of a kVarint field
-  std::string_view bytes;    // payload of a kLengthDelimited field
-  std::size_t offset = 0;    // absolute offset of the payload in the input
-};
-
-// Walks the fields of one message.  Every read is bounds-checked against the
-// message's own bytes, so a nested length can never reach past its parent.
-class Reader {
- public:
-  Reader(std::string_view data, std::size_t base) : data_(data), base_(base) {}
-
-  bool at_end() const { return pos_ == data_.size(); }
-
-  // Decodes the next field and consumes its payload.
-  Field next() {
-    const std::size_t tag_offset = offset();
-    const std::uint64_t tag = read_varint();
-    Field f;
-    f.wire = static_cast<std::uint32_t>(tag & 7);
-    const std::uint64_t number = tag >> 3;
-    if (number == 0 || number > 0x1fffffff) {
-      throw Malformed("invalid field number " + std::to_string(number) + " at byte " + std::to_string(tag_offset));
-    }
-    f.number = static_cast<std::uint32_t>(number);
-    switch (f.wire) {
-      case kVarint:
-        f.offset = offset();
-        f.varint = read_varint();
-        break;
-      case kFixed64:
-        f.offset = offset();
-        advance(8);
-        break;
-      case kLengthDelimited: {
-        const std::uint64_t len = read_varint();
-        f.offset = offset();
-        f.bytes = data_.substr(pos_, checked_length(len));
-        advance(f.bytes.size());
-        break;
-      }
-      case kFixed32:
-        f.offset = offset();
-        advance(4);
-        break;
-      case kStartGroup:
-      case kEndGroup:
-        throw Malformed("unsupported group field " + std::to_string(number) + " at byte " + std::to_string(tag_offset));
-      default:
-        throw Malformed("invalid wire type " + std::to_string(f.wire) + " at byte " + std::to_string(tag_offset));
-    }
-    return f;
-  }
-
- private:
-  std::size_t offset() const { return base_ + pos_; }
-
-  std::uint64_t read_varint() {
-    const std::size_t start = offset();
-    std::uint64_t value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ == data_.size()) {
-        throw Malformed("truncated varint at byte " + std::to_string(start));
-      }
-      const auto byte = static_cast<std::uint8_t>(data_[pos_++]);
-      value |= std::uint64_t{byte & 0x7fu} << shift;
-      if ((byte & 0x80) == 0) return value;
-    }
-    throw Malformed("varint longer than 10 bytes at byte " + std::to_string(start));
-  }
-
-  std::size_t checked_length(std::uint64_t len) const {
-    if (len > data_.size() - pos_) {
-      throw Malformed("field of " + std::to_string(len) + " bytes at byte " + std::to_string(offset()) +
-                      " runs past its end (" + std::to_string(data_.size() - pos_) + " bytes left)");
-    }
-    return static_cast<std::size_t>(len);
-  }
-
-  void advance(std::uint64_t n) { pos_ += checked_length(n); }
-
-  std::string_view data_;
-  std::size_t base_;
-  std::size_t pos_ = 0;
-};
-
-void expect_wire(const Field& f, WireType wire, const char* name) {
-  if (f.wire != wire) {
-    throw Malformed(std::string(name) + " (field " + std::to_string(f.number) + ") has wire type " +
-                    std::to_string(f.wire) + ", expected " + std::to_string(wire) + " at byte " +
-                    std::to_string(f.offset));
-  }
-}
-
-std::uint64_t varint_of(const Field& f, const char* name) {
-  expect_wire(f, kVarint, name);
-  return f.varint;
-}
-
-std::string_view bytes_of(const Field& f, const char* name) {
-  expect_wire(f, kLengthDelimited, name);
-  return f.bytes;
-}
-
-Reader message_of(const Field& f, const char* name) { return Reader(bytes_of(f, name), f.offset); }
-
-// ---------------------------------------------------------------------------
-// ONNX messages (onnx.proto field numbers)
-// ---------------------------------------------------------------------------
-
 using Shape = std::vector<std::int64_t>;
 
-// TensorShapeProto.Dimension: dim_value = 1, dim_param = 2.
-std::int64_t parse_dimension(Reader r) {
-  std::int64_t dim = -1;
-  while (!r.at_end()) {
-    const Field f = r.next();
-    if (f.number == 1) {
-      const auto v = static_cast<std::int64_t>(varint_of(f, "dim_value"));
-      dim = v >= 0 ? v : -1;
-    } else if (f.number == 2) {
-      (void)bytes_of(f, "dim_param");
-      dim = -1;
-    }
+// The shape of a tensor or sparse tensor value; empty for other kinds
+// (sequence, map, optional) and when the rank is unknown.
+Shape shape_of(const onnx::ValueInfoProto& value) {
+  if (!value.has_type()) return {};
+  const onnx::TypeProto& type = value.type();
+  const onnx::TensorShapeProto* shape = nullptr;
+  if (type.has_tensor_type() && type.tensor_type().has_shape()) {
+    shape = &type.tensor_type().shape();
+  } else if (type.has_sparse_tensor_type() && type.sparse_tensor_type().has_shape()) {
+    shape = &type.sparse_tensor_type().shape();
   }
-  return dim;
+  if (shape == nullptr) return {};
+  Shape dims;
+  dims.reserve(static_cast<std::size_t>(shape->dim_size()));
+  for (const onnx::TensorShapeProto::Dimension& d : shape->dim()) {
+    dims.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value() : -1);
+  }
+  return dims;
 }
 
-// TensorShapeProto: dim = 1.  Appends (protobuf merges repeated fields).
-void parse_shape(Reader r, Shape& shape) {
-  while (!r.at_end()) {
-    const Field f = r.next();
-    if (f.number == 1) shape.push_back(parse_dimension(message_of(f, "dim")));
-  }
-}
+OnnxInfo info_of(const onnx::ModelProto& model) {
+  if (!model.has_ir_version()) throw Malformed("no ir_version");
+  if (!model.has_graph()) throw Malformed("no graph");
+  if (model.ir_version() >= 3 && model.opset_import_size() == 0) throw Malformed("no opset_import");
 
-// TypeProto.Tensor / TypeProto.SparseTensor: elem_type = 1, shape = 2.
-void parse_tensor_type(Reader r, Shape& shape) {
-  while (!r.at_end()) {
-    const Field f = r.next();
-    if (f.number == 1) {
-      (void)varint_of(f, "elem_type");
-    } else if (f.number == 2) {
-      parse_shape(message_of(f, "shape"), shape);
-    }
-  }
-}
-
-// TypeProto: tensor_type = 1, sparse_tensor_type = 8.  Other kinds
-// (sequence, map, optional) have no shape and are skipped.
-void parse_type(Reader r, Shape& shape) {
-  while (!r.at_end()) {
-    const Field f = r.next();
-    if (f.number == 1 || f.number == 8) {
-      parse_tensor_type(message_of(f, "tensor_type"), shape);
-    }
-  }
-}
-
-struct ValueInfo {
-  std::string_view name;
-  Shape shape;
-};
-
-// ValueInfoProto: name = 1, type = 2.
-ValueInfo parse_value_info(Reader r) {
-  ValueInfo v;
-  while (!r.at_end()) {
-    const Field f = r.next();
-    if (f.number == 1) {
-      v.name = bytes_of(f, "value name");
-    } else if (f.number == 2) {
-      parse_type(message_of(f, "type"), v.shape);
-    }
-  }
-  return v;
-}
-
-// TensorProto: name = 8.  The data fields are skipped by length.
-std::string_view parse_tensor_name(Reader r) {
-  std::string_view name;
-  while (!r.at_end()) {
-    const Field f = r.next();
-    if (f.number == 8) name = bytes_of(f, "tensor name");
-  }
-  return name;
-}
-
-// SparseTensorProto: values = 1 (a TensorProto whose name is the sparse
-// tensor's name).
-std::string_view parse_sparse_tensor_name(Reader r) {
-  std::string_view name;
-  while (!r.at_end()) {
-    const Field f = r.next();
-    if (f.number == 1) name = parse_tensor_name(message_of(f, "values"));
-  }
-  return name;
-}
-
-struct GraphParts {
-  std::vector<ValueInfo> inputs;
-  std::vector<Shape> outputs;
-  std::unordered_set<std::string_view> initializers;
-};
-
-// GraphProto: initializer = 5, input = 11, output = 12,
-// sparse_initializer = 15.  Nodes (1) and everything else are skipped.
-void parse_graph(Reader r, GraphParts& g) {
-  while (!r.at_end()) {
-    const Field f = r.next();
-    switch (f.number) {
-      case 5: g.initializers.insert(parse_tensor_name(message_of(f, "initializer"))); break;
-      case 11: g.inputs.push_back(parse_value_info(message_of(f, "input"))); break;
-      case 12: g.outputs.push_back(parse_value_info(message_of(f, "output")).shape); break;
-      case 15: g.initializers.insert(parse_sparse_tensor_name(message_of(f, "sparse_initializer"))); break;
-      default: break;
-    }
-  }
-}
-
-// OperatorSetIdProto: domain = 1, version = 2.
-std::pair<std::string_view, std::int64_t> parse_opset(Reader r) {
-  std::pair<std::string_view, std::int64_t> opset{{}, 0};
-  while (!r.at_end()) {
-    const Field f = r.next();
-    if (f.number == 1) {
-      opset.first = bytes_of(f, "opset domain");
-    } else if (f.number == 2) {
-      opset.second = static_cast<std::int64_t>(varint_of(f, "opset version"));
-    }
-  }
-  return opset;
-}
-
-// StringStringEntryProto: key = 1, value = 2.
-std::pair<std::string_view, std::string_view> parse_entry(Reader r) {
-  std::pair<std::string_view, std::string_view> entry;
-  while (!r.at_end()) {
-    const Field f = r.next();
-    if (f.number == 1) {
-      entry.first = bytes_of(f, "metadata key");
-    } else if (f.number == 2) {
-      entry.second = bytes_of(f, "metadata value");
-    }
-  }
-  return entry;
-}
-
-// ModelProto: ir_version = 1, producer_name = 2, graph = 7,
-// opset_import = 8, metadata_props = 14.
-OnnxInfo parse_model(std::string_view bytes) {
   OnnxInfo info;
-  std::optional<std::uint64_t> ir_version;
-  bool has_graph = false;
-  bool has_opset_import = false;
-  GraphParts graph;
-
-  Reader r(bytes, 0);
-  while (!r.at_end()) {
-    const Field f = r.next();
-    switch (f.number) {
-      case 1: ir_version = varint_of(f, "ir_version"); break;
-      case 2: info.producer_name = std::string(bytes_of(f, "producer_name")); break;
-      case 7:
-        has_graph = true;
-        parse_graph(message_of(f, "graph"), graph);
-        break;
-      case 8: {
-        has_opset_import = true;
-        const auto [domain, version] = parse_opset(message_of(f, "opset_import"));
-        if (domain.empty() || domain == "ai.onnx") info.opset = version;
-        break;
-      }
-      case 14: {
-        const auto [key, value] = parse_entry(message_of(f, "metadata_props"));
-        info.metadata.insert_or_assign(std::string(key), std::string(value));
-        break;
-      }
-      default: break;
-    }
+  info.producer_name = model.producer_name();
+  for (const onnx::OperatorSetIdProto& op : model.opset_import()) {
+    if (op.domain().empty() || op.domain() == "ai.onnx") info.opset = op.version();
+  }
+  for (const onnx::StringStringEntryProto& e : model.metadata_props()) {
+    info.metadata.insert_or_assign(e.key(), e.value());
   }
 
-  if (!ir_version) throw Malformed("no ir_version");
-  if (!has_graph) throw Malformed("no graph");
-  if (*ir_version >= 3 && !has_opset_import) throw Malformed("no opset_import");
-
-  for (const ValueInfo& in : graph.inputs) {
-    if (!graph.initializers.contains(in.name)) {
-      info.input_name = std::string(in.name);
-      info.input_shape = in.shape;
+  const onnx::GraphProto& graph = model.graph();
+  std::unordered_set<std::string_view> initializers;
+  for (const onnx::TensorProto& t : graph.initializer()) initializers.insert(t.name());
+  for (const onnx::SparseTensorProto& t : graph.sparse_initializer()) initializers.insert(t.values().name());
+  for (const onnx::ValueInfoProto& in : graph.input()) {
+    if (!initializers.contains(in.name())) {
+      info.input_name = in.name();
+      info.input_shape = shape_of(in);
       break;
     }
   }
-  info.output_shapes = std::move(graph.outputs);
+  info.output_shapes.reserve(static_cast<std::size_t>(graph.output_size()));
+  for (const onnx::ValueInfoProto& out : graph.output()) info.output_shapes.push_back(shape_of(out));
   return info;
+}
+
+// A serialized protobuf message cannot exceed 2 GiB; larger models keep
+// their weights in external files.
+constexpr std::size_t kMaxModelSize = (std::size_t{1} << 31) - 1;
+
+OnnxInfo parse_model(std::string_view bytes) {
+  if (bytes.size() > kMaxModelSize) throw Malformed("larger than 2 GiB");
+  // The arena holds every parsed submessage (weights included) and frees
+  // them at once.
+  google::protobuf::Arena arena;
+  auto* model = google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
+  if (!model->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    throw Malformed("the protobuf ModelProto encoding is malformed or truncated");
+  }
+  return info_of(*model);
 }
 
 OnnxInfo parse_named(std::string_view bytes, const std::string& source) {
@@ -349,9 +106,6 @@ struct FileCloser {
 }
 
 std::string read_file(const std::filesystem::path& path) {
-  // A serialized protobuf message cannot exceed 2 GiB; larger models keep
-  // their weights in external files.
-  constexpr std::size_t kMaxModelSize = std::size_t{1} << 31;
   constexpr std::size_t kChunk = std::size_t{1} << 20;
 
   errno = 0;
@@ -361,7 +115,7 @@ std::string read_file(const std::filesystem::path& path) {
   std::string data;
   for (;;) {
     const std::size_t old_size = data.size();
-    if (old_size >= kMaxModelSize) {
+    if (old_size > kMaxModelSize) {
       throw OnnxInfoError(path.string() + ": not a valid ONNX model: larger than 2 GiB");
     }
     data.resize(old_size + kChunk);

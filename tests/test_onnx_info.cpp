@@ -106,9 +106,14 @@ std::string unknown_fields() {
          std::string(4, '\xee');
 }
 
+// NodeProto: input = 1, output = 2, name = 3, op_type = 4.
+std::string node(std::string_view op_type, std::string_view in, std::string_view out) {
+  return bytes_field(1, in) + bytes_field(2, out) + bytes_field(3, "n0") + bytes_field(4, op_type);
+}
+
 std::string sample_graph() {
-  return bytes_field(1, "node bytes are skipped") + bytes_field(2, "g") + bytes_field(5, initializer("weights")) +
-         unknown_fields() + bytes_field(11, value_info("weights", {{4, ""}})) +
+  return bytes_field(1, node("Identity", "pixels", "boxes")) + bytes_field(2, "g") +
+         bytes_field(5, initializer("weights")) + unknown_fields() + bytes_field(11, value_info("weights", {{4, ""}})) +
          bytes_field(11, value_info("pixels", {{-1, "batch"}, {3, ""}, {}, {640, ""}})) +
          bytes_field(11, value_info("second", {{1, ""}})) +
          bytes_field(12, value_info("boxes", {{1, ""}, {84, ""}, {8400, ""}})) +
@@ -157,6 +162,9 @@ TEST(OnnxInfo, NegativeDimValueIsUnknown) {
   EXPECT_EQ(parse_onnx_info(model).input_shape, Shape{-1});
 }
 
+// What the decoder says when protobuf rejects the bytes.
+constexpr const char* kMalformed = "malformed or truncated";
+
 TEST(OnnxInfo, RejectsInvalidModels) {
   const std::string graph = bytes_field(7, sample_graph());
   const std::string op = bytes_field(8, opset("", 17));
@@ -169,26 +177,54 @@ TEST(OnnxInfo, RejectsInvalidModels) {
       {"no graph", int_field(1, 8) + op, "no graph"},
       {"no ir_version", graph + op, "no ir_version"},
       {"no opset_import", int_field(1, 8) + graph, "no opset_import"},
-      {"group", int_field(1, 8) + tag(3, 3) + graph + op, "group"},
-      {"wire type 7", int_field(1, 8) + tag(3, 7) + graph + op, "wire type"},
-      {"field 0", int_field(1, 8) + tag(0, 0) + "\x01" + graph + op, "field number 0"},
-      {"graph as varint", int_field(1, 8) + int_field(7, 1) + op, "wire type 0"},
-      {"overlong varint", int_field(1, 8) + tag(5, 0) + std::string(10, '\x80') + "\x01" + graph + op, "varint longer"},
-      {"truncated varint", int_field(1, 8) + graph + op + tag(5, 0) + "\x80", "truncated varint"},
-      {"length past end", int_field(1, 8) + tag(6, 2) + varint(1000) + "abc", "runs past"},
-      {"huge length", int_field(1, 8) + tag(6, 2) + varint(~std::uint64_t{0}), "runs past"},
+      // A known field with another wire type is an unknown field to
+      // protobuf, so the graph is missing.
+      {"graph as varint", int_field(1, 8) + int_field(7, 1) + op, "no graph"},
+      {"unterminated group", int_field(1, 8) + tag(3, 3) + graph + op, kMalformed},
+      {"wire type 7", int_field(1, 8) + tag(3, 7) + graph + op, kMalformed},
+      {"field 0", int_field(1, 8) + tag(0, 0) + "\x01" + graph + op, kMalformed},
+      {"overlong varint", int_field(1, 8) + tag(5, 0) + std::string(10, '\x80') + "\x01" + graph + op, kMalformed},
+      {"truncated varint", int_field(1, 8) + graph + op + tag(5, 0) + "\x80", kMalformed},
+      {"length past end", int_field(1, 8) + tag(6, 2) + varint(1000) + "abc", kMalformed},
+      {"huge length", int_field(1, 8) + tag(6, 2) + varint(~std::uint64_t{0}), kMalformed},
       // The graph's own length is fine, but a field inside it claims more
       // bytes than the graph holds (the rest of the model follows).
       {"nested overrun", int_field(1, 8) + bytes_field(7, tag(2, 2) + varint(20) + "short") + op + std::string(40, 'x'),
-       "runs past"},
-      {"truncated fixed32", int_field(1, 8) + graph + op + tag(5, 5) + "ab", "runs past"},
+       kMalformed},
+      {"truncated fixed32", int_field(1, 8) + graph + op + tag(5, 5) + "ab", kMalformed},
+      // Nodes and weights are decoded too: a damaged node or initializer is
+      // a damaged model, even though vidsift reads neither.
+      {"garbage node", int_field(1, 8) + bytes_field(7, bytes_field(1, "not a node") + sample_graph()) + op,
+       kMalformed},
+      {"garbage attribute",
+       int_field(1, 8) +
+           bytes_field(7, bytes_field(1, node("Relu", "a", "b") + bytes_field(5, "\xff\xff")) + sample_graph()) + op,
+       kMalformed},
+      {"garbage initializer",
+       int_field(1, 8) +
+           bytes_field(7, bytes_field(5, bytes_field(3, "\xff\xff") + bytes_field(8, "w")) + sample_graph()) + op,
+       kMalformed},
   };
   for (const auto& c : cases) {
     const std::string msg = error_of([&] { (void)parse_onnx_info(c.bytes); });
-    ASSERT_FALSE(msg.empty()) << c.what << ": did not throw";
+    if (msg.empty()) {
+      ADD_FAILURE() << c.what << ": did not throw";
+      continue;
+    }
     EXPECT_EQ(msg.rfind("<memory>: not a valid ONNX model: ", 0), 0u) << c.what << ": " << msg;
     EXPECT_NE(msg.find(c.detail), std::string::npos) << c.what << ": " << msg;
   }
+}
+
+// Protobuf keeps a field whose wire type does not match the schema as an
+// unknown field (as ONNX Runtime's own loader does) instead of failing.
+TEST(OnnxInfo, KnownFieldWithOtherWireTypeIsUnknown) {
+  const std::string model = int_field(1, 8) + int_field(2, 5) + bytes_field(7, sample_graph()) +
+                            bytes_field(8, opset("", 17)) + bytes_field(14, int_field(1, 3));
+  const OnnxInfo info = parse_onnx_info(model);
+  EXPECT_EQ(info.producer_name, "");
+  EXPECT_EQ(info.input_name, "pixels");
+  EXPECT_EQ(info.metadata, (std::map<std::string, std::string>{{"", ""}}));
 }
 
 TEST(OnnxInfo, RandomBytesThrow) {

@@ -1,24 +1,29 @@
 // onnx_info: reads what vidsift needs to know about an ONNX model (input
-// name and shape, output shapes, opset, metadata) straight from the file's
-// protobuf encoding, without loading the network or any protobuf library.
+// name and shape, output shapes, opset, metadata) from the model file,
+// decoded by Debian's ONNX library (libonnx-dev: onnx::ModelProto, generated
+// protobuf code), without building the network.
 //
 // Contract:
 //   - read_onnx_info() reads the whole file into memory and parses it;
-//     parse_onnx_info() parses a buffer already in memory.  Only the fields
-//     listed in OnnxInfo are decoded; everything else (nodes, initializer
-//     data, docs) is skipped by length without copying.
+//     parse_onnx_info() parses a buffer already in memory.  The whole
+//     ModelProto is decoded (nodes and weights included, into an arena freed
+//     before return); only the fields listed in OnnxInfo are copied out.
 //   - Both throw OnnxInfoError when the file cannot be read
 //     ("cannot read <path>: <strerror>") or the bytes are not a valid ONNX
 //     ModelProto ("<path>: not a valid ONNX model: <detail>", with
-//     "<memory>" in place of the path for parse_onnx_info).  Parsing is
-//     bounds-checked: arbitrary or truncated input throws OnnxInfoError and
-//     never reads outside the buffer.  Files over 2 GiB (the protobuf limit)
-//     are rejected.
-//   - "Valid" means: well-formed protobuf wire format (no groups, no field
-//     number 0, lengths within their enclosing message), the fields decoded
-//     here carry the wire type the ONNX schema gives them, ir_version and
-//     graph are present, and a model with ir_version >= 3 has at least one
-//     opset_import (as the ONNX checker requires).
+//     "<memory>" in place of the path for parse_onnx_info).  Arbitrary or
+//     truncated input throws OnnxInfoError; it never crashes and never reads
+//     outside the buffer (protobuf's parser is bounds-checked).  Files over
+//     2 GiB (the protobuf limit) are rejected.
+//   - "Valid" means: protobuf parses the bytes as onnx.ModelProto (detail
+//     "the protobuf ModelProto encoding is malformed or truncated" when it
+//     does not: broken wire format, or any nested message, a node or an
+//     initializer too, that is broken), ir_version and graph are present
+//     ("no ir_version", "no graph"), and a model with ir_version >= 3 has at
+//     least one opset_import ("no opset_import", as the ONNX checker
+//     requires).  As in protobuf (and ONNX Runtime's loader), a field whose
+//     wire type differs from the schema's is kept as an unknown field, not
+//     an error.  Operators are not checked against the ONNX schemas.
 //   - parse_names_metadata() never throws; malformed input gives an empty
 //     vector.
 //
