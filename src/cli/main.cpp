@@ -196,12 +196,10 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   popts.backend_factory = [&model](int threads) { return make_backend(model, threads); };
   if (o.calibrate) {
     try {
-      const Calibration cal = calibrate(model, 2.0);
-      for (const auto& c : cal.measured) say("vidsift: calibrate: " + c.describe());
+      const Calibration cal = calibrate_backends(o.model, model, 1.0);
+      for (const std::string& line : report_lines(cal)) say("vidsift: calibrate: " + line);
       popts.workers = cal.best.workers;
       popts.net_threads = cal.best.net_threads;
-      say("vidsift: calibrate: using --workers " + std::to_string(popts.workers) + " --net-threads " +
-          std::to_string(popts.net_threads));
     } catch (const std::exception& e) {
       std::cerr << "vidsift: calibration failed: " << e.what() << "\n";
       return kExitCannotStart;

@@ -91,9 +91,9 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   perf.add_options()("workers", po::value(&workers)->default_value(hw),
                      "inference nets running at once, one thread each")(
       "calibrate", po::bool_switch(&o.calibrate),
-      "time the inference configurations first (~6 s) and run with the fastest")(
-      "net-threads", po::value(&o.pipeline.net_threads)->default_value(0, "auto"),
-      "threads inside each net (auto: 1 when --workers > 1, else all cores)")(
+      "time every backend's inference configurations first (~10 s), name the fastest, and run with the "
+      "fastest one of the chosen backend")("net-threads", po::value(&o.pipeline.net_threads)->default_value(0, "auto"),
+                                           "threads inside each net (auto: 1 when --workers > 1, else all cores)")(
       "batch", po::value(&o.pipeline.batch)->default_value(1), "frames per forward pass (1 is fastest on CPU)")(
       "decoders", po::value(&o.pipeline.decoders)->default_value(2), "videos decoded at once")(
       "decode-threads", po::value(&o.pipeline.decode_threads)->default_value(1),
