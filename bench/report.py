@@ -220,7 +220,12 @@ def ort_section(steps, cores, a, date, git_rev):
     library = next((r.get("library") for n in steps for r in outs(n, "infer_ceiling_best")
                     if r.get("backend") == "onnxruntime"), "ONNX Runtime ?")
     measured_s = sum(s["wall_s"] for s in steps.values())
-    md.append(f"Measured in one run on {date} (git {git_rev}, {library}, raw results `{a.results}`): "
+    import datetime
+    t0 = min(float(s["t0"]) for s in steps.values())
+    t1 = max(float(s["t1"]) for s in steps.values())
+    span = (datetime.datetime.fromtimestamp(t0, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M") + " to " +
+            datetime.datetime.fromtimestamp(t1, datetime.timezone.utc).strftime("%H:%M UTC"))
+    md.append(f"Measured in one run, {span} (report written {date}; git {git_rev}, {library}, raw results `{a.results}`): "
               f"{measured_s:.0f} s of measuring. `VIDSIFT_BENCH_ONLY='^ort\\.' bench/run.sh` runs this section "
               f"alone and rewrites only it. Other load on the machine: on average {sum(foreign) / len(foreign):.0f}% "
               f"of the CPU during a step (max {max(foreign):.0f}%)"
