@@ -1,18 +1,26 @@
-// infer_ceiling — the inference ceiling: pure cv::dnn forward throughput on
-// ready-made blobs (no decode, no preprocessing, no postprocessing).
+// infer_ceiling — the inference ceiling: pure forward throughput on
+// ready-made blobs (no decode, no preprocessing, no postprocessing), with
+// OpenCV dnn (cv::dnn::Net) or ONNX Runtime (vidsift::OrtBackend, the
+// sessions vidsift itself runs).
 //
-//   infer_ceiling --model FILE [--seconds S] [--cores N] [--configs LIST]
+//   infer_ceiling --model FILE [--backend opencv|ort] [--seconds S] [--cores N]
+//                 [--configs LIST]
 //
-// Configurations (LIST is a comma list, default all):
-//   one_net_all_threads   one net, cv::setNumThreads(N)
-//   one_net_one_thread    one net, cv::setNumThreads(1)
-//   nets_per_core         N nets, one per std::thread, cv::setNumThreads(1)
-// Each net runs two warm-up forwards, then forwards until S seconds have
-// passed. One JSON line per configuration on stdout, then a "best" line.
+// Configurations (LIST is a comma list, default all of the backend's):
+//   one_net_all_threads   one net/session, N intra-op threads
+//   one_net_one_thread    one net/session, 1 thread
+//   nets_per_core         N nets/sessions, one per std::thread, 1 thread each
+//   shared_session        (ORT only) one session with 1 intra-op thread, N
+//                         std::threads calling Run on it concurrently
+// Each thread runs two warm-up forwards, then forwards until S seconds have
+// passed. One JSON line per configuration on stdout (with the process's
+// resident memory while the nets are alive), then a "best" line.
 // N defaults to std::thread::hardware_concurrency().
 #include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <fstream>
+#include <functional>
 #include <thread>
 
 #include <opencv2/core/utility.hpp>
@@ -20,6 +28,9 @@
 
 #include "bench_common.h"
 #include "vidsift/inference.h"
+#ifdef VIDSIFT_HAVE_ORT
+#include "vidsift/ort_backend.h"
+#endif
 
 namespace {
 
@@ -48,25 +59,30 @@ std::vector<cv::Mat> make_blobs(const vidsift::InputSpec& in, int count) {
   return blobs;
 }
 
-// Runs `nets` nets concurrently (one std::thread each) for `seconds`.
-Sample run_config(const std::string& path, const std::vector<cv::Mat>& blobs, int nets, double seconds) {
-  std::vector<cv::dnn::Net> pool;
-  for (int i = 0; i < nets; ++i) pool.push_back(load_net(path));
+// Resident memory of this process now, MB (VmRSS of /proc/self/status).
+double rss_mb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0.0;
+}
+
+// One forward pass of net `id` on a blob.
+using ForwardFn = std::function<void(int id, const cv::Mat& blob)>;
+
+// Runs `nets` forward functions concurrently (one std::thread each) for `seconds`.
+Sample run_threads(const ForwardFn& forward, const std::vector<cv::Mat>& blobs, int nets, double seconds, double& rss) {
   std::vector<Sample> per(static_cast<std::size_t>(nets));
   std::barrier sync(nets);
   auto body = [&](int id) {
-    cv::dnn::Net& net = pool[static_cast<std::size_t>(id)];
-    std::vector<cv::Mat> outs;
-    for (int w = 0; w < 2; ++w) {  // warm-up: first forwards allocate
-      net.setInput(blobs[static_cast<std::size_t>(w) % blobs.size()]);
-      net.forward(outs);
-    }
+    for (int w = 0; w < 2; ++w)
+      forward(id, blobs[static_cast<std::size_t>(w) % blobs.size()]);  // first passes allocate
     sync.arrive_and_wait();
     const auto t0 = bench::Clock::now();
     long n = 0;
     while (bench::seconds_since(t0) < seconds) {
-      net.setInput(blobs[static_cast<std::size_t>(n + id) % blobs.size()]);
-      net.forward(outs);
+      forward(id, blobs[static_cast<std::size_t>(n + id) % blobs.size()]);
       ++n;
     }
     per[static_cast<std::size_t>(id)] = Sample{n, bench::seconds_since(t0), 0.0};
@@ -77,6 +93,7 @@ Sample run_config(const std::string& path, const std::vector<cv::Mat>& blobs, in
     std::vector<std::jthread> threads;
     for (int i = 0; i < nets; ++i) threads.emplace_back(body, i);
   }
+  rss = rss_mb();
   Sample total;
   for (const auto& s : per) {
     total.images += s.images;
@@ -85,6 +102,37 @@ Sample run_config(const std::string& path, const std::vector<cv::Mat>& blobs, in
   }
   return total;
 }
+
+// OpenCV dnn: `nets` nets (cv::setNumThreads is set by the caller).
+Sample run_opencv(const std::string& path, const std::vector<cv::Mat>& blobs, int nets, double seconds, double& rss) {
+  std::vector<cv::dnn::Net> pool;
+  for (int i = 0; i < nets; ++i) pool.push_back(load_net(path));
+  std::vector<std::vector<cv::Mat>> outs(static_cast<std::size_t>(nets));
+  return run_threads(
+      [&](int id, const cv::Mat& blob) {
+        cv::dnn::Net& net = pool[static_cast<std::size_t>(id)];
+        net.setInput(blob);
+        net.forward(outs[static_cast<std::size_t>(id)]);
+      },
+      blobs, nets, seconds, rss);
+}
+
+#ifdef VIDSIFT_HAVE_ORT
+// ONNX Runtime: `nets` backends with `threads` intra-op threads each, either
+// one session each or all sharing the first one's session.
+Sample run_ort(const std::string& path, const std::vector<cv::Mat>& blobs, int nets, int threads, bool shared,
+               double seconds, double& rss) {
+  std::vector<std::unique_ptr<vidsift::OrtBackend>> pool;
+  for (int i = 0; i < nets; ++i)
+    pool.push_back(shared && i > 0 ? pool.front()->share() : std::make_unique<vidsift::OrtBackend>(path, threads));
+  std::vector<cv::Mat> outs(static_cast<std::size_t>(nets));
+  return run_threads(
+      [&](int id, const cv::Mat& blob) {
+        pool[static_cast<std::size_t>(id)]->forward(blob, outs[static_cast<std::size_t>(id)]);
+      },
+      blobs, nets, seconds, rss);
+}
+#endif
 
 }  // namespace
 
@@ -95,12 +143,16 @@ int main(int argc, char** argv) {
     const double seconds = args.number("--seconds", 8.0);
     const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     const int cores = static_cast<int>(args.number("--cores", hw));
-    std::string configs = args.value("--configs", "one_net_all_threads,one_net_one_thread,nets_per_core");
+    const vidsift::Backend backend = vidsift::parse_backend(args.value("--backend", "opencv"));
+    const bool ort = backend == vidsift::Backend::Ort;
+    std::string configs =
+        args.value("--configs", ort ? "one_net_all_threads,one_net_one_thread,nets_per_core,shared_session"
+                                    : "one_net_all_threads,one_net_one_thread,nets_per_core");
     if (!args.positional().empty()) throw std::invalid_argument("unexpected argument " + args.positional().front());
 
     vidsift::ModelOptions mo;
     mo.model = model_arg;
-    mo.backend = vidsift::Backend::OpenCv;  // the OpenCV dnn figures
+    mo.backend = ort ? vidsift::Backend::Ort : vidsift::Backend::OpenCv;
     const vidsift::LoadedModel model = vidsift::load_model(mo);
     const std::string path = model.path.string();
     const auto blobs = make_blobs(model.input, 4);
@@ -113,30 +165,46 @@ int main(int argc, char** argv) {
     while (std::getline(list, cfg, ',')) {
       int nets = 1;
       int threads = 1;
+      bool shared = false;
       if (cfg == "one_net_all_threads") {
         threads = cores;
       } else if (cfg == "one_net_one_thread") {
         threads = 1;
       } else if (cfg == "nets_per_core") {
         nets = cores;
+      } else if (cfg == "shared_session" && ort) {
+        nets = cores;
+        shared = true;
       } else {
         throw std::invalid_argument("unknown configuration " + cfg);
       }
-      cv::setNumThreads(threads);
-      std::cerr << "infer_ceiling: " << model.path.filename().string() << " " << size << " " << cfg << " (" << nets
-                << " net(s) x " << threads << " thread(s), " << seconds << " s)\n";
-      const Sample s = run_config(path, blobs, nets, seconds);
+      std::cerr << "infer_ceiling: " << model.path.filename().string() << " " << size << " "
+                << vidsift::backend_name(backend) << " " << cfg << " (" << nets << " net(s) x " << threads
+                << " thread(s), " << seconds << " s)\n";
+      double rss = 0;
+      Sample s;
+      if (ort) {
+#ifdef VIDSIFT_HAVE_ORT
+        s = run_ort(path, blobs, nets, threads, shared, seconds, rss);
+#endif
+      } else {
+        cv::setNumThreads(threads);
+        s = run_opencv(path, blobs, nets, seconds, rss);
+      }
       const double ips = s.images_per_s;
       bench::JsonLine()
           .str("bench", "infer_ceiling")
           .str("model", model.path.filename().string())
           .str("input", size)
+          .str("backend", vidsift::backend_name(backend))
           .str("config", cfg)
           .num("nets", nets)
+          .boolean("shared_session", shared)
           .num("threads_per_net", threads)
           .num("images", static_cast<double>(s.images))
           .num("seconds", s.seconds)
           .num("images_per_s", ips)
+          .num("rss_mb", rss)
           .print();
       if (ips > best) {
         best = ips;
@@ -147,8 +215,10 @@ int main(int argc, char** argv) {
         .str("bench", "infer_ceiling_best")
         .str("model", model.path.filename().string())
         .str("input", size)
+        .str("backend", vidsift::backend_name(backend))
         .str("config", best_name)
         .num("images_per_s", best)
+        .str("library", vidsift::backend_library(backend))
         .str("opencv", vidsift::opencv_version())
         .print();
     return 0;

@@ -194,6 +194,234 @@ def stages_line(db):
     return ", ".join(parts)
 
 
+# ---------------------------------------------------------- ONNX Runtime ----
+
+ORT_BEGIN = "<!-- ort-section: begin (bench/report.py rewrites this part on an ORT-only run) -->"
+ORT_END = "<!-- ort-section: end -->"
+
+
+def ort_section(steps, cores, a, date, git_rev):
+    """Section (f): the ort.* steps of bench/run.sh. Returns (markdown lines, stdout text)."""
+    def step(name):
+        return steps.get(name)
+
+    def outs(name, bench):
+        s = step(name)
+        return [r for r in (s["out"] if s else []) if r.get("bench") == bench]
+
+    md = [ORT_BEGIN, "## (f) ONNX Runtime backend (issue 9)\n"]
+    if not steps:
+        md.append("Not measured in this run (this vidsift has no ONNX Runtime backend, or the steps were not "
+                  "selected).\n")
+        md.append(ORT_END)
+        return md, ""
+    foreign = [s["foreign_pct"] for s in steps.values()]
+    busy_steps = [n for n, s in steps.items() if s["foreign_pct"] > 10]
+    library = next((r.get("library") for n in steps for r in outs(n, "infer_ceiling_best")
+                    if r.get("backend") == "onnxruntime"), "ONNX Runtime ?")
+    measured_s = sum(s["wall_s"] for s in steps.values())
+    import datetime
+    t0 = min(float(s["t0"]) for s in steps.values())
+    t1 = max(float(s["t1"]) for s in steps.values())
+    span = (datetime.datetime.fromtimestamp(t0, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M") + " to " +
+            datetime.datetime.fromtimestamp(t1, datetime.timezone.utc).strftime("%H:%M UTC"))
+    md.append(f"Measured in one run, {span} (report written {date}; git {git_rev}, {library}, raw results `{a.results}`): "
+              f"{measured_s:.0f} s of measuring. `VIDSIFT_BENCH_ONLY='^ort\\.' bench/run.sh` runs this section "
+              f"alone and rewrites only it. Other load on the machine: on average {sum(foreign) / len(foreign):.0f}% "
+              f"of the CPU during a step (max {max(foreign):.0f}%)"
+              + (f"; steps above 10%: {', '.join(busy_steps)}." if busy_steps else ".") + "\n")
+
+    # ceilings
+    ceiling = {}
+    crow = []
+    for name, s in steps.items():
+        if s["kind"] != "infer" or name.startswith("ort.threads."):
+            continue
+        when = "before the every-frame run" if name.endswith(".again") else "start"
+        for r in outs(name, "infer_ceiling"):
+            crow.append([r["model"], r["input"], r.get("backend", "?"), when, r["config"],
+                         f"{int(r['nets'])} x {int(r['threads_per_net'])}", fmt(r["images_per_s"])])
+        for r in outs(name, "infer_ceiling_best"):
+            key = (r["model"], r.get("backend"))
+            if key not in ceiling or r["images_per_s"] > ceiling[key]["images_per_s"]:
+                ceiling[key] = r
+
+    # vidsift runs
+    runs = {}
+    rrows = []
+    share_rows = []
+    for name, s in steps.items():
+        if s["kind"] != "vidsift":
+            continue
+        db = s.get("db")
+        runs[name] = s
+        if not db or db["wall_s"] <= 0:
+            rrows.append([name, s.get("backend", "?"), s["model"], s["file"], s["mode"], "no database"] + [""] * 5)
+            continue
+        s["fps"] = db["frames"] / db["wall_s"]
+        st = db["stages"]
+        dec = st.get("decode", {}).get("total_s", 0.0)
+        pre = st.get("preprocess", {}).get("total_s", 0.0)
+        inf = st.get("infer", {}).get("total_s", 0.0)
+        workers = db.get("workers") or cores
+        s["dec_pre_share"] = (dec + pre) / (db["wall_s"] * cores)
+        end = float(db["sampling"].get("end", 0) or 0)
+        rrows.append([name, s.get("backend", "?"), s["model"].replace(".onnx", ""), s["file"],
+                      s["mode"] + (f" --end {end:g}" if end > 0 else ""), db["frames"], fmt(db["wall_s"], 2),
+                      fmt(s["fps"]), fmt(mb(s["time"].get("max_rss_kb")), 0), fmt(s["foreign_pct"], 0),
+                      f"{db['done']}/{db['videos']} done"])
+        share_rows.append([name, fmt(db["wall_s"], 2), f"{dec:.2f} / {st.get('decode', {}).get('mean_ms', 0):.2f}",
+                           f"{pre:.2f} / {st.get('preprocess', {}).get('mean_ms', 0):.2f}",
+                           f"{inf:.2f} / {st.get('infer', {}).get('mean_ms', 0):.2f}",
+                           f"{100 * s['dec_pre_share']:.1f}%", f"{100 * inf / (db['wall_s'] * workers):.0f}%"])
+
+    targets = []
+
+    def verdict(ok):
+        return "n/a" if ok is None else ("PASS" if ok else "MISS")
+
+    for m, run_name, desc in [("yolox_nano.onnx", "ort.vs.yolox_nano.every.vtest", "vtest, every frame"),
+                              ("yolov8n_stock.onnx", "ort.vs.yolov8n_stock.every.vtest", "vtest --end 30, every frame")]:
+        s, c = runs.get(run_name), ceiling.get((m, "onnxruntime"))
+        if s and s.get("fps") and c:
+            ratio = s["fps"] / c["images_per_s"]
+            db = s["db"]
+            st = db["stages"]
+            dp_ms = 1000.0 * (st.get("decode", {}).get("total_s", 0.0) +
+                              st.get("preprocess", {}).get("total_s", 0.0)) / max(1, db["frames"])
+            # What 2 cores can do when every frame must also be decoded and
+            # preprocessed on them: per frame, cores/ceiling core-seconds of
+            # inference plus dp_ms of decode and preprocessing.
+            bound = cores / (cores / c["images_per_s"] + dp_ms / 1000.0)
+            note = (f"ceiling = best of two measurements ({c['config']}); stages: {stages_line(db)}; "
+                    f"decode + preprocess = {100 * s['dec_pre_share']:.1f}% of the {cores} cores "
+                    f"({dp_ms:.2f} ms per frame); with that work on the same cores the ceiling becomes "
+                    f"{bound:.1f} images/s, and vidsift reaches {s['fps'] / bound:.2f} of it")
+            targets.append(("every frame vs ORT inference ceiling", f"{m}, {desc}: >= 0.95",
+                            f"{s['fps']:.1f} / {c['images_per_s']:.1f} images/s = {ratio:.2f}",
+                            verdict(ratio >= 0.95), note))
+    for ort_name, ocv_name, label, thr in [
+            ("ort.vs.yolox_nano.every.vtest", "ort.ocv.yolox_nano.every.vtest", "yolox_nano.onnx, vtest", 3.0),
+            ("ort.vs.yolox_nano.every.720p", "ort.ocv.yolox_nano.every.720p", "yolox_nano.onnx, 720p --end 20", 3.0),
+            ("ort.vs.yolox_nano.every.1080p", "ort.ocv.yolox_nano.every.1080p", "yolox_nano.onnx, 1080p --end 20",
+             3.0),
+            ("ort.vs.yolov8n_stock.every.vtest", "ort.ocv.yolov8n.every.vtest",
+             "yolov8n_stock.onnx (ORT) vs yolov8n.onnx (OpenCV, same weights), vtest --end 30", None)]:
+        so, sc = runs.get(ort_name), runs.get(ocv_name)
+        if so and sc and so.get("fps") and sc.get("fps"):
+            ratio = so["fps"] / sc["fps"]
+            targets.append(("`--backend ort` vs `--backend opencv`, every frame",
+                            f"{label}: " + (f">= {thr:g}x" if thr else "no target"),
+                            f"{so['fps']:.1f} / {sc['fps']:.1f} frames/s = {ratio:.2f}x",
+                            verdict(ratio >= thr) if thr else "n/a", ""))
+    for m in ["yolox_nano.onnx", "yolov8n.onnx", "yolov8n_stock.onnx"]:
+        co, cc = ceiling.get((m, "onnxruntime")), ceiling.get((m, "opencv-dnn"))
+        if co and cc:
+            targets.append(("ORT vs OpenCV inference ceiling", f"{m}: (for reference)",
+                            f"{co['images_per_s']:.1f} / {cc['images_per_s']:.1f} images/s = "
+                            f"{co['images_per_s'] / cc['images_per_s']:.2f}x", "n/a", ""))
+
+    md.append("### Targets\n")
+    md.append(table(["target", "threshold", "measured", "result"],
+                    [[t[0], t[1], t[2], f"**{t[3]}**"] for t in targets], ["l", "l", "l", "l"]))
+    md.append("")
+    for t in targets:
+        if t[4]:
+            md.append(f"- {t[0]} ({t[1]}): {t[4]}")
+    md.append("")
+
+    md.append("### ORT inference ceiling: OrtBackend::forward on ready-made blobs\n")
+    md.append("`bench/infer_ceiling --backend ort`: vidsift's own ORT sessions (OrtBackend), the same blobs, "
+              "warm-up and timing as (a). nets_per_core = one session per thread (1 intra-op thread each); "
+              "shared_session = one session, 1 intra-op thread, one Run call per thread at once.\n")
+    md.append(table(["model", "input", "backend", "measured", "configuration", "nets x threads", "images/s"], crow,
+                    ["l", "l", "l", "l", "l", "l", "r"]))
+    md.append("")
+
+    trows = []
+    for name, s in steps.items():
+        if not name.startswith("ort.threads."):
+            continue
+        for r in outs(name, "infer_ceiling"):
+            trows.append([r["model"], r["config"], f"{int(r['nets'])} x {int(r['threads_per_net'])}",
+                          "1 (shared)" if r.get("shared_session") else str(int(r["nets"])), fmt(r["images_per_s"]),
+                          fmt(mb(s["time"].get("max_rss_kb")), 0)])
+    md.append("### Threads: one session per worker vs one shared session\n")
+    md.append("One process per configuration (peak RSS from `/usr/bin/time -v`, the whole process).\n")
+    md.append(table(["model", "configuration", "threads x intra-op", "sessions", "images/s", "peak RSS MB"], trows,
+                    ["l", "l", "l", "r", "r", "r"]))
+    md.append("")
+
+    md.append("### `vidsift run` (defaults: 2 workers x 1 thread)\n")
+    md.append(table(["run", "backend", "model", "file", "sampling", "frames", "wall s", "frames/s", "peak RSS MB",
+                     "other load %", "videos"], rrows, ["l", "l", "l", "l", "l", "r", "r", "r", "r", "r", "l"]))
+    md.append("")
+    md.append("Decode and preprocessing share: stage busy seconds (total s / mean ms per frame) from each run's "
+              "`timings`; share = (decode + preprocess) / (wall x cores).\n")
+    md.append(table(["run", "wall s", "decode", "preprocess", "infer", "decode + preprocess share",
+                     "infer / (wall x workers)"], share_rows))
+    md.append("")
+
+    brows = []
+    for b in [1, 2, 4]:
+        s = runs.get(f"ort.batch.yolox_nano.b{b}")
+        if s and s.get("fps"):
+            ex = s["db"].get("execution") or {}
+            inf = s["db"]["stages"].get("infer", {})
+            brows.append([b, ex.get("batch", "?"), s["db"]["frames"], fmt(s["db"]["wall_s"], 2), fmt(s["fps"]),
+                          fmt(inf.get("mean_ms"), 2), fmt(mb(s["time"].get("max_rss_kb")), 0)])
+    md.append("### Batching (ORT, yolox_nano with a symbolic batch axis, vtest every frame)\n")
+    md.append("The shared models have a static batch of 1 (vidsift then warns and uses `--batch 1`), so "
+              "bench/run.sh measures a copy made by `bench/dynamic_batch.py` (never committed).\n")
+    md.append(table(["--batch", "batch run", "frames", "wall s", "frames/s", "infer ms per frame", "peak RSS MB"],
+                    brows, ["r", "r", "r", "r", "r", "r", "r"]))
+    md.append("")
+
+    lrows = []
+    for base, lever, desc in [("ort.vs.yolox_nano.every.1080p", "ort.lever.yolox_nano.every.1080p.dthreads0",
+                               "1080p every frame: `--decode-threads 0` (libavcodec auto) vs 1 (default)"),
+                              ("ort.vs.yolox_nano.fps2.archive", "ort.lever.yolox_nano.fps2.archive.decoders1",
+                               "archive `--fps 2`: `--decoders 1` vs 2 (default)")]:
+        sb, sl = runs.get(base), runs.get(lever)
+        if sb and sl and sb.get("fps") and sl.get("fps"):
+            lrows.append([desc, fmt(sb["fps"]), fmt(sl["fps"]), f"{sl['fps'] / sb['fps']:.2f}",
+                          f"{100 * sb['dec_pre_share']:.1f}% / {100 * sl['dec_pre_share']:.1f}%"])
+    md.append("### Decode levers at ORT speed\n")
+    md.append(table(["lever", "default frames/s", "lever frames/s", "lever / default",
+                     "decode + preprocess share (default / lever)"], lrows, ["l", "r", "r", "r", "r"]))
+    md.append("")
+
+    analysis = Path(__file__).with_name("ANALYSIS_ORT.md")
+    if analysis.exists():
+        md.append(analysis.read_text().rstrip("\n"))
+        md.append("")
+    md.append(ORT_END)
+
+    text = ["(f) ONNX Runtime", text_table(["target", "threshold", "measured", "result"], [list(t[:4]) for t in targets]),
+            "", text_table(["model", "input", "backend", "when", "config", "nets x thr", "images/s"], crow), "",
+            text_table(["model", "config", "nets x thr", "sessions", "images/s", "RSS MB"], trows), "",
+            text_table(["run", "backend", "model", "file", "sampling", "frames", "wall s", "frames/s", "RSS MB",
+                        "other %", "videos"], rrows), "",
+            text_table(["run", "wall s", "decode", "preprocess", "infer", "dec+pre share", "infer busy"], share_rows),
+            "", text_table(["batch", "ran", "frames", "wall s", "frames/s", "infer ms", "RSS MB"], brows), "",
+            text_table(["lever", "default f/s", "lever f/s", "ratio", "dec+pre share"], lrows)]
+    return md, "\n".join(text)
+
+
+def splice_ort(out_path, ort_md):
+    """Replaces the ORT section of an existing RESULTS.md (or inserts it before '## Corpus')."""
+    text = Path(out_path).read_text()
+    block = "\n".join(ort_md)
+    if ORT_BEGIN in text and ORT_END in text:
+        head, rest = text.split(ORT_BEGIN, 1)
+        tail = rest.split(ORT_END, 1)[1]
+        return head + block + tail
+    if "\n## Corpus" in text:
+        head, tail = text.split("\n## Corpus", 1)
+        return head + "\n" + block + "\n\n## Corpus" + tail
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
 # ---------------------------------------------------------------- report ----
 
 def main():
@@ -209,7 +437,11 @@ def main():
     a = ap.parse_args()
 
     cores = os.cpu_count() or 1
-    steps = load(a.results, cores)
+    all_steps = load(a.results, cores)
+    # Section (f), ONNX Runtime, has its own steps (ort.*); the rest of the
+    # report never sees them.
+    ort_steps = {n: s for n, s in all_steps.items() if n.startswith("ort.")}
+    steps = {n: s for n, s in all_steps.items() if not n.startswith("ort.")}
 
     def step(name):
         return steps.get(name)
@@ -442,6 +674,17 @@ def main():
     foreign = [s["foreign_pct"] for s in steps.values()]
     busy_steps = [n for n, s in steps.items() if s["foreign_pct"] > 10]
     date = sh("date -u +%Y-%m-%dT%H:%M:%SZ")
+    ort_md, ort_text = ort_section(ort_steps, cores, a, date,
+                                   git_rev + (" + uncommitted changes in src/ include/"
+                                              if git_dirty.strip() not in ("", "0") else ""))
+    if ort_steps and not steps and Path(a.out).exists():
+        # An ORT-only run (VIDSIFT_BENCH_ONLY='^ort\.'): rewrite that section only.
+        Path(a.out).write_text(splice_ort(a.out, ort_md))
+        print()
+        print(ort_text)
+        print()
+        print(f"wrote the ONNX Runtime section of {a.out}")
+        return 0
 
     # ---- assemble
     md = []
@@ -552,6 +795,9 @@ def main():
     md.append(table(["run", "input", "sampling", "frames", "peak RSS MB"], rrows, ["l", "l", "l", "r", "r"]))
     md.append("")
 
+    md.extend(ort_md)
+    md.append("")
+
     if micro_rows:
         md.append("## Micro-benchmarks (Google Benchmark, bench_micro)\n")
         md.append(table(["benchmark", "time", "items/s", "note"], micro_rows, ["l", "r", "r", "l"]))
@@ -591,6 +837,9 @@ def main():
     print("(d) naive baseline")
     print(text_table(["model", "input", "frames", "wall s", "frames/s", "cv thr", "vidsift f/s", "speed-up"], nrows))
     print()
+    if ort_text:
+        print(ort_text)
+        print()
     print(f"wrote {a.out}")
     return 0
 

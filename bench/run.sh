@@ -12,7 +12,11 @@
 #    throughput every frame / --fps 2 / --keyframes, (d) a naive
 #    cv::VideoCapture + cv::dnn baseline (bench/naive_baseline.cpp), (e) peak
 #    RSS (/usr/bin/time -v) one video vs the 50-clip archive and 1 min vs
-#    30 min; plus Google Benchmark micro-benchmarks (bench/bench_micro.cpp);
+#    30 min; (f) ONNX Runtime (issue 9, steps ort.*): the ORT inference
+#    ceiling, `vidsift run --backend ort` against it and against
+#    `--backend opencv`, one session per worker vs one shared session,
+#    --batch 1/2/4, the decode levers; plus Google Benchmark
+#    micro-benchmarks (bench/bench_micro.cpp);
 # 4. prints a table and writes bench/RESULTS.md (bench/report.py).
 #
 # Raw outputs (JSON lines, /usr/bin/time reports, every vidsift database) go
@@ -159,18 +163,21 @@ step() {
     "$name" "$kind" "$rc" "$t0" "$t1" "$(awk -v a="$b0" -v b="$b1" 'BEGIN{print b-a}')" "$load" "$kv" >>"$steps"
 }
 
-# vrun NAME MODEL FILEKEY MODE [vidsift options...] -- INPUT...
-# (OpenCV dnn, like the ceilings below; the ONNX Runtime figures are still to come.)
-vrun() {
-  local name="$1" model="$2" filekey="$3" mode="$4"; shift 4
+# vrun_backend BACKEND NAME MODEL FILEKEY MODE [vidsift options...] -- INPUT...
+vrun_backend() {
+  local backend="$1" name="$2" model="$3" filekey="$4" mode="$5"; shift 5
   local opts=()
   while [[ "$1" != -- ]]; do opts+=("$1"); shift; done
   shift
   local db="$res/db/$name.db"
   rm -f "$db" "$db-wal" "$db-shm"
-  step "$name" vidsift model="$model" file="$filekey" mode="$mode" db="$db" args="${opts[*]}" -- \
-    "$vidsift" run "$@" --db "$db" --model "$model" --progress=false --json --backend opencv "${opts[@]}"
+  step "$name" vidsift model="${model##*/}" file="$filekey" mode="$mode" backend="$backend" db="$db" \
+    args="${opts[*]}" -- \
+    "$vidsift" run "$@" --db "$db" --model "$model" --progress=false --json --backend "$backend" "${opts[@]}"
 }
+# vrun NAME MODEL FILEKEY MODE [vidsift options...] -- INPUT...: OpenCV dnn,
+# like the ceilings of (a); section (f) runs ONNX Runtime.
+vrun() { vrun_backend opencv "$@"; }
 
 # ---- (a) inference ceiling -------------------------------------------------------
 for m in yolox_nano yolov8n; do
@@ -234,6 +241,78 @@ step naive.yolox_nano.vtest naive model=yolox_nano.onnx file=vtest -- \
   "$naive_baseline" --model "$models_dir/yolox_nano.onnx" "$vtest"
 step naive.yolov8n.vtest naive model=yolov8n.onnx file=vtest end=30 -- \
   "$naive_baseline" --model "$models_dir/yolov8n.onnx" --end 30 "$vtest"
+
+# ---- (f) ONNX Runtime (issue 9) ----------------------------------------------------
+# Every step is named ort.*: VIDSIFT_BENCH_ONLY='^ort\.' runs this section
+# alone (about 7 minutes), and the report then rewrites only its ORT section
+# of RESULTS.md. The OpenCV runs it compares with are measured here again
+# (ort.ocv.*), so every ratio comes from one run.
+if ! "$vidsift" --version 2>/dev/null | grep -q onnxruntime; then
+  log "this vidsift has no ONNX Runtime backend: skipping section (f)"
+else
+  for m in yolox_nano yolov8n_stock; do
+    [[ -f "$models_dir/$m.onnx" ]] || die "missing $models_dir/$m.onnx"
+  done
+  # (f1) the ORT inference ceiling, measured like (a): every configuration,
+  # plus the OpenCV one-net-per-core ceiling of the same weights for the ratio.
+  step ort.infer.opencv.yolox_nano infer backend=opencv model=yolox_nano.onnx -- \
+    "$infer_ceiling" --backend opencv --model "$models_dir/yolox_nano.onnx" --seconds "$infer_seconds" \
+    --cores "$jobs" --configs nets_per_core
+  for m in yolox_nano yolov8n_stock; do
+    step "ort.infer.$m" infer backend=ort model="$m.onnx" -- \
+      "$infer_ceiling" --backend ort --model "$models_dir/$m.onnx" --seconds "$infer_seconds" --cores "$jobs"
+  done
+  # (f2) threads: one session per worker vs one shared session (concurrent
+  # Run calls), one process each so that /usr/bin/time's peak RSS is theirs.
+  for m in yolox_nano yolov8n_stock; do
+    for cfg in nets_per_core shared_session; do
+      step "ort.threads.$m.$cfg" infer backend=ort model="$m.onnx" config="$cfg" -- \
+        "$infer_ceiling" --backend ort --model "$models_dir/$m.onnx" --seconds "$infer_seconds" --cores "$jobs" \
+        --configs "$cfg"
+    done
+  done
+  # (f3) every frame against the ceiling (measured again right before, best
+  # of both), and against OpenCV dnn on the same files.
+  step ort.infer.yolox_nano.again infer backend=ort model=yolox_nano.onnx -- \
+    "$infer_ceiling" --backend ort --model "$models_dir/yolox_nano.onnx" --seconds "$infer_seconds" --cores "$jobs" \
+    --configs nets_per_core,shared_session
+  vrun_backend ort ort.vs.yolox_nano.every.vtest yolox_nano.onnx vtest every -- "$vtest"
+  vrun_backend opencv ort.ocv.yolox_nano.every.vtest yolox_nano.onnx vtest every -- "$vtest"
+  step ort.infer.yolov8n_stock.again infer backend=ort model=yolov8n_stock.onnx -- \
+    "$infer_ceiling" --backend ort --model "$models_dir/yolov8n_stock.onnx" --seconds "$infer_seconds" \
+    --cores "$jobs" --configs nets_per_core,shared_session
+  vrun_backend ort ort.vs.yolov8n_stock.every.vtest yolov8n_stock.onnx vtest every --end 30 -- "$vtest"
+  # OpenCV 4.6 cannot run the stock export: the same weights as yolov8n.onnx.
+  vrun_backend opencv ort.ocv.yolov8n.every.vtest yolov8n.onnx vtest every --end 30 -- "$vtest"
+  for f in 720p 1080p; do
+    case $f in 720p) input="$v720" ;; 1080p) input="$v1080" ;; esac
+    vrun_backend ort "ort.vs.yolox_nano.every.$f" yolox_nano.onnx "$f" every --end 20 -- "$input"
+    vrun_backend opencv "ort.ocv.yolox_nano.every.$f" yolox_nano.onnx "$f" every --end 20 -- "$input"
+  done
+  # (f4) batching: the shared models have a static batch of 1 (vidsift falls
+  # back to --batch 1), so --batch is measured on a copy of yolox_nano with a
+  # symbolic batch axis, made here (bench/dynamic_batch.py, never committed).
+  dyn="$cache/models/yolox_nano_dynbatch.onnx"
+  want_dyn=0
+  for b in 1 2 4; do [[ -z "$only" || "ort.batch.yolox_nano.b$b" =~ $only ]] && want_dyn=1; done
+  if ((want_dyn == 0)); then
+    :
+  elif [[ -f "$dyn" ]] || { mkdir -p "$cache/models" && "$python" "$here/dynamic_batch.py" "$models_dir/yolox_nano.onnx" "$dyn"; }; then
+    for b in 1 2 4; do
+      vrun_backend ort "ort.batch.yolox_nano.b$b" "$dyn" vtest "every.batch$b" --batch "$b" -- "$vtest"
+    done
+  else
+    log "cannot make the dynamic-batch copy (needs /usr/bin/python3 with the onnx module: apt-get install python3-onnx)"
+  fi
+  # (f5) decode and preprocessing at ORT speed: the levers. 1080p every
+  # frame with libavcodec's automatic threads (vidsift's default is 1); the
+  # archive --fps 2 with one decoder instead of two.
+  vrun_backend ort ort.lever.yolox_nano.every.1080p.dthreads0 yolox_nano.onnx 1080p every.dthreads0 \
+    --end 20 --decode-threads 0 -- "$v1080"
+  vrun_backend ort ort.vs.yolox_nano.fps2.archive yolox_nano.onnx archive fps2 --fps 2 -- "$archive"
+  vrun_backend ort ort.lever.yolox_nano.fps2.archive.decoders1 yolox_nano.onnx archive fps2.decoders1 \
+    --fps 2 --decoders 1 -- "$archive"
+fi
 
 # ---- micro-benchmarks --------------------------------------------------------------
 step micro micro -- "$bench_micro" --benchmark_min_time=0.3 --benchmark_format=json

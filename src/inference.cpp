@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
@@ -184,6 +185,32 @@ std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model) {
 std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model, int threads) {
   if (model.backend == Backend::OpenCv && threads > 0) cv::setNumThreads(threads);
   return open_backend(model.backend, model.path, threads);
+}
+
+struct BackendSource::Impl {
+  LoadedModel model;
+  bool share = true;
+#ifdef VIDSIFT_HAVE_ORT
+  std::map<int, std::unique_ptr<OrtBackend>> sessions;  // per thread count: the backend whose session is shared
+#endif
+};
+
+BackendSource::BackendSource(const LoadedModel& model, bool share_sessions) : impl_(std::make_unique<Impl>()) {
+  impl_->model = model;
+  impl_->share = share_sessions;
+}
+
+BackendSource::~BackendSource() = default;
+
+std::unique_ptr<InferenceBackend> BackendSource::make(int threads) {
+#ifdef VIDSIFT_HAVE_ORT
+  if (impl_->model.backend == Backend::Ort && impl_->share) {
+    auto& first = impl_->sessions[threads];
+    if (!first) first = std::make_unique<OrtBackend>(impl_->model.path, threads);
+    return first->share();
+  }
+#endif
+  return make_backend(impl_->model, threads);
 }
 
 BatchLayout probe_batch(const LoadedModel& model, int batch) {

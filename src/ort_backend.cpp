@@ -40,14 +40,22 @@ std::string shape_text(const std::vector<std::int64_t>& s) {
 
 }  // namespace
 
-struct OrtBackend::Impl {
+// What backends sharing one session have in common: the session (weights,
+// prepacked kernels, the CPU arena) and what ORT said about the model.
+// Session::Run is thread-safe, so several backends call it concurrently.
+struct OrtBackend::Shared {
   Ort::Env env{ORT_LOGGING_LEVEL_FATAL, "vidsift"};  // vidsift reports errors itself
   Ort::Session session{nullptr};
   Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  Ort::RunOptions run_options;
   std::string input_name;
   std::string output_name;
   OnnxInfo info;
+};
+
+// What one backend (one thread at a time) keeps to itself.
+struct OrtBackend::Impl {
+  std::shared_ptr<Shared> shared;
+  Ort::RunOptions run_options;
   // Output shape of the first output, per batch size, learned on the first
   // pass of that size; afterwards ORT writes straight into `out`.
   std::map<std::int64_t, std::vector<std::int64_t>> out_shapes;
@@ -55,6 +63,8 @@ struct OrtBackend::Impl {
 };
 
 OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(std::make_unique<Impl>()) {
+  impl_->shared = std::make_shared<Shared>();
+  Shared& sh = *impl_->shared;
   const std::string fname = model.filename().string();
   const std::string what = "cannot open model " + fname + " with ONNX Runtime " + ort_version() + ": ";
   try {
@@ -63,11 +73,11 @@ OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(
     so.SetInterOpNumThreads(1);
     so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
-    impl_->session = Ort::Session(impl_->env, model.c_str(), so);
+    sh.session = Ort::Session(sh.env, model.c_str(), so);
 
     Ort::AllocatorWithDefaultOptions alloc;
-    auto& s = impl_->session;
-    OnnxInfo& info = impl_->info;
+    auto& s = sh.session;
+    OnnxInfo& info = sh.info;
     if (s.GetInputCount() != 1)
       throw ModelError(what + "it has " + std::to_string(s.GetInputCount()) +
                        " inputs; vidsift feeds one image tensor [N, 3, H, W]");
@@ -96,8 +106,8 @@ OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(
         throw ModelError(what + "its first output is " + element_type_name(tt.GetElementType()) +
                          "; vidsift reads float32 detections");
     }
-    impl_->input_name = info.input_name;
-    impl_->output_name = s.GetOutputNameAllocated(0, alloc).get();
+    sh.input_name = info.input_name;
+    sh.output_name = s.GetOutputNameAllocated(0, alloc).get();
 
     const Ort::ModelMetadata md = s.GetModelMetadata();
     info.producer_name = md.GetProducerNameAllocated(alloc).get();
@@ -110,31 +120,39 @@ OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(
   }
 }
 
+OrtBackend::OrtBackend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 OrtBackend::~OrtBackend() = default;
+
+std::unique_ptr<OrtBackend> OrtBackend::share() const {
+  auto impl = std::make_unique<Impl>();
+  impl->shared = impl_->shared;
+  return std::unique_ptr<OrtBackend>(new OrtBackend(std::move(impl)));
+}
 
 std::string OrtBackend::name() const { return kOrtBackendName; }
 
-const OnnxInfo& OrtBackend::info() const { return impl_->info; }
+const OnnxInfo& OrtBackend::info() const { return impl_->shared->info; }
 
 void OrtBackend::forward(const cv::Mat& blob, cv::Mat& out) {
   if (blob.dims != 4 || blob.type() != CV_32F || !blob.isContinuous() || blob.size[1] != 3)
     throw InferenceError("onnxruntime backend: the input must be a continuous float [N, 3, H, W] blob");
   const std::array<std::int64_t, 4> in_shape{blob.size[0], blob.size[1], blob.size[2], blob.size[3]};
-  const char* in_names[] = {impl_->input_name.c_str()};
-  const char* out_names[] = {impl_->output_name.c_str()};
+  Shared& sh = *impl_->shared;
+  const char* in_names[] = {sh.input_name.c_str()};
+  const char* out_names[] = {sh.output_name.c_str()};
   try {
     // Zero copy: the tensor is a view of the blob. ORT does not write to
     // inputs, so the const_cast never leads to a write.
-    Ort::Value input = Ort::Value::CreateTensor<float>(impl_->cpu, const_cast<float*>(blob.ptr<float>()), blob.total(),
+    Ort::Value input = Ort::Value::CreateTensor<float>(sh.cpu, const_cast<float*>(blob.ptr<float>()), blob.total(),
                                                        in_shape.data(), in_shape.size());
     if (auto it = impl_->out_shapes.find(in_shape[0]); it != impl_->out_shapes.end()) {
       const std::vector<std::int64_t> os = it->second;
       std::vector<int> dims(os.begin(), os.end());
       out.create(static_cast<int>(dims.size()), dims.data(), CV_32F);
-      Ort::Value output =
-          Ort::Value::CreateTensor<float>(impl_->cpu, out.ptr<float>(), out.total(), os.data(), os.size());
+      Ort::Value output = Ort::Value::CreateTensor<float>(sh.cpu, out.ptr<float>(), out.total(), os.data(), os.size());
       try {
-        impl_->session.Run(impl_->run_options, in_names, &input, 1, out_names, &output, 1);
+        sh.session.Run(impl_->run_options, in_names, &input, 1, out_names, &output, 1);
         return;
       } catch (const Ort::Exception&) {
         // The output shape depends on more than the batch size (e.g. a model
@@ -144,7 +162,7 @@ void OrtBackend::forward(const cv::Mat& blob, cv::Mat& out) {
         impl_->no_prealloc.insert(in_shape[0]);
       }
     }
-    auto outs = impl_->session.Run(impl_->run_options, in_names, &input, 1, out_names, 1);
+    auto outs = sh.session.Run(impl_->run_options, in_names, &input, 1, out_names, 1);
     if (outs.empty() || !outs.front().IsTensor()) throw InferenceError("onnxruntime backend: the model gave no output");
     const auto tt = outs.front().GetTensorTypeAndShapeInfo();
     const std::vector<std::int64_t> os = tt.GetShape();

@@ -12,7 +12,9 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -159,6 +161,50 @@ TEST(OrtBackend, OutputIsOwnedAndItsBufferReused) {
   be->forward(x, out);
   EXPECT_EQ(out.ptr<float>(), buffer) << "a right-sized output should be reused";
   EXPECT_EQ(cv::norm(out, copy_x, cv::NORM_INF), 0.0) << "the same input must give the same output";
+}
+
+// Backends sharing one session (the pipeline's default for ORT) run at the
+// same time and each gets exactly what an independent session gives.
+TEST(OrtBackend, SharedSessionRunsConcurrentlyWithIndependentResults) {
+  REQUIRE_ORT();
+#ifdef VIDSIFT_HAVE_ORT
+  const LoadedModel m = load("yolox_nano.onnx", Backend::Ort);
+  const std::vector<cv::Mat> blobs{random_blob(m, 11), random_blob(m, 12)};
+  std::vector<cv::Mat> expected(2);
+  {
+    OrtBackend alone(m.path, 1);
+    for (std::size_t i = 0; i < 2; ++i) alone.forward(blobs[i], expected[i]);
+  }
+  std::vector<std::unique_ptr<OrtBackend>> shared;
+  shared.push_back(std::make_unique<OrtBackend>(m.path, 1));
+  shared.push_back(shared.front()->share());
+  EXPECT_EQ(shared[1]->info().input_name, shared[0]->info().input_name);
+  shared.erase(shared.begin());  // the session lives on with the last backend
+  shared.push_back(shared.front()->share());
+  std::vector<double> diff(2, 0.0);
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t t = 0; t < 2; ++t)
+      threads.emplace_back([&, t] {
+        cv::Mat out;
+        for (int k = 0; k < 6; ++k) {
+          shared[t]->forward(blobs[t], out);
+          diff[t] = std::max(diff[t], cv::norm(out, expected[t], cv::NORM_INF));
+        }
+      });
+  }
+  EXPECT_EQ(diff[0], 0.0);
+  EXPECT_EQ(diff[1], 0.0);
+  // BackendSource hands out ORT backends that work the same way.
+  BackendSource source(m);
+  auto a = source.make(1);
+  auto b = source.make(1);
+  cv::Mat out_a, out_b;
+  a->forward(blobs[0], out_a);
+  b->forward(blobs[1], out_b);
+  EXPECT_EQ(cv::norm(out_a, expected[0], cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(out_b, expected[1], cv::NORM_INF), 0.0);
+#endif
 }
 
 TEST(OrtBackend, RejectsABlobThatIsNotAnImageBatch) {

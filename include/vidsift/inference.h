@@ -37,6 +37,12 @@
 //    model.backend for the loaded model; `threads` is the intra-op thread
 //    count it should use (OpenCV's setting is process-wide; the pipeline
 //    sets it once; each ORT session has its own).
+//  * BackendSource makes the backends of one run, one per make() call.
+//    OpenCV: one more independent net each time (cv::dnn::Net is not
+//    thread-safe). ORT with sharing on (the default): every backend asking
+//    for the same thread count runs on one Ort::Session (OrtBackend::share:
+//    weights loaded once, concurrent Run calls); with sharing off, one
+//    session per backend. The backends outlive the source.
 #pragma once
 
 #include <filesystem>
@@ -123,6 +129,22 @@ std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model);
 // process-wide: this sets it (cv::setNumThreads) for every OpenCV backend;
 // an ORT session gets its own `threads`.
 std::unique_ptr<InferenceBackend> make_backend(const LoadedModel& model, int threads);
+
+// The backends of one run; see the contract.
+class BackendSource {
+ public:
+  explicit BackendSource(const LoadedModel& model, bool share_sessions = true);
+  ~BackendSource();
+  BackendSource(const BackendSource&) = delete;
+  BackendSource& operator=(const BackendSource&) = delete;
+
+  // One more backend running `threads` intra-op threads. Throws ModelError.
+  std::unique_ptr<InferenceBackend> make(int threads);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // The output layout of a batch of `batch` with model.backend; see contract.
 BatchLayout probe_batch(const LoadedModel& model, int batch);

@@ -5,8 +5,12 @@
 //  * OrtBackend(path, threads) opens one Ort::Session on the CPU execution
 //    provider: `threads` intra-op threads (0 = ORT's default, every core),
 //    one inter-op thread, sequential execution, every graph optimisation.
-//    One session per worker; sessions are independent, so several backends
-//    run concurrently (each used by one thread at a time).
+//    Backends from this constructor are independent (one session each).
+//  * share() gives one more backend over the same session: the weights are
+//    loaded once and ORT's Session::Run is thread-safe, so backends sharing a
+//    session run concurrently, each used by one thread at a time (each keeps
+//    its own output-shape cache). The session lives until the last backend
+//    sharing it is destroyed.
 //  * The model's input name, shape and element type, its output names and
 //    shapes, and its custom metadata (Ultralytics: names, stride, imgsz,
 //    task) are read from ORT's own model API and exposed as OnnxInfo
@@ -52,6 +56,9 @@ class OrtBackend final : public InferenceBackend {
   // One forward pass over a [B, 3, H, W] float blob; throws InferenceError.
   void forward(const cv::Mat& blob, cv::Mat& out) override;
 
+  // One more backend over this backend's session; see the contract.
+  std::unique_ptr<OrtBackend> share() const;
+
   // kOrtBackendName.
   std::string name() const override;
 
@@ -60,7 +67,9 @@ class OrtBackend final : public InferenceBackend {
   const OnnxInfo& info() const;
 
  private:
+  struct Shared;
   struct Impl;
+  explicit OrtBackend(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

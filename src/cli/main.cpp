@@ -191,9 +191,11 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   say("vidsift: model " + model.path.string() + " (" + family_name(model.family) + ", " +
       std::to_string(model.input.width) + "x" + std::to_string(model.input.height) + ", labels from " +
       model.labels_source + ") on " + backend_name(model.backend) + " (" + backend_library(model.backend) + ")");
-  // Every worker gets its own backend of the kind that loaded the model (an
-  // ORT session or an OpenCV net), running `threads` intra-op threads.
-  popts.backend_factory = [&model](int threads) { return make_backend(model, threads); };
+  // Every worker gets its own backend of the kind that loaded the model,
+  // running `threads` intra-op threads: an OpenCV net each, or backends
+  // sharing one ORT session (see BackendSource).
+  auto backends = std::make_shared<BackendSource>(model);
+  popts.backend_factory = [backends](int threads) { return backends->make(threads); };
   if (o.calibrate) {
     try {
       const Calibration cal = calibrate_backends(o.model, model, 1.0);
