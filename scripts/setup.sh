@@ -15,7 +15,7 @@ PACKAGES=(
   libopencv-dev libtbb-dev libboost-program-options-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  valgrind time
+  valgrind time python3-onnx
 )
 
 missing=()

@@ -345,6 +345,7 @@ LoadedModel load_model(const ModelOptions& opts) {
       try {
         o = open_with_opencv(m.path, opts.input_size);
         m.backend = Backend::OpenCv;
+        m.fallback_reason = ort_error.what();
       } catch (const ModelError& cv_error) {
         throw ModelError(std::string(cv_error.what()) + " (ONNX Runtime could not run it either: " + ort_error.what() +
                          ")");
@@ -379,8 +380,12 @@ LoadedModel load_model(const ModelOptions& opts) {
       if (!shape.empty()) shape += 'x';
       shape += std::to_string(d);
     }
-    throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape + " at input " +
-                     std::to_string(o.w) + "x" + std::to_string(o.h) + "; pass --family " + family_names("|"));
+    // A [N, classes] output is what image classifiers give.
+    const std::string looks =
+        m.output_shape.size() == 2 ? " (a [batch, classes] output: an image classifier, not a detector)" : "";
+    throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape + looks +
+                     " at input " + std::to_string(o.w) + "x" + std::to_string(o.h) +
+                     "; vidsift runs YOLO detectors: pass --family " + family_names("|") + " if this is one");
   }
   m.input = input_spec_for(m.family, o.w, o.h);
   return m;

@@ -52,7 +52,28 @@ struct OrtBackend::Impl {
   // pass of that size; afterwards ORT writes straight into `out`.
   std::map<std::int64_t, std::vector<std::int64_t>> out_shapes;
   std::set<std::int64_t> no_prealloc;  // batch sizes whose output shape varies
+  // float16 models: the blob is converted into in_half, and the output is
+  // computed into out_half and converted into `out`; both buffers are reused.
+  bool in_fp16 = false;
+  bool out_fp16 = false;
+  cv::Mat in_half;
+  cv::Mat out_half;
 };
+
+namespace {
+
+bool float_or_half(ONNXTensorElementDataType t) {
+  return t == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || t == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
+}
+
+// A tensor of `m`'s element type (CV_32F or CV_16F) over `m`'s memory.
+Ort::Value tensor_over(const Ort::MemoryInfo& cpu, const cv::Mat& m, const std::int64_t* shape, std::size_t rank) {
+  const bool half = m.depth() == CV_16F;
+  return Ort::Value::CreateTensor(cpu, const_cast<uchar*>(m.data), m.total() * m.elemSize(), shape, rank,
+                                  half ? ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
+}
+
+}  // namespace
 
 OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(std::make_unique<Impl>()) {
   const std::string fname = model.filename().string();
@@ -77,9 +98,10 @@ OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(
       const auto ti = s.GetInputTypeInfo(0);
       const auto tt = ti.GetTensorTypeAndShapeInfo();
       info.input_shape = tt.GetShape();
-      if (tt.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+      if (!float_or_half(tt.GetElementType()))
         throw ModelError(what + "its input '" + info.input_name + "' is " + element_type_name(tt.GetElementType()) +
-                         "; vidsift feeds float32 images (export the model in fp32)");
+                         "; vidsift feeds float32 or float16 images");
+      impl_->in_fp16 = tt.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
       if (info.input_shape.size() != 4 || (info.input_shape[1] > 0 && info.input_shape[1] != 3))
         throw ModelError(what + "its input '" + info.input_name + "' has shape " + shape_text(info.input_shape) +
                          "; vidsift feeds images as [N, 3, H, W]");
@@ -92,9 +114,10 @@ OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(
       }
       const auto tt = ti.GetTensorTypeAndShapeInfo();
       info.output_shapes.push_back(tt.GetShape());
-      if (i == 0 && tt.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+      if (i == 0 && !float_or_half(tt.GetElementType()))
         throw ModelError(what + "its first output is " + element_type_name(tt.GetElementType()) +
-                         "; vidsift reads float32 detections");
+                         "; vidsift reads float32 or float16 detections");
+      if (i == 0) impl_->out_fp16 = tt.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
     }
     impl_->input_name = info.input_name;
     impl_->output_name = s.GetOutputNameAllocated(0, alloc).get();
@@ -123,18 +146,21 @@ void OrtBackend::forward(const cv::Mat& blob, cv::Mat& out) {
   const char* in_names[] = {impl_->input_name.c_str()};
   const char* out_names[] = {impl_->output_name.c_str()};
   try {
-    // Zero copy: the tensor is a view of the blob. ORT does not write to
-    // inputs, so the const_cast never leads to a write.
-    Ort::Value input = Ort::Value::CreateTensor<float>(impl_->cpu, const_cast<float*>(blob.ptr<float>()), blob.total(),
-                                                       in_shape.data(), in_shape.size());
+    // Zero copy: the tensor is a view of the blob (of its float16 copy for
+    // an fp16 model). ORT does not write to inputs, so the const_cast in
+    // tensor_over never leads to a write.
+    if (impl_->in_fp16) blob.convertTo(impl_->in_half, CV_16F);
+    Ort::Value input =
+        tensor_over(impl_->cpu, impl_->in_fp16 ? impl_->in_half : blob, in_shape.data(), in_shape.size());
     if (auto it = impl_->out_shapes.find(in_shape[0]); it != impl_->out_shapes.end()) {
       const std::vector<std::int64_t> os = it->second;
       std::vector<int> dims(os.begin(), os.end());
-      out.create(static_cast<int>(dims.size()), dims.data(), CV_32F);
-      Ort::Value output =
-          Ort::Value::CreateTensor<float>(impl_->cpu, out.ptr<float>(), out.total(), os.data(), os.size());
+      cv::Mat& target = impl_->out_fp16 ? impl_->out_half : out;
+      target.create(static_cast<int>(dims.size()), dims.data(), impl_->out_fp16 ? CV_16F : CV_32F);
+      Ort::Value output = tensor_over(impl_->cpu, target, os.data(), os.size());
       try {
         impl_->session.Run(impl_->run_options, in_names, &input, 1, out_names, &output, 1);
+        if (impl_->out_fp16) impl_->out_half.convertTo(out, CV_32F);
         return;
       } catch (const Ort::Exception&) {
         // The output shape depends on more than the batch size (e.g. a model
@@ -151,7 +177,10 @@ void OrtBackend::forward(const cv::Mat& blob, cv::Mat& out) {
     if (os.empty() || std::any_of(os.begin(), os.end(), [](std::int64_t d) { return d <= 0 || d > INT32_MAX; }))
       throw InferenceError("onnxruntime backend: unusable output shape " + shape_text(os));
     std::vector<int> dims(os.begin(), os.end());
-    cv::Mat(static_cast<int>(dims.size()), dims.data(), CV_32F, outs.front().GetTensorMutableData<float>()).copyTo(out);
+    const bool half = tt.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
+    const cv::Mat result(static_cast<int>(dims.size()), dims.data(), half ? CV_16F : CV_32F,
+                         outs.front().GetTensorMutableRawData());
+    result.convertTo(out, CV_32F);
     if (!impl_->no_prealloc.count(in_shape[0])) impl_->out_shapes[in_shape[0]] = os;
   } catch (const Ort::Exception& e) {
     throw InferenceError(std::string("onnxruntime forward pass failed: ") + e.what());
