@@ -57,6 +57,19 @@ std::string first_line(const std::string& s) {
   return t;
 }
 
+// The whole message on one line: ORT puts the useful part on later lines
+// ("Got invalid dimensions for input: images ...\n index: 0 Got: 4 Expected: 1").
+std::string one_line(const std::string& s) {
+  std::string t;
+  for (char c : s) {
+    const bool space = c == '\n' || c == '\r' || c == ' ' || c == '\t';
+    if (space && (t.empty() || t.back() == ' ')) continue;
+    t += space ? ' ' : c;
+  }
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  return t;
+}
+
 // The display names of the families whose output layout is (or is not)
 // transposed, joined with '/': "YOLOv8/YOLO11", "YOLOX/YOLOv5".
 std::string display_names(bool transposed) {
@@ -201,7 +214,7 @@ BatchLayout probe_batch(const LoadedModel& model, int batch) {
     backend->forward(blob, out);
   } catch (const std::exception& e) {
     throw ModelError("model " + fname + " cannot run a batch of " + std::to_string(batch) + " with " +
-                     backend_library(model.backend) + " (" + first_line(e.what()) + ")");
+                     backend_library(model.backend) + " (" + one_line(e.what()) + ")");
   }
   const std::size_t per = static_cast<std::size_t>(3) * H * W;
   const int one[4] = {1, 3, H, W};
