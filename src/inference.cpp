@@ -111,7 +111,9 @@ std::string hint_for_opencv(const std::string& err, const OnnxInfo* info) {
 std::string hint_for(const std::string& err, const OnnxInfo* info) {
   std::string h = hint_for_opencv(err, info);
 #ifdef VIDSIFT_HAVE_ORT
-  h += "; or try ONNX Runtime (--backend ort), which runs stock Ultralytics exports";
+  h += err.find("FLOAT16") != std::string::npos
+           ? "; or use ONNX Runtime (--backend ort or auto), which runs fp16 models"
+           : "; or try ONNX Runtime (--backend ort), which runs stock Ultralytics exports";
 #else
   h += "; or build vidsift with ONNX Runtime (scripts/setup.sh fetches it), which runs stock Ultralytics exports";
 #endif

@@ -38,6 +38,31 @@ std::string shape_text(const std::vector<std::int64_t>& s) {
   return t.empty() ? "(unknown)" : t;
 }
 
+// ORT's load errors name its own source file and C++ function before the
+// reason ("Load model from m.onnx failed:/onnxruntime_src/.../model.cc:202
+// onnxruntime::Model::Model(...) Unsupported model IR version: 99, ...").
+// Drops that part: the user needs the reason.
+std::string without_source_location(const std::string& msg) {
+  const auto at = msg.find("/onnxruntime_src/");
+  if (at == std::string::npos) return msg;
+  std::size_t i = msg.find(' ', at);  // end of "file.cc:line"
+  if (i == std::string::npos) return msg;
+  ++i;
+  const auto paren = msg.find('(', i);
+  if (paren != std::string::npos && msg.find(' ', i) > paren) {  // "ns::f(...)" follows
+    int depth = 0;
+    std::size_t j = paren;
+    for (; j < msg.size(); ++j) {
+      if (msg[j] == '(') ++depth;
+      if (msg[j] == ')' && --depth == 0) break;
+    }
+    if (j >= msg.size()) return msg;
+    i = j + 1;
+    while (i < msg.size() && msg[i] == ' ') ++i;
+  }
+  return msg.substr(0, at) + " " + msg.substr(i);
+}
+
 }  // namespace
 
 struct OrtBackend::Impl {
@@ -129,7 +154,7 @@ OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(
       if (value) info.metadata[key.get()] = value.get();
     }
   } catch (const Ort::Exception& e) {
-    throw ModelError(what + e.what());
+    throw ModelError(what + without_source_location(e.what()));
   }
 }
 

@@ -354,6 +354,8 @@ TEST(OrtBackend, Fp16ModelRunsOnOrtAndAgreesWithFp32) {
                              " --backend opencv");
   EXPECT_EQ(r.status, 3) << r.output;
   EXPECT_NE(r.output.find("fp16 models are not supported by OpenCV"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ONNX Runtime (--backend ort or auto), which runs fp16 models"), std::string::npos)
+      << r.output;
 }
 
 #ifdef VIDSIFT_HAVE_ORT
@@ -481,6 +483,7 @@ TEST(OrtBackend, AutoFallsBackToOpenCvWhenOrtRefusesTheModel) {
                                q(d / "yolox_ir99.onnx") + " --backend ort");
   EXPECT_EQ(ort.status, 3) << ort.output;
   EXPECT_NE(ort.output.find("IR version"), std::string::npos) << ort.output;
+  EXPECT_EQ(ort.output.find("onnxruntime_src"), std::string::npos) << "ORT's source location is noise: " << ort.output;
   const auto r = run_vidsift("run " + q(short_clip()) + " --db " + q(d / "a.db") + " --model " +
                              q(d / "yolox_ir99.onnx") + " --backend auto");
   EXPECT_EQ(r.status, 0) << r.output;
