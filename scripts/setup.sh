@@ -16,7 +16,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   libonnx-dev libprotobuf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  valgrind time
+  valgrind time python3-onnx
 )
 
 missing=()

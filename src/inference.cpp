@@ -58,6 +58,19 @@ std::string first_line(const std::string& s) {
   return t;
 }
 
+// The whole message on one line: ORT puts the useful part on later lines
+// ("Got invalid dimensions for input: images ...\n index: 0 Got: 4 Expected: 1").
+std::string one_line(const std::string& s) {
+  std::string t;
+  for (char c : s) {
+    const bool space = c == '\n' || c == '\r' || c == ' ' || c == '\t';
+    if (space && (t.empty() || t.back() == ' ')) continue;
+    t += space ? ' ' : c;
+  }
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  return t;
+}
+
 // The display names of the families whose output layout is (or is not)
 // transposed, joined with '/': "YOLOv8/YOLO11", "YOLOX/YOLOv5".
 std::string display_names(bool transposed) {
@@ -99,7 +112,9 @@ std::string hint_for_opencv(const std::string& err, const OnnxInfo* info) {
 std::string hint_for(const std::string& err, const OnnxInfo* info) {
   std::string h = hint_for_opencv(err, info);
 #ifdef VIDSIFT_HAVE_ORT
-  h += "; or try ONNX Runtime (--backend ort), which runs stock Ultralytics exports";
+  h += err.find("FLOAT16") != std::string::npos
+           ? "; or use ONNX Runtime (--backend ort or auto), which runs fp16 models"
+           : "; or try ONNX Runtime (--backend ort), which runs stock Ultralytics exports";
 #else
   h += "; or build vidsift with ONNX Runtime (scripts/setup.sh fetches it), which runs stock Ultralytics exports";
 #endif
@@ -228,7 +243,7 @@ BatchLayout probe_batch(const LoadedModel& model, int batch) {
     backend->forward(blob, out);
   } catch (const std::exception& e) {
     throw ModelError("model " + fname + " cannot run a batch of " + std::to_string(batch) + " with " +
-                     backend_library(model.backend) + " (" + first_line(e.what()) + ")");
+                     backend_library(model.backend) + " (" + one_line(e.what()) + ")");
   }
   const std::size_t per = static_cast<std::size_t>(3) * H * W;
   const int one[4] = {1, 3, H, W};
@@ -372,6 +387,7 @@ LoadedModel load_model(const ModelOptions& opts) {
       try {
         o = open_with_opencv(m.path, opts.input_size);
         m.backend = Backend::OpenCv;
+        m.fallback_reason = ort_error.what();
       } catch (const ModelError& cv_error) {
         throw ModelError(std::string(cv_error.what()) + " (ONNX Runtime could not run it either: " + ort_error.what() +
                          ")");
@@ -406,8 +422,12 @@ LoadedModel load_model(const ModelOptions& opts) {
       if (!shape.empty()) shape += 'x';
       shape += std::to_string(d);
     }
-    throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape + " at input " +
-                     std::to_string(o.w) + "x" + std::to_string(o.h) + "; pass --family " + family_names("|"));
+    // A [N, classes] output is what image classifiers give.
+    const std::string looks =
+        m.output_shape.size() == 2 ? " (a [batch, classes] output: an image classifier, not a detector)" : "";
+    throw ModelError("cannot tell the model family of " + fname + " from its output shape " + shape + looks +
+                     " at input " + std::to_string(o.w) + "x" + std::to_string(o.h) +
+                     "; vidsift runs YOLO detectors: pass --family " + family_names("|") + " if this is one");
   }
   m.input = input_spec_for(m.family, o.w, o.h);
   return m;

@@ -38,6 +38,31 @@ std::string shape_text(const std::vector<std::int64_t>& s) {
   return t.empty() ? "(unknown)" : t;
 }
 
+// ORT's load errors name its own source file and C++ function before the
+// reason ("Load model from m.onnx failed:/onnxruntime_src/.../model.cc:202
+// onnxruntime::Model::Model(...) Unsupported model IR version: 99, ...").
+// Drops that part: the user needs the reason.
+std::string without_source_location(const std::string& msg) {
+  const auto at = msg.find("/onnxruntime_src/");
+  if (at == std::string::npos) return msg;
+  std::size_t i = msg.find(' ', at);  // end of "file.cc:line"
+  if (i == std::string::npos) return msg;
+  ++i;
+  const auto paren = msg.find('(', i);
+  if (paren != std::string::npos && msg.find(' ', i) > paren) {  // "ns::f(...)" follows
+    int depth = 0;
+    std::size_t j = paren;
+    for (; j < msg.size(); ++j) {
+      if (msg[j] == '(') ++depth;
+      if (msg[j] == ')' && --depth == 0) break;
+    }
+    if (j >= msg.size()) return msg;
+    i = j + 1;
+    while (i < msg.size() && msg[i] == ' ') ++i;
+  }
+  return msg.substr(0, at) + " " + msg.substr(i);
+}
+
 }  // namespace
 
 // What backends sharing one session have in common: the session (weights,
@@ -60,7 +85,28 @@ struct OrtBackend::Impl {
   // pass of that size; afterwards ORT writes straight into `out`.
   std::map<std::int64_t, std::vector<std::int64_t>> out_shapes;
   std::set<std::int64_t> no_prealloc;  // batch sizes whose output shape varies
+  // float16 models: the blob is converted into in_half, and the output is
+  // computed into out_half and converted into `out`; both buffers are reused.
+  bool in_fp16 = false;
+  bool out_fp16 = false;
+  cv::Mat in_half;
+  cv::Mat out_half;
 };
+
+namespace {
+
+bool float_or_half(ONNXTensorElementDataType t) {
+  return t == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || t == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
+}
+
+// A tensor of `m`'s element type (CV_32F or CV_16F) over `m`'s memory.
+Ort::Value tensor_over(const Ort::MemoryInfo& cpu, const cv::Mat& m, const std::int64_t* shape, std::size_t rank) {
+  const bool half = m.depth() == CV_16F;
+  return Ort::Value::CreateTensor(cpu, const_cast<uchar*>(m.data), m.total() * m.elemSize(), shape, rank,
+                                  half ? ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
+}
+
+}  // namespace
 
 OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(std::make_unique<Impl>()) {
   impl_->shared = std::make_shared<Shared>();
@@ -87,9 +133,10 @@ OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(
       const auto ti = s.GetInputTypeInfo(0);
       const auto tt = ti.GetTensorTypeAndShapeInfo();
       info.input_shape = tt.GetShape();
-      if (tt.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+      if (!float_or_half(tt.GetElementType()))
         throw ModelError(what + "its input '" + info.input_name + "' is " + element_type_name(tt.GetElementType()) +
-                         "; vidsift feeds float32 images (export the model in fp32)");
+                         "; vidsift feeds float32 or float16 images");
+      impl_->in_fp16 = tt.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
       if (info.input_shape.size() != 4 || (info.input_shape[1] > 0 && info.input_shape[1] != 3))
         throw ModelError(what + "its input '" + info.input_name + "' has shape " + shape_text(info.input_shape) +
                          "; vidsift feeds images as [N, 3, H, W]");
@@ -102,9 +149,10 @@ OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(
       }
       const auto tt = ti.GetTensorTypeAndShapeInfo();
       info.output_shapes.push_back(tt.GetShape());
-      if (i == 0 && tt.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+      if (i == 0 && !float_or_half(tt.GetElementType()))
         throw ModelError(what + "its first output is " + element_type_name(tt.GetElementType()) +
-                         "; vidsift reads float32 detections");
+                         "; vidsift reads float32 or float16 detections");
+      if (i == 0) impl_->out_fp16 = tt.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
     }
     sh.input_name = info.input_name;
     sh.output_name = s.GetOutputNameAllocated(0, alloc).get();
@@ -116,7 +164,7 @@ OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(
       if (value) info.metadata[key.get()] = value.get();
     }
   } catch (const Ort::Exception& e) {
-    throw ModelError(what + e.what());
+    throw ModelError(what + without_source_location(e.what()));
   }
 }
 
@@ -127,6 +175,8 @@ OrtBackend::~OrtBackend() = default;
 std::unique_ptr<OrtBackend> OrtBackend::share() const {
   auto impl = std::make_unique<Impl>();
   impl->shared = impl_->shared;
+  impl->in_fp16 = impl_->in_fp16;
+  impl->out_fp16 = impl_->out_fp16;
   return std::unique_ptr<OrtBackend>(new OrtBackend(std::move(impl)));
 }
 
@@ -142,17 +192,21 @@ void OrtBackend::forward(const cv::Mat& blob, cv::Mat& out) {
   const char* in_names[] = {sh.input_name.c_str()};
   const char* out_names[] = {sh.output_name.c_str()};
   try {
-    // Zero copy: the tensor is a view of the blob. ORT does not write to
-    // inputs, so the const_cast never leads to a write.
-    Ort::Value input = Ort::Value::CreateTensor<float>(sh.cpu, const_cast<float*>(blob.ptr<float>()), blob.total(),
-                                                       in_shape.data(), in_shape.size());
+    // Zero copy: the tensor is a view of the blob (of its float16 copy for
+    // an fp16 model). ORT does not write to inputs, so the const_cast in
+    // tensor_over never leads to a write.
+    if (impl_->in_fp16) blob.convertTo(impl_->in_half, CV_16F);
+    Ort::Value input =
+        tensor_over(sh.cpu, impl_->in_fp16 ? impl_->in_half : blob, in_shape.data(), in_shape.size());
     if (auto it = impl_->out_shapes.find(in_shape[0]); it != impl_->out_shapes.end()) {
       const std::vector<std::int64_t> os = it->second;
       std::vector<int> dims(os.begin(), os.end());
-      out.create(static_cast<int>(dims.size()), dims.data(), CV_32F);
-      Ort::Value output = Ort::Value::CreateTensor<float>(sh.cpu, out.ptr<float>(), out.total(), os.data(), os.size());
+      cv::Mat& target = impl_->out_fp16 ? impl_->out_half : out;
+      target.create(static_cast<int>(dims.size()), dims.data(), impl_->out_fp16 ? CV_16F : CV_32F);
+      Ort::Value output = tensor_over(sh.cpu, target, os.data(), os.size());
       try {
         sh.session.Run(impl_->run_options, in_names, &input, 1, out_names, &output, 1);
+        if (impl_->out_fp16) impl_->out_half.convertTo(out, CV_32F);
         return;
       } catch (const Ort::Exception&) {
         // The output shape depends on more than the batch size (e.g. a model
@@ -169,7 +223,10 @@ void OrtBackend::forward(const cv::Mat& blob, cv::Mat& out) {
     if (os.empty() || std::any_of(os.begin(), os.end(), [](std::int64_t d) { return d <= 0 || d > INT32_MAX; }))
       throw InferenceError("onnxruntime backend: unusable output shape " + shape_text(os));
     std::vector<int> dims(os.begin(), os.end());
-    cv::Mat(static_cast<int>(dims.size()), dims.data(), CV_32F, outs.front().GetTensorMutableData<float>()).copyTo(out);
+    const bool half = tt.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
+    const cv::Mat result(static_cast<int>(dims.size()), dims.data(), half ? CV_16F : CV_32F,
+                         outs.front().GetTensorMutableRawData());
+    result.convertTo(out, CV_32F);
     if (!impl_->no_prealloc.count(in_shape[0])) impl_->out_shapes[in_shape[0]] = os;
   } catch (const Ort::Exception& e) {
     throw InferenceError(std::string("onnxruntime forward pass failed: ") + e.what());

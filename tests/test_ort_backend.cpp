@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <string>
 #include <thread>
@@ -109,12 +110,46 @@ Agreement agreement(const fs::path& db_a, const fs::path& db_b, double min_iou) 
   return ag;
 }
 
-// Runs vtest.avi --every 10 with a model and backend into `db`; returns the output.
-std::string run_vtest(const fs::path& db, const std::string& model, const std::string& backend) {
+// Runs vtest.avi --every 10 with a model (a file name in the shared models
+// directory, or a path) and backend into `db`; returns the output.
+std::string run_vtest(const fs::path& db, const std::string& model, const std::string& backend,
+                      const std::string& extra = "") {
+  const fs::path m = model.find('/') == std::string::npos ? model_path(model) : fs::path(model);
   auto r = run_vidsift("run " + sh_quote(video_path("vtest.avi").string()) + " --db " + sh_quote(db.string()) +
-                       " --model " + sh_quote(model_path(model).string()) + " --every 10 --backend " + backend);
+                       " --model " + sh_quote(m.string()) + " --every 10 --backend " + backend + " " + extra);
   EXPECT_EQ(r.status, 0) << r.output;
   return r.output;
+}
+
+// ORT and OpenCV agree on vtest.avi --every 10 for `model`: >= 99% of the
+// boxes match at IoU >= 0.9.
+void expect_backends_agree(const std::string& model, std::size_t min_boxes) {
+  TempDir d("ort-cli-agree");
+  const std::string out = run_vtest(d / "ort.db", model, "ort");
+  run_vtest(d / "ocv.db", model, "opencv");
+  EXPECT_NE(out.find("on onnxruntime (ONNX Runtime "), std::string::npos) << out;
+  const Agreement ag = agreement(d / "ort.db", d / "ocv.db", 0.9);
+  EXPECT_GT(ag.a, min_boxes);
+  EXPECT_GE(ag.ratio(), 0.99) << model << ": " << ag.matched << " of " << ag.a << " (ORT) / " << ag.b
+                              << " (OpenCV) boxes agree";
+  std::cout << model << ": " << ag.matched << " of " << ag.a << " (ORT) / " << ag.b << " (OpenCV) boxes agree\n";
+}
+
+// Builds a variant of an ONNX model with tests/onnx_variants.py (Debian's
+// python3-onnx): `args` is the script's command line, e.g. "fp16 IN OUT".
+void make_variant(const std::string& args) {
+  const auto r = run_command("/usr/bin/python3 " +
+                             sh_quote(std::string(VIDSIFT_SOURCE_DIR) + "/tests/onnx_variants.py") + " " + args);
+  ASSERT_EQ(r.status, 0) << "onnx_variants.py " << args << ": " << r.output;
+}
+
+std::string q(const fs::path& p) { return sh_quote(p.string()); }
+
+// A short clip for the tests that only need a run to start and finish.
+fs::path short_clip() {
+  const fs::path p = clip_cache_dir() / "ort-short.mp4";
+  EXPECT_TRUE(make_clip(p, "-f lavfi -i testsrc2=size=320x240:rate=10 -frames:v 6 -c:v libx264 -pix_fmt yuv420p"));
+  return p;
 }
 
 }  // namespace
@@ -317,4 +352,191 @@ TEST(OrtBackend, OrtRequestedWithoutOrtIsAUsageError) {
   auto r = run_vidsift("run " + sh_quote(video_path("vtest.avi").string()) + " --backend ort --db /nonexistent");
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("built without ONNX Runtime"), std::string::npos) << r.output;
+}
+
+// --- Which models work (issue 9): the YOLO families on both backends, fp16,
+// a dynamic batch axis, and models that are not detectors. -----------------
+
+TEST(OrtBackend, CliYolov5DetectionsAgreeWithOpenCv) {
+  REQUIRE_ORT();
+  expect_backends_agree("yolov5n.onnx", 300);
+}
+
+TEST(OrtBackend, CliYolov8DetectionsAgreeWithOpenCv) {
+  REQUIRE_ORT();
+  expect_backends_agree("yolov8n.onnx", 300);
+}
+
+TEST(OrtBackend, CliStockYolo11AgreesWithOpenCvRebuild) {
+  REQUIRE_ORT();
+  TempDir d("ort-cli-11");
+  run_vtest(d / "stock.db", "yolo11n_stock.onnx", "ort");
+  run_vtest(d / "ocv.db", "yolo11n.onnx", "opencv");
+  const Agreement ag = agreement(d / "stock.db", d / "ocv.db", 0.9);
+  EXPECT_GT(ag.a, 300u);
+  EXPECT_GE(ag.ratio(), 0.99) << ag.matched << " of " << ag.a << " (ORT, stock) / " << ag.b
+                              << " (OpenCV, rebuild) boxes agree";
+  std::cout << "yolo11n: " << ag.matched << " of " << ag.a << " (ORT, stock) / " << ag.b
+            << " (OpenCV, rebuild) boxes agree\n";
+}
+
+// An fp16 model (float16 weights, input and output; the arithmetic runs in
+// float32 behind Casts): ORT runs it and agrees with the fp32 model; OpenCV
+// 4.6 refuses fp16 with a clear message; auto picks ORT.
+TEST(OrtBackend, Fp16ModelRunsOnOrtAndAgreesWithFp32) {
+  REQUIRE_ORT();
+  TempDir d("ort-fp16");
+  make_variant("fp16 " + q(model_path("yolox_nano.onnx")) + " " + q(d / "yolox_fp16.onnx"));
+  const std::string half = (d / "yolox_fp16.onnx").string();
+  const std::string out = run_vtest(d / "fp16.db", half, "auto");
+  EXPECT_NE(out.find("on onnxruntime (ONNX Runtime "), std::string::npos) << out;
+  run_vtest(d / "fp32.db", "yolox_nano.onnx", "ort");
+  const Agreement ag = agreement(d / "fp16.db", d / "fp32.db", 0.9);
+  EXPECT_GT(ag.a, 400u);
+  EXPECT_GE(ag.ratio(), 0.97) << ag.matched << " of " << ag.a << " (fp16) / " << ag.b << " (fp32) boxes agree";
+  std::cout << "fp16 vs fp32: " << ag.matched << " of " << ag.a << " (fp16) / " << ag.b << " (fp32) boxes agree\n";
+
+  const auto r = run_vidsift("run " + q(short_clip()) + " --db " + q(d / "ocv.db") + " --model " + sh_quote(half) +
+                             " --backend opencv");
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("fp16 models are not supported by OpenCV"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ONNX Runtime (--backend ort or auto), which runs fp16 models"), std::string::npos)
+      << r.output;
+}
+
+#ifdef VIDSIFT_HAVE_ORT
+// The fp16 input and output go through buffers the backend reuses: the
+// caller still gets float32, and a right-sized `out` keeps its buffer.
+TEST(OrtBackend, Fp16ModelFeedsAndReturnsFloat32) {
+  TempDir d("ort-fp16-unit");
+  make_variant("fp16 " + q(model_path("yolox_nano.onnx")) + " " + q(d / "yolox_fp16.onnx"));
+  ModelOptions o;
+  o.model = (d / "yolox_fp16.onnx").string();
+  o.backend = Backend::Ort;
+  const LoadedModel half = load_model(o);
+  const LoadedModel full = load("yolox_nano.onnx", Backend::Ort);
+  EXPECT_EQ(half.output_shape, full.output_shape);
+  auto a = make_backend(half, 1);
+  auto b = make_backend(full, 1);
+  const cv::Mat blob = random_blob(full, 3);
+  cv::Mat out_a, out_b;
+  a->forward(blob, out_a);
+  b->forward(blob, out_b);
+  ASSERT_EQ(out_a.type(), CV_32F);
+  ASSERT_EQ(out_a.total(), out_b.total());
+  const double scale = 1.0 + cv::norm(out_b, cv::NORM_INF);
+  const double diff = cv::norm(out_a, out_b, cv::NORM_INF) / scale;
+  EXPECT_LT(diff, 0.02);
+  std::cout << "fp16 vs fp32 raw output: max difference " << diff << " of the output range\n";
+  a->forward(blob, out_a);
+  const float* buffer = out_a.ptr<float>();
+  a->forward(blob, out_a);
+  EXPECT_EQ(out_a.ptr<float>(), buffer) << "a right-sized output should be reused";
+}
+#endif
+
+// Every tensor in fp16, the input and output too: ORT 1.30's CPU provider
+// loads it (it inserts float32 Casts around the ops it has no fp16 kernel
+// for) and the detections agree with fp32.
+TEST(OrtBackend, FullyFp16GraphRunsAndAgreesWithFp32) {
+  REQUIRE_ORT();
+  TempDir d("ort-fp16-full");
+  make_variant("fp16 --form full " + q(model_path("yolox_nano.onnx")) + " " + q(d / "yolox_full16.onnx"));
+  const std::string out = run_vtest(d / "full.db", (d / "yolox_full16.onnx").string(), "ort");
+  EXPECT_NE(out.find("on onnxruntime (ONNX Runtime "), std::string::npos) << out;
+  run_vtest(d / "fp32.db", "yolox_nano.onnx", "ort");
+  const Agreement ag = agreement(d / "full.db", d / "fp32.db", 0.9);
+  EXPECT_GT(ag.a, 400u);
+  EXPECT_GE(ag.ratio(), 0.97) << ag.matched << " of " << ag.a << " (fp16) / " << ag.b << " (fp32) boxes agree";
+  std::cout << "fully fp16 vs fp32: " << ag.matched << " of " << ag.a << " / " << ag.b << " boxes agree\n";
+}
+
+// A copy of yolox_nano with a symbolic batch axis runs --batch 4 on ORT with
+// the same detections as --batch 1.
+TEST(OrtBackend, DynamicBatchModelRunsBatchesWithTheSameResults) {
+  REQUIRE_ORT();
+  TempDir d("ort-dyn");
+  make_variant("dynamic-batch " + q(model_path("yolox_nano.onnx")) + " " + q(d / "yolox_dyn.onnx"));
+  const std::string dyn = (d / "yolox_dyn.onnx").string();
+  const std::string out4 = run_vtest(d / "b4.db", dyn, "ort", "--batch 4");
+  EXPECT_EQ(out4.find("warning"), std::string::npos) << out4;
+  EXPECT_EQ(query_db(d / "b4.db", "SELECT json_extract(execution, '$.batch') FROM runs")[0][0], "4");
+  run_vtest(d / "b1.db", dyn, "ort", "--batch 1");
+  const Agreement ag = agreement(d / "b4.db", d / "b1.db", 0.99);
+  EXPECT_EQ(ag.a, ag.b);
+  EXPECT_GT(ag.a, 400u);
+  EXPECT_GE(ag.ratio(), 0.999) << ag.matched << " of " << ag.a << " (batch 4) / " << ag.b << " (batch 1)";
+  std::cout << "batch 4 vs 1: " << ag.matched << " of " << ag.a << " / " << ag.b << " boxes agree at IoU 0.99\n";
+}
+
+// A static-batch export under --batch 4 says why it runs batch 1 instead.
+TEST(OrtBackend, StaticBatchModelFallsBackToBatchOneAndSaysWhy) {
+  REQUIRE_ORT();
+  TempDir d("ort-static");
+  const auto r = run_vidsift("run " + q(short_clip()) + " --db " + q(d / "s.db") + " --model " +
+                             q(model_path("yolox_nano.onnx")) + " --backend ort --batch 4");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: model yolox_nano.onnx cannot run a batch of 4 with ONNX Runtime"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("using --batch 1"), std::string::npos) << r.output;
+  // ORT's reason names the fixed batch (it is on a later line of its message).
+  EXPECT_NE(r.output.find("Expected: 1"), std::string::npos) << r.output;
+  EXPECT_EQ(query_db(d / "s.db", "SELECT json_extract(execution, '$.batch') FROM runs")[0][0], "1");
+}
+
+// Ultralytics models of another task are refused with exit 3 on every backend.
+TEST(OrtBackend, NonDetectTasksAreRefusedOnEveryBackend) {
+  TempDir d("ort-task");
+  for (const std::string task : {"segment", "pose", "classify"}) {
+    const fs::path m = d / ("yolov8n_" + task + ".onnx");
+    make_variant("metadata " + q(model_path("yolov8n.onnx")) + " " + q(m) + " task=" + task);
+    for (const std::string backend : {"opencv", "ort", "auto"}) {
+      if (backend != "opencv" && !ort_built_in()) continue;
+      const auto r = run_vidsift("run " + q(short_clip()) + " --db " + q(d / "t.db") + " --model " + q(m) +
+                                 " --backend " + backend);
+      EXPECT_EQ(r.status, 3) << task << " " << backend << ": " << r.output;
+      EXPECT_NE(r.output.find("is an Ultralytics '" + task + "' model; vidsift runs detection models only"),
+                std::string::npos)
+          << backend << ": " << r.output;
+    }
+  }
+}
+
+// A hand-built classifier ([1,3,224,224] -> [1,1000]) is refused with exit 3
+// and a message naming the output it found, on every backend.
+TEST(OrtBackend, ClassifierIsRefusedWithWhatWasFound) {
+  TempDir d("ort-cls");
+  make_variant("classifier " + q(d / "classifier.onnx"));
+  for (const std::string backend : {"opencv", "ort", "auto"}) {
+    if (backend != "opencv" && !ort_built_in()) continue;
+    const auto r = run_vidsift("run " + q(short_clip()) + " --db " + q(d / "c.db") + " --model " +
+                               q(d / "classifier.onnx") + " --backend " + backend);
+    EXPECT_EQ(r.status, 3) << backend << ": " << r.output;
+    EXPECT_NE(r.output.find("output shape 1x1000 (a [batch, classes] output: an image classifier, not a detector)"),
+              std::string::npos)
+        << backend << ": " << r.output;
+  }
+}
+
+// --backend auto falls back to OpenCV dnn when ORT refuses a model OpenCV
+// runs (here: an IR version newer than ORT knows), and says so.
+TEST(OrtBackend, AutoFallsBackToOpenCvWhenOrtRefusesTheModel) {
+  REQUIRE_ORT();
+  TempDir d("ort-fallback");
+  make_variant("ir-version " + q(model_path("yolox_nano.onnx")) + " " + q(d / "yolox_ir99.onnx") + " 99");
+  const auto ort = run_vidsift("run " + q(short_clip()) + " --db " + q(d / "o.db") + " --model " +
+                               q(d / "yolox_ir99.onnx") + " --backend ort");
+  EXPECT_EQ(ort.status, 3) << ort.output;
+  EXPECT_NE(ort.output.find("IR version"), std::string::npos) << ort.output;
+  EXPECT_EQ(ort.output.find("onnxruntime_src"), std::string::npos) << "ORT's source location is noise: " << ort.output;
+  const auto r = run_vidsift("run " + q(short_clip()) + " --db " + q(d / "a.db") + " --model " +
+                             q(d / "yolox_ir99.onnx") + " --backend auto");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("--backend auto falls back to OpenCV dnn: cannot open model yolox_ir99.onnx with ONNX "
+                          "Runtime"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("on opencv-dnn (OpenCV "), std::string::npos) << r.output;
+  EXPECT_EQ(query_db(d / "a.db", "SELECT json_extract(settings, '$.backend') FROM runs")[0][0], "opencv-dnn");
 }

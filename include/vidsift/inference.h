@@ -23,7 +23,8 @@
 //    probe_batch use that same backend. Any failure throws ModelError whose
 //    message names the model, the backend and version present and what would
 //    work (e.g. ONNX Runtime, OpenCV >= 4.9, or a YOLOX/YOLOv5 model). With
-//    Auto, when both backends fail, the message gives both reasons. A model
+//    Auto, when both backends fail, the message gives both reasons; when
+//    only ORT fails, LoadedModel::fallback_reason keeps its reason. A model
 //    whose Ultralytics `task` metadata is not `detect` is refused.
 //    Asking for Backend::Ort in a build without it throws ModelError.
 //  * Labels: --labels FILE, else the model's `names` metadata, else COCO.
@@ -94,6 +95,9 @@ struct LoadedModel {
   std::vector<std::string> labels;
   std::string labels_source;                           // "file", "metadata" or "coco"
   BatchLayout batch_layout = BatchLayout::ImageMajor;  // see probe_batch
+  // Backend::Auto only: why ONNX Runtime was not used when it is built in
+  // but could not load or run the model (OpenCV dnn ran it); else empty.
+  std::string fallback_reason;
 };
 
 LoadedModel load_model(const ModelOptions& opts);

@@ -15,8 +15,12 @@
 //    shapes, and its custom metadata (Ultralytics: names, stride, imgsz,
 //    task) are read from ORT's own model API and exposed as OnnxInfo
 //    (opset is 0: ORT does not expose it). The model must have one float32
-//    image input of rank 4 and a float32 first output; anything else throws
-//    ModelError naming the model and what was found.
+//    or float16 image input of rank 4 and a float32 or float16 first output;
+//    anything else throws ModelError naming the model and what was found.
+//  * float16 models: the float blob is converted into a float16 buffer the
+//    backend owns and reuses, and a float16 output is converted into the
+//    float `out` (from a reused float16 buffer), so callers always see
+//    float32 and the hot path still does not allocate.
 //  * forward(blob, out) runs a continuous CV_32F [B, 3, H, W] blob. The
 //    input tensor is created over the blob's own memory (no copy). Only the
 //    first output is computed. `out` owns its data afterwards (same rules as

@@ -171,6 +171,8 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     std::cerr << "vidsift: " << e.what() << "\n";
     return kExitCannotStart;
   }
+  if (!model.fallback_reason.empty())
+    say("vidsift: note: --backend auto falls back to OpenCV dnn: " + model.fallback_reason);
   PipelineOptions popts = o.pipeline;
   if (popts.batch > 1) {
     try {
