@@ -108,7 +108,8 @@ void Decoder::open_input() {
   // Only regular files: a FIFO would block open() until someone writes, a
   // device never ends. (A file that is gone is left to FFmpeg's own error.)
   struct stat sb {};
-  if (::stat(path_.c_str(), &sb) == 0 && !S_ISREG(sb.st_mode)) throw DecodeError(irregular_file_reason(sb.st_mode));
+  if (::stat(path_.c_str(), &sb) == 0 && !S_ISREG(sb.st_mode))
+    throw DecodeError("cannot open video: " + irregular_file_reason(sb.st_mode));
   // "file:" so that a relative name with a colon is never read as a protocol.
   url_ = !path_.empty() && path_[0] == '/' ? path_ : "file:" + path_;
   AVFormatContext* raw = avformat_alloc_context();
