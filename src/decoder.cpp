@@ -1,12 +1,20 @@
 #include "vidsift/decoder.h"
 
+#include <sys/stat.h>
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <vector>
 
 extern "C" {
+#include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/pixdesc.h>
 }
+
+#include "vidsift/discover.h"
 
 namespace vidsift {
 
@@ -24,6 +32,56 @@ constexpr int kMaxSeekAttempts = 8;  // seek back 1, 2, 4 ... 64 s, then from th
 // --start; a stream without one (no key flags, e.g. H.264 intra refresh) is
 // decoded from the beginning instead.
 constexpr double kMaxKeyFrameWait = 60.0;
+// MPEG-TS/PS: a decode timestamp more than this far behind the previous
+// packet's is a discontinuity (see fix_discontinuity).
+constexpr double kDiscontinuityTolerance = 0.5;
+
+// Demuxers that read other files or the network by design (playlists,
+// concat scripts, manifests, session descriptions, scripts): an archive
+// tool analyses the file it was given, nothing it points to.
+constexpr std::array<const char*, 10> kRefusedDemuxers = {"hls", "concat", "dash", "imf",      "webm_dash_manifest",
+                                                          "sdp", "rtp",    "rtsp", "avisynth", "vapoursynth"};
+
+bool refused_demuxer(const char* name) {
+  if (!name) return false;
+  for (const char* r : kRefusedDemuxers)
+    if (std::strcmp(name, r) == 0) return true;
+  return false;
+}
+
+// Every demuxer of this FFmpeg but the refused ones, for format_whitelist.
+const std::string& allowed_demuxers() {
+  static const std::string list = [] {
+    std::string l;
+    void* it = nullptr;
+    while (const AVInputFormat* f = av_demuxer_iterate(&it)) {
+      // A demuxer may have several comma-separated names; none is refused.
+      if (refused_demuxer(f->name)) continue;
+      if (!l.empty()) l += ',';
+      l += f->name;
+    }
+    return l;
+  }();
+  return list;
+}
+
+// After a refused open: which demuxer would the file have used? Only to
+// word the error; reads the first 4 KiB.
+const AVInputFormat* probe_format(const std::string& path) {
+  std::vector<unsigned char> buf(4096 + AVPROBE_PADDING_SIZE, 0);
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char*>(buf.data()), 4096);
+  AVProbeData pd{};
+  pd.filename = path.c_str();
+  pd.buf = buf.data();
+  pd.buf_size = static_cast<int>(in.gcount());
+  return av_probe_input_format(&pd, 1);
+}
+
+struct DictGuard {
+  AVDictionary* d = nullptr;
+  ~DictGuard() { av_dict_free(&d); }
+};
 
 bool is_key_frame(const AVFrame* f) {
 #ifdef AV_FRAME_FLAG_KEY
@@ -39,16 +97,50 @@ int Decoder::interrupt_cb(void* opaque) {
   return (self->opts_.should_stop && self->opts_.should_stop()) ? 1 : 0;
 }
 
-Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
-    : path_(path), opts_(opts), sampler_(opts.sampling) {
+int Decoder::io_open_cb(AVFormatContext* s, AVIOContext** pb, const char* url, int flags, AVDictionary** options) {
+  auto* self = static_cast<Decoder*>(s->opaque);
+  if (self->default_io_open_ && url && self->url_ == url) return self->default_io_open_(s, pb, url, flags, options);
+  if (self->foreign_url_.empty()) self->foreign_url_ = url ? url : "?";
+  return AVERROR(EPERM);
+}
+
+void Decoder::open_input() {
+  // Only regular files: a FIFO would block open() until someone writes, a
+  // device never ends. (A file that is gone is left to FFmpeg's own error.)
+  struct stat sb {};
+  if (::stat(path_.c_str(), &sb) == 0 && !S_ISREG(sb.st_mode))
+    throw DecodeError("cannot open video: " + irregular_file_reason(sb.st_mode));
+  // "file:" so that a relative name with a colon is never read as a protocol.
+  url_ = !path_.empty() && path_[0] == '/' ? path_ : "file:" + path_;
   AVFormatContext* raw = avformat_alloc_context();
   if (!raw) throw std::bad_alloc();
   raw->interrupt_callback.callback = &Decoder::interrupt_cb;
   raw->interrupt_callback.opaque = this;
-  int err = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
+  // The file itself, nothing else: every other open (playlist segments,
+  // concat entries, image sequences, manifests) is refused.
+  raw->opaque = this;
+  default_io_open_ = raw->io_open;
+  raw->io_open = &Decoder::io_open_cb;
+  DictGuard dict;
+  av_dict_set(&dict.d, "protocol_whitelist", "file", 0);
+  av_dict_set(&dict.d, "format_whitelist", allowed_demuxers().c_str(), 0);
+  const int err = avformat_open_input(&raw, url_.c_str(), nullptr, &dict.d);
+  if (err >= 0) fmt_.reset(raw);
+  const AVInputFormat* f = fmt_ ? fmt_->iformat : (err == AVERROR(EINVAL) ? probe_format(path_) : nullptr);
+  if (f && refused_demuxer(f->name))
+    throw DecodeError(std::string("refused: this is a playlist, concat script or manifest (") +
+                      (f->long_name ? f->long_name : f->name) + ", demuxer " + f->name +
+                      "); vidsift analyses only the file it is given, never the files or URLs it points to");
+  if (!foreign_url_.empty())
+    throw DecodeError("refused: this file refers to another file or URL ('" + foreign_url_ +
+                      "', e.g. a playlist or concat script); vidsift analyses only the file it is given");
   if (err < 0) throw DecodeError("cannot open video: " + av_error_text(err));
-  fmt_.reset(raw);
-  err = avformat_find_stream_info(fmt_.get(), nullptr);
+}
+
+Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
+    : path_(path), opts_(opts), sampler_(opts.sampling) {
+  open_input();
+  int err = avformat_find_stream_info(fmt_.get(), nullptr);
   if (err < 0) throw DecodeError("cannot read stream information: " + av_error_text(err));
   if (const char* fmt_name = fmt_->iformat ? fmt_->iformat->name : nullptr) {
     const std::string f = fmt_name;
@@ -78,6 +170,13 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
 
   const int w = st->codecpar->width;
   const int h = st->codecpar->height;
+  if (w == 0 || h == 0) {
+    // The probe found no picture it could decode: H.264/HEVC without
+    // SPS/PPS, or a stream cut before its first key frame.
+    throw DecodeError(
+        "no decodable key frame / missing parameter sets: the frame size is unknown (a stream without SPS/PPS, or "
+        "one that starts mid-GOP)");
+  }
   if (w <= 0 || h <= 0 || w > kMaxDimension || h > kMaxDimension) {
     throw DecodeError("unsupported frame size " + std::to_string(w) + "x" + std::to_string(h) +
                       " (vidsift accepts 1.." + std::to_string(kMaxDimension) + " pixels per side)");
@@ -97,6 +196,7 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
   if (err < 0) throw DecodeError(std::string("cannot open decoder ") + codec->name + ": " + av_error_text(err));
 
   time_base_ = st->time_base;
+  ts_discont_ = (fmt_->iformat->flags & AVFMT_TS_DISCONT) != 0;
   frame_rate_ = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
   start_pts_ = st->start_time;
 
@@ -145,7 +245,15 @@ Decoder::~Decoder() = default;
 bool Decoder::seek_to(double seconds, bool verify) {
   int err;
   if (seconds <= 0) {
-    err = av_seek_frame(fmt_.get(), stream_index_, start_pts_, AVSEEK_FLAG_BACKWARD);
+    // Back to the first packet. MPEG-TS/PS (AVFMT_TS_DISCONT) seek by DTS,
+    // and with B-frames the first key frame's DTS lies before the stream's
+    // first PTS: a timestamp seek to the start lands after that key frame
+    // (and the decoder then waits for the next one). Seek those by byte, as
+    // ffplay does.
+    const bool by_byte = (fmt_->iformat->flags & AVFMT_TS_DISCONT) && !(fmt_->iformat->flags & AVFMT_NO_BYTE_SEEK) &&
+                         std::strcmp(fmt_->iformat->name, "ogg") != 0;
+    err = by_byte ? av_seek_frame(fmt_.get(), -1, 0, AVSEEK_FLAG_BYTE) : -1;
+    if (err < 0) err = av_seek_frame(fmt_.get(), stream_index_, start_pts_, AVSEEK_FLAG_BACKWARD);
     if (err < 0) err = av_seek_frame(fmt_.get(), -1, 0, AVSEEK_FLAG_BYTE);
   } else {
     // Clamped: a huge --start must not overflow the conversion.
@@ -158,7 +266,10 @@ bool Decoder::seek_to(double seconds, bool verify) {
     av_packet_unref(packet_.get());
     packet_pending_ = false;
   }
-  last_index_ = -1;  // indices restart from the timestamps after a seek
+  last_index_ = -1;                  // indices restart from the timestamps after a seek
+  last_packet_ts_ = AV_NOPTS_VALUE;  // discontinuities are tracked from here
+  ts_offset_ = prev_offset_ = 0;
+  last_taken_ts_ = -1.0;
   seek_verify_ = verify;
   eof_sent_ = false;
   finished_ = false;
@@ -226,6 +337,7 @@ bool Decoder::feed() {
       continue;
     }
     ++packets_read_;
+    if (ts_discont_) fix_discontinuity();
     if (opts_.sampling.keyframes && !(packet_->flags & AV_PKT_FLAG_KEY)) {
       av_packet_unref(packet_.get());  // never decode what is dropped
       continue;
@@ -246,6 +358,38 @@ bool Decoder::feed() {
     packet_pending_ = true;
     return send_pending();
   }
+}
+
+void Decoder::fix_discontinuity() {
+  AVPacket& p = *packet_;
+  const std::int64_t t = p.dts != AV_NOPTS_VALUE ? p.dts : p.pts;
+  if (t == AV_NOPTS_VALUE) return;
+  if (last_packet_ts_ != AV_NOPTS_VALUE) {
+    // Decode timestamps only grow, by about one frame per packet.
+    const double tb = av_q2d(time_base_);
+    const auto tol = static_cast<std::int64_t>(kDiscontinuityTolerance / tb);
+    const std::int64_t step =
+        p.duration > 0 ? p.duration
+                       : (info_.fps > 0 ? static_cast<std::int64_t>(std::llround(1.0 / (info_.fps * tb))) : 0);
+    const std::int64_t predicted = last_packet_ts_ + step;
+    const std::int64_t delta = t + ts_offset_ - predicted;
+    if (delta < -tol) {
+      // A jump back (recordings joined byte by byte, a clock reset, or one
+      // packet with a wrong time): continue the timeline from here.
+      prev_offset_ = ts_offset_;
+      ts_offset_ -= delta;
+      ++discontinuities_;
+    } else if (delta > tol && ts_offset_ != prev_offset_ && std::llabs(t + prev_offset_ - predicted) <= tol) {
+      // Back on the timeline of before the last jump: that jump was one bad
+      // packet, not a join.
+      ts_offset_ = prev_offset_;
+    }
+  }
+  if (ts_offset_ != 0) {
+    if (p.dts != AV_NOPTS_VALUE) p.dts += ts_offset_;
+    if (p.pts != AV_NOPTS_VALUE) p.pts += ts_offset_;
+  }
+  last_packet_ts_ = t + ts_offset_;
 }
 
 bool Decoder::send_pending() {
@@ -271,6 +415,15 @@ bool Decoder::count_error(const char* what, int err) {
   last_error_ =
       "gave up after " + std::to_string(consecutive_errors_) + " undecodable packets in a row: " + av_error_text(err);
   return true;
+}
+
+void Decoder::note_backward_drop(double ts) {
+  // Time went backwards after frames were analysed, and the sampler threw
+  // this frame away for it: the video is not complete (never `done`).
+  ++backward_drops_;
+  truncated_ = true;
+  last_error_ = "timestamps went backwards (to " + std::to_string(ts) + " s after " + std::to_string(last_taken_ts_) +
+                " s): " + std::to_string(backward_drops_) + " frame(s) were not analysed";
 }
 
 bool Decoder::receive(DecodedFrame& out) {
@@ -330,8 +483,10 @@ bool Decoder::receive(DecodedFrame& out) {
     }
     if (!sampler_.take(index, ts)) {
       av_frame_unref(scratch_.get());  // never converted or copied
+      if (last_taken_ts_ >= 0 && ts < last_taken_ts_) note_backward_drop(ts);
       continue;
     }
+    last_taken_ts_ = std::max(last_taken_ts_, ts);
     if (!out.frame) out.frame = make_frame();
     av_frame_unref(out.frame.get());
     av_frame_move_ref(out.frame.get(), scratch_.get());

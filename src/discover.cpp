@@ -1,6 +1,8 @@
 #include "vidsift/discover.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -17,13 +19,24 @@ namespace fs = std::filesystem;
 namespace vidsift {
 
 bool has_video_extension(const fs::path& p) {
-  static constexpr std::array<const char*, 18> kExt = {".mp4", ".mkv",  ".avi", ".mov", ".ts",   ".m2ts",
-                                                       ".mts", ".webm", ".flv", ".wmv", ".mpg",  ".mpeg",
-                                                       ".m4v", ".3gp",  ".ogv", ".mxf", ".h264", ".y4m"};
+  static constexpr std::array<const char*, 22> kExt = {
+      ".mp4",  ".mkv", ".avi", ".mov", ".ts",  ".m2ts", ".mts", ".webm", ".flv", ".wmv", ".mpg",
+      ".mpeg", ".m4v", ".3gp", ".ogv", ".mxf", ".h264", ".y4m", ".vob",  ".dv",  ".m2v", ".qt"};
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   if (ext == ".hevc") return true;
   return std::find(kExt.begin(), kExt.end(), ext) != kExt.end();
+}
+
+std::string irregular_file_reason(unsigned mode) {
+  if (S_ISREG(mode)) return {};
+  std::string kind = S_ISFIFO(mode)   ? "a named pipe (FIFO)"
+                     : S_ISCHR(mode)  ? "a character device"
+                     : S_ISBLK(mode)  ? "a block device"
+                     : S_ISSOCK(mode) ? "a socket"
+                     : S_ISDIR(mode)  ? "a directory"
+                                      : "a special file";
+  return "not a regular file (" + kind + "): vidsift reads only regular files, never pipes, devices or stdin";
 }
 
 namespace {
@@ -154,6 +167,10 @@ struct Walker {
   }
 
   void add_input(const fs::path& p) {
+    if (p == "-") {  // stdin is a pipe at best: not seekable, would block
+      out.missing.push_back({"-", "reading a video from standard input is not supported: give a file path"});
+      return;
+    }
     std::error_code ec;
     auto st = fs::status(p, ec);
     if (ec || !fs::exists(st)) {
@@ -162,6 +179,13 @@ struct Walker {
     }
     if (fs::is_directory(st)) {
       walk_dir(p);
+    } else if (!fs::is_regular_file(st)) {
+      // A FIFO would block open() for ever, a device never ends: refused
+      // before anything opens them (stat() follows symlinks, so a link to a
+      // regular file is fine).
+      struct stat sb {};
+      const unsigned mode = ::stat(p.c_str(), &sb) == 0 ? sb.st_mode : 0u;
+      out.missing.push_back({normal(p), irregular_file_reason(mode)});
     } else {
       add_file(p);
     }
@@ -186,19 +210,33 @@ Discovery discover(const std::vector<std::string>& inputs) {
 
 std::string fingerprint(const VideoFile& file) {
   constexpr std::int64_t kMiB = 1 << 20;
-  std::ifstream in(file.path, std::ios::binary);
-  if (!in) throw DiscoverError("cannot read " + file.path + ": " + std::strerror(errno));
+  // O_NONBLOCK: a FIFO swapped in after discovery must not block open();
+  // it is then refused as not a regular file.
+  const int fd = ::open(file.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw DiscoverError("cannot read " + file.path + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0) throw DiscoverError("cannot read " + file.path + ": " + std::strerror(errno));
+  if (!S_ISREG(sb.st_mode)) throw DiscoverError(irregular_file_reason(sb.st_mode));
   std::vector<char> buf(static_cast<std::size_t>(kMiB));
   Sha256 h;
-  in.read(buf.data(), kMiB);
-  h.update(buf.data(), static_cast<std::size_t>(in.gcount()));
-  if (file.size > kMiB) {
-    in.clear();
-    in.seekg(std::max(kMiB, file.size - kMiB));
-    in.read(buf.data(), kMiB);
-    h.update(buf.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  if (in.bad()) throw DiscoverError("cannot read " + file.path);
+  auto read_at = [&](std::int64_t off) {
+    std::size_t got = 0;
+    while (got < buf.size()) {
+      const ssize_t n =
+          ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(off) + static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw DiscoverError("cannot read " + file.path + ": " + std::strerror(errno));
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    h.update(buf.data(), got);
+  };
+  read_at(0);
+  if (file.size > kMiB) read_at(std::max(kMiB, file.size - kMiB));
   return std::to_string(file.size) + "-" + std::to_string(file.mtime) + "-" + h.hex_digest().substr(0, 32);
 }
 

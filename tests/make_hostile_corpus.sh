@@ -80,3 +80,18 @@ echo -e "loop_dir/\ta directory symlink loop"
 ff $SRC -frames:v 75 -c:v libx264 -g 25 -bf 0 -pix_fmt yuv420p -bsf:v "setts=pts=if(eq(mod(N\,25)\,10)\,PTS-200000\,PTS):dts=if(eq(mod(N\,25)\,10)\,DTS-200000\,DTS)" -f mpegts bad_timestamps.ts 2>/dev/null \
   || ff $SRC -frames:v 75 -c:v libx264 -g 25 -bf 0 -pix_fmt yuv420p -output_ts_offset -100 -f mpegts bad_timestamps.ts
 echo -e "bad_timestamps.ts\ttimestamps that jump backwards"
+
+# Text files that make libavformat read other files: an HLS playlist and an
+# ffconcat script, both named .mp4 and pointing at good.mp4.
+printf '#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\ngood.mp4\n#EXT-X-ENDLIST\n' > hls_playlist.mp4
+echo -e "hls_playlist.mp4\tan HLS playlist named .mp4"
+printf "ffconcat version 1.0\nfile 'good.mp4'\n" > ffconcat.mp4
+echo -e "ffconcat.mp4\tan ffconcat script named .mp4"
+
+# H.264 in MPEG-TS with its parameter sets (SPS/PPS) stripped.
+ff $SRC -frames:v 25 -c:v libx264 -pix_fmt yuv420p -bsf:v "filter_units=remove_types=7|8" -f mpegts no_sps.ts
+echo -e "no_sps.ts\tH.264 without SPS/PPS"
+
+# Named pipes are skipped by the walk (they are no video files to list).
+mkfifo walked_fifo.mp4
+echo -e "walked_fifo.mp4\ta FIFO inside the walked directory"

@@ -104,6 +104,51 @@ TEST(Discover, VideoExtensions) {
     EXPECT_FALSE(has_video_extension(f)) << f;
 }
 
+// Issue 10: DVD, DV, MPEG-2 elementary and QuickTime files were missed.
+TEST(Discover, WalkFindsVobDvM2vQt) {
+  test::TempDir tmp("disc-ext");
+  for (const char* f : {"a.vob", "b.DV", "c.m2v", "d.qt"}) write_file(tmp / f, "x");
+  const Discovery d = discover({tmp.path().string()});
+  EXPECT_EQ(d.files.size(), 4u);
+}
+
+// Issue 10, defect 1: a FIFO named on the command line or in a list blocked
+// the run in open(). It is a missing input with a clear reason, never opened;
+// so is "-" (stdin); a symlink to a regular file is still a file.
+TEST(Discover, FifosAndStdinAreMissingNotFiles) {
+  test::TempDir tmp("disc-fifo");
+  ASSERT_EQ(::mkfifo((tmp / "p.mp4").c_str(), 0600), 0);
+  ASSERT_EQ(::mkfifo((tmp / "q.mp4").c_str(), 0600), 0);
+  write_file(tmp / "list.txt", "q.mp4\n");
+  write_file(tmp / "real.mp4", "x");
+  fs::create_symlink(tmp / "real.mp4", tmp / "link.mp4");
+  const Discovery d =
+      discover({(tmp / "p.mp4").string(), "@" + (tmp / "list.txt").string(), "-", (tmp / "link.mp4").string()});
+  ASSERT_EQ(d.files.size(), 1u);
+  EXPECT_EQ(fs::path(d.files[0].path).filename(), "link.mp4");
+  ASSERT_EQ(d.missing.size(), 3u);
+  std::map<std::string, std::string> why;
+  for (const auto& m : d.missing) why[fs::path(m.path).filename().string()] = m.error;
+  EXPECT_NE(why["p.mp4"].find("not a regular file (a named pipe (FIFO))"), std::string::npos) << why["p.mp4"];
+  EXPECT_NE(why["q.mp4"].find("not a regular file"), std::string::npos) << why["q.mp4"];
+  EXPECT_NE(why["-"].find("standard input"), std::string::npos) << why["-"];
+}
+
+// A FIFO swapped in after discovery: fingerprint() refuses it at once
+// instead of blocking in open() (no writer) or read().
+TEST(Fingerprint, FifoIsRefusedWithoutBlocking) {
+  test::TempDir tmp("fp-fifo");
+  ASSERT_EQ(::mkfifo((tmp / "p.mp4").c_str(), 0600), 0);
+  VideoFile f;
+  f.path = (tmp / "p.mp4").string();
+  try {
+    fingerprint(f);
+    ADD_FAILURE() << "no exception";
+  } catch (const DiscoverError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Discover, WalksDirectoryRecursivelyKeepingVideos) {
   Tree t;
   const Discovery d = discover({t.root().string()});

@@ -6,10 +6,17 @@
 // with the frames that decoded) while the healthy files finish.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <thread>
 
 #include "test_util.h"
 #include "vidsift/pipeline.h"
@@ -53,6 +60,36 @@ void expect_failed(const std::string& name, const std::string& error_part) {
   EXPECT_NE(it->second[2].find(error_part), std::string::npos) << name << ": " << it->second[2];
 }
 
+std::string cli() {
+  return sh_quote(vidsift_binary()) + " --model " + sh_quote(model_path("yolox_nano.onnx").string()) +
+         " --progress=false";
+}
+
+// Runs the CLI with a hard time limit: a run that hangs fails the test
+// instead of blocking ctest (status 137 = killed by `timeout`).
+CommandResult run_bounded(const std::string& args, int seconds = 60) {
+  return run_command("timeout -s KILL " + std::to_string(seconds) + " " + cli() + " " + args);
+}
+
+std::map<std::string, std::vector<std::string>> rows_by_name(const fs::path& db) {
+  std::map<std::string, std::vector<std::string>> rows;
+  for (const auto& r : query_db(db, "SELECT path, status, frames_analysed, COALESCE(error,'') FROM videos"))
+    rows[fs::path(r[0]).filename().string()] = {r[1], r[2], r[3]};
+  return rows;
+}
+
+// A small clip in the shared cache (ffmpeg arguments before the output).
+fs::path cached(const std::string& name, const std::string& args) {
+  const fs::path p = clip_cache_dir() / name;
+  EXPECT_TRUE(make_clip(p, args)) << name;
+  return p;
+}
+
+std::string ts_chunk(double seconds) {
+  return "-f lavfi -i testsrc2=size=64x48:rate=25 -t " + std::to_string(seconds) +
+         " -c:v libx264 -g 25 -pix_fmt yuv420p -f mpegts";
+}
+
 }  // namespace
 
 TEST(Hostile, RunFinishesWithExitOneAndEveryFileHasAFinalRow) {
@@ -83,6 +120,14 @@ TEST(Hostile, UnopenableFilesFailWithClearErrors) {
   expect_failed("unknown_codec.avi", "no decoder");
   expect_failed("absurd_dimensions.y4m", "");
   expect_failed("zero_frames.mkv", "");
+  expect_failed("no_sps.ts", "no decodable key frame / missing parameter sets");
+}
+
+// Issue 10, defect 9: a playlist or concat script is refused, not followed.
+TEST(Hostile, PlaylistsAndConcatScriptsAreRefused) {
+  expect_failed("hls_playlist.mp4", "refused: this is a playlist");
+  expect_failed("ffconcat.mp4", "refused: this is a playlist");
+  EXPECT_EQ(corpus().rows.count("walked_fifo.mp4"), 0u) << "a walk lists regular files only";
 }
 
 TEST(Hostile, DamagedStreamsKeepWhatDecoded) {
@@ -178,4 +223,192 @@ TEST(Hostile, UnreadableFileFailsWithPermissionDeniedForAnOrdinaryUser) {
   EXPECT_EQ(fs::path(rows[1][0]).filename(), "secret.mp4");
   EXPECT_EQ(rows[1][1], "failed");
   EXPECT_NE(rows[1][2].find("ermission"), std::string::npos) << rows[1][2];
+}
+
+// ---- issue 10: inputs that hang, lie or vanish ---------------------------------
+
+// Defect 1: a FIFO blocked open() for ever, before anything was analysed.
+// FIFOs (named, in an @list, /dev/stdin fed by a pipe) and "-" are failed
+// rows; the good clip is done and the run ends.
+TEST(Hostile, FifosAndStdinAreFailedRowsAndTheRunEnds) {
+  TempDir d("fifo_rows");
+  const fs::path good = d / "good.mp4";
+  ASSERT_TRUE(make_clip(good, "-f lavfi -i testsrc2=size=64x48:rate=5 -frames:v 5 -c:v libx264 -pix_fmt yuv420p"));
+  ASSERT_EQ(::mkfifo((d / "named.mp4").c_str(), 0600), 0);
+  ASSERT_EQ(::mkfifo((d / "listed.mp4").c_str(), 0600), 0);
+  {
+    std::ofstream list(d / "list.txt");
+    list << "listed.mp4\n";
+  }
+  const fs::path db = d / "f.db";
+  const auto r = run_command("printf 'not a video' | timeout -s KILL 60 " + cli() + " run " +
+                             sh_quote((d / "named.mp4").string()) + " @" + sh_quote((d / "list.txt").string()) +
+                             " /dev/stdin - " + sh_quote(good.string()) + " --db " + sh_quote(db.string()));
+  ASSERT_EQ(r.status, 1) << r.output;
+  const auto rows = rows_by_name(db);
+  ASSERT_EQ(rows.size(), 5u) << r.output;
+  EXPECT_EQ(rows.at("good.mp4")[0], "done");
+  for (const std::string name : {"named.mp4", "listed.mp4", "stdin"}) {
+    EXPECT_EQ(rows.at(name)[0], "failed") << name;
+    EXPECT_NE(rows.at(name)[2].find("not a regular file"), std::string::npos) << name << ": " << rows.at(name)[2];
+  }
+  EXPECT_NE(rows.at("-")[2].find("standard input"), std::string::npos) << rows.at("-")[2];
+  EXPECT_EQ(query_db(db, "SELECT status FROM runs")[0][0], "finished");
+}
+
+// Defect 1: SIGTERM was ignored while a stage was blocked (here a FIFO that
+// the test itself holds open read-write, so opening it succeeds and reading
+// it would block for ever). The run stops within seconds, nothing stays
+// `running`, and the run is recorded as interrupted.
+TEST(Hostile, SigtermStopsARunWithinSecondsWhateverItWaitsFor) {
+  TempDir d("fifo_term");
+  const fs::path clip =
+      cached("hostile_long_320.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25 -t 60 -c:v libx264 -pix_fmt yuv420p");
+  const fs::path fifo = d / "stalled.mp4";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int hold = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK);  // a writer exists: reads wait, not open()
+  ASSERT_GE(hold, 0);
+  const fs::path db = d / "t.db";
+  const std::vector<std::string> args = {vidsift_binary(),
+                                         "run",
+                                         fifo.string(),
+                                         clip.string(),
+                                         "--db",
+                                         db.string(),
+                                         "--model",
+                                         model_path("yolox_nano.onnx").string(),
+                                         "--progress=false"};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    dup2(devnull, STDERR_FILENO);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  // Wait until the clip is being analysed.
+  for (int i = 0; i < 300; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // (sqlite3 CLI: the schema may not exist yet, which is no test failure)
+    if (run_command("sqlite3 -readonly " + sh_quote(db.string()) +
+                    " \"SELECT COUNT(*) FROM videos WHERE status='running'\" 2>/dev/null")
+            .output.rfind("1", 0) == 0)
+      break;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  kill(pid, SIGTERM);
+  int st = 0;
+  bool exited = false;
+  while (!exited && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30)) {
+    exited = waitpid(pid, &st, WNOHANG) == pid;
+    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  ::close(hold);
+  ASSERT_TRUE(exited) << "still running 30 s after SIGTERM";
+  EXPECT_LT(took, 5.0) << "stopping took too long";
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 143);
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos WHERE status='running'"), 0);
+  EXPECT_EQ(query_db(db, "SELECT status FROM runs")[0][0], "interrupted");
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND error LIKE 'not a regular file%'"), 1);
+}
+
+// Defect 9: a playlist pointing at a real local clip was recorded `done`
+// with that clip's frames. It is refused; nothing else is read (the other
+// clip gets no row and no frames), and neither is a network URL.
+TEST(Hostile, PlaylistPointingAtAnotherClipIsRefusedNotFollowed) {
+  TempDir d("playlist");
+  fs::create_directories(d / "in");
+  fs::create_directories(d / "elsewhere");
+  const fs::path other = d / "elsewhere" / "other.mp4";
+  ASSERT_TRUE(make_clip(other, "-f lavfi -i testsrc2=size=64x48:rate=5 -frames:v 5 -c:v libx264 -pix_fmt yuv420p"));
+  {
+    std::ofstream(d / "in" / "hls.mp4") << "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:1.0,\n../elsewhere/other.mp4\n"
+                                           "#EXT-X-ENDLIST\n";
+    std::ofstream(d / "in" / "concat.mov") << "ffconcat version 1.0\nfile '" << other.string() << "'\n";
+    std::ofstream(d / "in" / "net.mp4") << "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:1.0,\nhttp://127.0.0.1:9/x.ts\n"
+                                           "#EXT-X-ENDLIST\n";
+  }
+  const fs::path db = d / "p.db";
+  const auto r = run_bounded("run " + sh_quote((d / "in").string()) + " --db " + sh_quote(db.string()));
+  EXPECT_EQ(r.status, 1) << r.output;
+  const auto rows = rows_by_name(db);
+  ASSERT_EQ(rows.size(), 3u) << r.output;
+  for (const auto& [name, row] : rows) {
+    EXPECT_EQ(row[0], "failed") << name;
+    EXPECT_EQ(row[1], "0") << name;
+    EXPECT_NE(row[2].find("refused: this is a playlist, concat script or manifest"), std::string::npos)
+        << name << ": " << row[2];
+  }
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM frames"), 0);
+}
+
+// Defect 2: on MPEG-TS with B-frames, --start 3 began at the next key frame
+// (10 s), or found no frame at all before --end. Key frames every 10 s.
+TEST(Hostile, StartOnMpegTsWithBFramesBeginsAtStart) {
+  const fs::path ts = cached("hostile_bframes_gop250.ts",
+                             "-f lavfi -i testsrc2=size=64x48:rate=25 -t 20 -c:v libx264 -g 250 -keyint_min 250 "
+                             "-sc_threshold 0 -bf 3 -pix_fmt yuv420p -f mpegts");
+  TempDir d("bstart");
+  const fs::path db = d / "s.db";
+  const auto r = run_bounded("run " + sh_quote(ts.string()) + " --start 3 --end 3.5 --db " + sh_quote(db.string()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  const auto rows = rows_by_name(db);
+  ASSERT_EQ(rows.size(), 1u) << r.output;
+  EXPECT_EQ(rows.begin()->second[0], "done") << rows.begin()->second[2];
+  EXPECT_EQ(rows.begin()->second[1], "13");  // 3.00, 3.04, ..., 3.48
+  const auto first = query_db(db, "SELECT MIN(ts), MIN(frame_index) FROM frames");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_NEAR(std::stod(first[0][0]), 3.0, 0.05);
+  EXPECT_EQ(first[0][1], "75");
+}
+
+// Defect 6: TS recordings joined byte by byte restart their timestamps at
+// each join; --fps analysed the first chunk only and said `done`.
+TEST(Hostile, FpsOnByteJoinedMpegTsCoversEveryChunk) {
+  const fs::path chunk = cached("hostile_chunk_2s.ts", ts_chunk(2.0));
+  TempDir d("joined");
+  const fs::path joined = d / "joined.ts";
+  ASSERT_EQ(run_command("cat " + sh_quote(chunk.string()) + " " + sh_quote(chunk.string()) + " " +
+                        sh_quote(chunk.string()) + " > " + sh_quote(joined.string()))
+                .status,
+            0);
+  const fs::path db = d / "j.db";
+  const auto r = run_bounded("run " + sh_quote(joined.string()) + " --fps 1 --db " + sh_quote(db.string()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  const auto rows = rows_by_name(db);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows.at("joined.ts")[0], "done") << rows.at("joined.ts")[2];
+  EXPECT_EQ(rows.at("joined.ts")[1], "6");
+  const auto ts = query_db(db, "SELECT ts FROM frames ORDER BY frame_index");
+  ASSERT_EQ(ts.size(), 6u);
+  for (std::size_t i = 0; i < ts.size(); ++i) EXPECT_NEAR(std::stod(ts[i][0]), static_cast<double>(i), 0.05) << i;
+}
+
+// Defect 6, second half: when time goes backwards by less than a
+// discontinuity (a 0.2 s chunk joined to a 1 s one) and the sampler drops
+// frames for it, the video is `partial`, never `done`.
+TEST(Hostile, TimestampsGoingBackwardsWithDroppedFramesAreNeverDone) {
+  const fs::path a = cached("hostile_chunk_0.2s.ts", ts_chunk(0.2));
+  const fs::path b = cached("hostile_chunk_1s.ts", ts_chunk(1.0));
+  TempDir d("backwards");
+  const fs::path joined = d / "back.ts";
+  ASSERT_EQ(run_command("cat " + sh_quote(a.string()) + " " + sh_quote(b.string()) + " > " + sh_quote(joined.string()))
+                .status,
+            0);
+  const fs::path db = d / "b.db";
+  const auto r = run_bounded("run " + sh_quote(joined.string()) + " --fps 25 --db " + sh_quote(db.string()));
+  EXPECT_EQ(r.status, 1) << r.output;
+  const auto rows = rows_by_name(db);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows.at("back.ts")[0], "partial");
+  EXPECT_NE(rows.at("back.ts")[2].find("timestamps went backwards"), std::string::npos) << rows.at("back.ts")[2];
 }

@@ -3,11 +3,15 @@
 //
 // Contract:
 //  * Decoder(path, opts) opens the file, picks the best video stream and opens
-//    its decoder. Throws DecodeError with a user-readable message when the
-//    file cannot be opened, holds no video stream, uses a codec this FFmpeg
-//    cannot decode, declares absurd dimensions, or is a still image (a
-//    picture renamed .mp4 opens as a one-frame "video"). Nothing is decoded
-//    yet.
+//    its decoder. Only a regular file is opened (a FIFO or device is refused
+//    before open(), which would block); libavformat may read that file and
+//    nothing else: the file protocol only, every other open a demuxer
+//    attempts is refused, and playlist/script/manifest demuxers (hls,
+//    concat, dash, imf, sdp, ...) are not allowed. Opening is bounded by
+//    should_stop (the interrupt callback). Throws DecodeError with a
+//    user-readable message when the file is refused or cannot be opened, holds no video stream, uses a codec this
+//    FFmpeg cannot decode, declares absurd dimensions, has no decodable key frame (size unknown: H.264 without SPS), or
+//    is a still image (a picture renamed .mp4 opens as a one-frame "video"). Nothing is decoded yet.
 //  * next(frame) fills `frame` with the next frame the Sampler accepts, in
 //    presentation order, and returns true; returns false at the end of the
 //    stream or of the time window. Frames the sampler rejects are unreferenced
@@ -18,7 +22,9 @@
 //    first key frame after a seek are dropped (their references are missing).
 //    If that key frame lies after `start`, the demuxer overshot (MPEG-TS and
 //    AVI seek by timestamp, not by key frame): it seeks further back, and
-//    finally decodes from the beginning, so no frame of the window is lost.
+//    finally decodes from the beginning (MPEG-TS/PS: by byte position, since
+//    their timestamp seek goes by DTS and would land after a B-frame
+//    stream's first key frame), so no frame of the window is lost.
 //    A stream with no key frame after the seek point (none before the end of
 //    the window or within 60 s, e.g. H.264 intra refresh) is also decoded
 //    from the beginning.
@@ -43,6 +49,13 @@
 //    intact. Indices are then derived from timestamps (see below), since
 //    skipped frames cannot be counted. frames_decoded() counts the frames
 //    actually decoded.
+//  * MPEG-TS/PS (AVFMT_TS_DISCONT): a packet whose DTS lies more than 0.5 s
+//    before the previous packet's (byte-joined recordings, clock resets)
+//    shifts every later timestamp so the timeline continues
+//    (discontinuities()); a single packet off the timeline is undone when
+//    the next one returns to it. In any format, a frame the sampler rejects
+//    because its timestamp lies before an already analysed frame's makes
+//    the video truncated() ("timestamps went backwards"): never complete.
 //  * Corrupt packets are counted (decode_errors(), last_error()) and skipped;
 //    after 500 errors in a row with no good frame between them, the stream
 //    is treated as cut short (truncated()): the rest is garbage;
@@ -111,6 +124,7 @@ class Decoder {
   std::int64_t frames_decoded() const { return frames_decoded_; }
   std::int64_t packets_read() const { return packets_read_; }
   std::int64_t decode_errors() const { return decode_errors_; }
+  std::int64_t discontinuities() const { return discontinuities_; }
   bool truncated() const { return truncated_; }
   bool cancelled() const { return cancelled_; }
   const std::string& last_error() const { return last_error_; }
@@ -123,9 +137,16 @@ class Decoder {
   bool seek_to(double seconds, bool verify);    // see the --start rule in the contract
   bool retry_seek(double key_ts);               // after an overshoot; true when it sought again
   void check_cut_short();                       // at end of file: did the file end before its index?
+  void open_input();                            // regular file, file protocol, no playlists
+  void fix_discontinuity();                     // MPEG-TS/PS: keep packet times continuous
+  void note_backward_drop(double ts);           // a frame dropped because time went backwards
   static int interrupt_cb(void* opaque);
+  static int io_open_cb(AVFormatContext* s, AVIOContext** pb, const char* url, int flags, AVDictionary** options);
 
   std::string path_;
+  std::string url_;          // what libavformat opens: the path, as a file: URL
+  std::string foreign_url_;  // first other file or URL the demuxer tried to open (refused)
+  int (*default_io_open_)(AVFormatContext*, AVIOContext**, const char*, int, AVDictionary**) = nullptr;
   DecoderOptions opts_;
   Sampler sampler_;
   FormatContextPtr fmt_;
@@ -149,8 +170,15 @@ class Decoder {
   std::int64_t frames_decoded_ = 0;
   std::int64_t packets_read_ = 0;
   std::int64_t decode_errors_ = 0;
-  std::int64_t consecutive_errors_ = 0;  // errors since the last good frame
-  bool packet_pending_ = false;          // packet_ holds data the decoder refused (EAGAIN)
+  std::int64_t consecutive_errors_ = 0;           // errors since the last good frame
+  bool packet_pending_ = false;                   // packet_ holds data the decoder refused (EAGAIN)
+  bool ts_discont_ = false;                       // AVFMT_TS_DISCONT container (MPEG-TS/PS)
+  std::int64_t ts_offset_ = 0;                    // added to packet times after a discontinuity
+  std::int64_t prev_offset_ = 0;                  // the offset before the last discontinuity
+  std::int64_t last_packet_ts_ = AV_NOPTS_VALUE;  // corrected DTS of the last packet
+  std::int64_t discontinuities_ = 0;
+  double last_taken_ts_ = -1.0;  // latest timestamp the sampler took
+  std::int64_t backward_drops_ = 0;
   bool truncated_ = false;
   bool cancelled_ = false;
   std::string last_error_;

@@ -16,8 +16,12 @@
 //    in lower case ("no such file or directory", "permission denied", "not a
 //    directory", ...), so the caller can record it as a failed video.
 //    Problems met while walking inside a directory go to `warnings`.
+//  * Only regular files (or symlinks to them) are videos: a named INPUT (or
+//    @list entry) that is a FIFO, device, socket or "-" (stdin) is returned in
+//    `missing` with a clear reason, never opened (a FIFO would block open()).
 //  * Fingerprint: "<size>-<mtime>-<sha256 of first MiB + last MiB>"; reading
-//    errors yield an exception of type DiscoverError naming the path.
+//    errors yield an exception of type DiscoverError naming the path. The
+//    file is opened without blocking and must be a regular file.
 // Thread-safety: free functions without shared state.
 #pragma once
 
@@ -54,8 +58,12 @@ struct Discovery {
 
 // True when the extension (case-insensitive) is one vidsift treats as video
 // while walking directories (.mp4 .mkv .avi .mov .ts .m2ts .mts .webm .flv
-// .wmv .mpg .mpeg .m4v .3gp .ogv .mxf .h264 .hevc .y4m).
+// .wmv .mpg .mpeg .m4v .3gp .ogv .mxf .h264 .hevc .y4m .vob .dv .m2v .qt).
 bool has_video_extension(const std::filesystem::path& p);
+
+// Empty when the stat() mode `mode` is a regular file; otherwise why vidsift
+// refuses the file ("not a regular file (a named pipe (FIFO)): ...").
+std::string irregular_file_reason(unsigned mode);
 
 // Expands INPUTs as described above.
 Discovery discover(const std::vector<std::string>& inputs);

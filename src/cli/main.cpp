@@ -37,8 +37,14 @@ constexpr int kExitUsage = 2;
 constexpr int kExitCannotStart = 3;
 
 // Waits for SIGINT/SIGTERM (blocked in every thread) and records which came.
+// Every stage polls signal() and stops within about a second; should one be
+// stuck anyway (a read from a hung network share cannot be interrupted), the
+// process exits kStopGrace seconds after the first signal: its unfinished
+// videos stay `running` until the next run rolls them back.
 class SignalWatcher {
  public:
+  static constexpr int kStopGrace = 10;  // seconds
+
   SignalWatcher() {
     sigset_t set;
     sigemptyset(&set);
@@ -47,7 +53,13 @@ class SignalWatcher {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     thread_ = std::thread([this, set] {
       const timespec tick{0, 100'000'000};
+      int ticks_since_signal = 0;
       while (!quit_) {
+        if (signal_.load() != 0 && ++ticks_since_signal > kStopGrace * 10) {
+          std::fprintf(stderr, "\nvidsift: still not stopped %d s after the signal (blocked on I/O?): exiting now\n",
+                       kStopGrace);
+          std::_Exit(128 + signal_.load());
+        }
         const int sig = sigtimedwait(&set, nullptr, &tick);
         if (sig == SIGINT || sig == SIGTERM) {
           if (signal_.load() != 0) {
