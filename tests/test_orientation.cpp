@@ -24,11 +24,13 @@ TEST(Orientation, NoMatrixOrIdentityIsUpright) {
   EXPECT_FALSE(o.mirrored());
 }
 
-// av_display_rotation_set takes the counterclockwise angle.
+// av_display_rotation_set describes a clockwise turn (what players apply;
+// av_display_rotation_get reports the same matrix as counterclockwise -angle).
 TEST(Orientation, RotationMatricesGiveTheClockwiseTurn) {
   for (int cw : {0, 90, 180, 270}) {
     std::int32_t m[9];
-    av_display_rotation_set(m, -cw);
+    av_display_rotation_set(m, cw);
+    EXPECT_NEAR(av_display_rotation_get(m), cw > 180 ? 360 - cw : -cw, 1e-6) << cw;
     const Orientation o = Orientation::from_display_matrix(m);
     EXPECT_EQ(o.rotation(), cw);
     EXPECT_FALSE(o.mirrored()) << cw;
@@ -75,9 +77,9 @@ TEST(Orientation, FlippedMatricesAreMirrored) {
 
 TEST(Orientation, OddAnglesSnapToTheNearestQuarterTurn) {
   std::int32_t m[9];
-  av_display_rotation_set(m, -80);  // 80 degrees clockwise
+  av_display_rotation_set(m, 80);  // 80 degrees clockwise
   EXPECT_EQ(Orientation::from_display_matrix(m).rotation(), 90);
-  av_display_rotation_set(m, -10);
+  av_display_rotation_set(m, 10);
   EXPECT_EQ(Orientation::from_display_matrix(m).rotation(), 0);
 }
 
