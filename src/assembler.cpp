@@ -160,7 +160,7 @@ void Assembler::finalize(int vid, VideoState& st, std::int64_t lost) {
     r.frames_decoded = e.decoded;
     r.frames_analysed = st.written;
     store_.write_timings(run_id_, *st.db_id, st.timings);
-    store_.finish_video(*st.db_id, r);
+    store_.finish_video(*st.db_id, r, e.warning);
   }
   count(v.status);
   totals_.frames_decoded += e.decoded;

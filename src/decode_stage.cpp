@@ -20,6 +20,19 @@ std::int64_t estimate_sampled(const VideoInfo& info, const SamplingOptions& s) {
   return est;
 }
 
+// The first frame whose size differs from the recorded one (a mid-stream
+// resolution change): its boxes are scaled into the recorded size (see
+// preprocess.h); say so on the video's row.
+void note_size_change(const AVFrame& f, const VideoInfo& info, std::int64_t index, std::string& warning) {
+  if (!warning.empty()) return;
+  const int w = info.orientation.upright_width(f.width, f.height);
+  const int h = info.orientation.upright_height(f.width, f.height);
+  if (w == info.width && h == info.height) return;
+  const auto size = [](int a, int b) { return std::to_string(a) + "x" + std::to_string(b); };
+  warning = "resolution changes mid-stream from " + size(info.width, info.height) + " to " + size(w, h) + " at frame " +
+            std::to_string(index) + "; boxes are given in " + size(info.width, info.height) + " pixels";
+}
+
 }  // namespace
 
 void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, BufferPool& pool,
@@ -66,6 +79,9 @@ void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, 
       end.rec.codec = info.codec;
       end.rec.width = info.width;
       end.rec.height = info.height;
+      end.rec.rotation = info.orientation.rotation();
+      end.rec.mirrored = info.orientation.mirrored();
+      end.rec.stream_index = info.stream_index;
       end.rec.fps = info.fps;
       end.rec.duration = info.duration;
       sink.video_start(VideoStart{vid, end.rec, estimate_sampled(info, opts.sampling)});
@@ -73,9 +89,10 @@ void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, 
 
       StageTimer t;
       try {
-        Preprocessor pre(opts.input);
+        Preprocessor pre(opts.input, info.orientation, info.width, info.height);
         DecodedFrame frame;
         while (dec->next(frame)) {
+          note_size_change(*frame.frame, info, frame.index, end.warning);
           const double decode_s = t.lap();
           auto slot = pool.acquire(dopts.should_stop);
           if (!slot) break;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <vector>
+#include <compare>
 
 extern "C" {
 #include <libavutil/dict.h>
@@ -83,6 +84,21 @@ struct DictGuard {
   ~DictGuard() { av_dict_free(&d); }
 };
 
+// The stream's display matrix (AV_PKT_DATA_DISPLAYMATRIX), or nullptr.
+const std::int32_t* display_matrix(const AVStream* st) {
+#if LIBAVFORMAT_VERSION_INT >= AV_VERSION_INT(60, 15, 100)
+  const AVPacketSideData* sd = av_packet_side_data_get(st->codecpar->coded_side_data, st->codecpar->nb_coded_side_data,
+                                                       AV_PKT_DATA_DISPLAYMATRIX);
+  if (!sd || sd->size < 9 * sizeof(std::int32_t)) return nullptr;
+  return reinterpret_cast<const std::int32_t*>(sd->data);
+#else
+  std::size_t size = 0;
+  const std::uint8_t* data = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+  if (!data || size < 9 * sizeof(std::int32_t)) return nullptr;
+  return reinterpret_cast<const std::int32_t*>(data);
+#endif
+}
+
 bool is_key_frame(const AVFrame* f) {
 #ifdef AV_FRAME_FLAG_KEY
   return (f->flags & AV_FRAME_FLAG_KEY) != 0;
@@ -150,19 +166,7 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
   }
 
   const AVCodec* codec = nullptr;
-  stream_index_ = av_find_best_stream(fmt_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-  if (stream_index_ == AVERROR_STREAM_NOT_FOUND) {
-    throw DecodeError("no video stream in file (audio-only or not a video)");
-  }
-  if (stream_index_ == AVERROR_DECODER_NOT_FOUND || (stream_index_ >= 0 && codec == nullptr)) {
-    // Name the codec of the (first) video stream, not whatever stream 0 is.
-    const AVCodecDescriptor* d = nullptr;
-    for (unsigned i = 0; i < fmt_->nb_streams && !d; ++i)
-      if (fmt_->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO)
-        d = avcodec_descriptor_get(fmt_->streams[i]->codecpar->codec_id);
-    throw DecodeError(std::string("no decoder for codec '") + (d ? d->name : "unknown") + "' in this FFmpeg build");
-  }
-  if (stream_index_ < 0) throw DecodeError("cannot select a video stream: " + av_error_text(stream_index_));
+  select_stream(codec);
   AVStream* st = fmt_->streams[stream_index_];
   // Only the chosen stream is demuxed into packets we look at.
   for (unsigned i = 0; i < fmt_->nb_streams; ++i)
@@ -201,8 +205,10 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
   start_pts_ = st->start_time;
 
   info_.codec = codec->name;
-  info_.width = w;
-  info_.height = h;
+  info_.stream_index = stream_index_;
+  info_.orientation = Orientation::from_display_matrix(display_matrix(st));
+  info_.width = info_.orientation.upright_width(w, h);
+  info_.height = info_.orientation.upright_height(w, h);
   info_.fps = frame_rate_.num > 0 && frame_rate_.den > 0 ? av_q2d(frame_rate_) : 0.0;
   if (st->duration != AV_NOPTS_VALUE && st->duration > 0) {
     info_.duration = static_cast<double>(st->duration) * av_q2d(time_base_);
@@ -241,6 +247,49 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
 }
 
 Decoder::~Decoder() = default;
+
+void Decoder::select_stream(const AVCodec*& codec) {
+  // Rank: decodable, more than one frame, largest picture, default
+  // disposition, first. Attached pictures (cover art) are not candidates.
+  struct Rank {
+    bool decodable = false;
+    bool moving = false;
+    std::int64_t area = 0;
+    bool is_default = false;
+    auto operator<=>(const Rank&) const = default;
+  };
+  int best = -1;
+  Rank best_rank;
+  bool cover_art = false;
+  for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
+    const AVStream* s = fmt_->streams[i];
+    if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) continue;
+    if (s->disposition & AV_DISPOSITION_ATTACHED_PIC) {
+      cover_art = true;
+      continue;
+    }
+    Rank r;
+    r.decodable = avcodec_find_decoder(s->codecpar->codec_id) != nullptr;
+    r.moving = s->nb_frames != 1;
+    r.area = static_cast<std::int64_t>(std::max(s->codecpar->width, 0)) * std::max(s->codecpar->height, 0);
+    r.is_default = (s->disposition & AV_DISPOSITION_DEFAULT) != 0;
+    if (best < 0 || r > best_rank) {  // strictly better: ties keep the first
+      best = static_cast<int>(i);
+      best_rank = r;
+    }
+  }
+  if (best < 0) {
+    throw DecodeError(cover_art ? "no video stream in file (audio with a cover picture only)"
+                                : "no video stream in file (audio-only or not a video)");
+  }
+  const AVStream* st = fmt_->streams[best];
+  codec = avcodec_find_decoder(st->codecpar->codec_id);
+  if (!codec) {
+    const AVCodecDescriptor* d = avcodec_descriptor_get(st->codecpar->codec_id);
+    throw DecodeError(std::string("no decoder for codec '") + (d ? d->name : "unknown") + "' in this FFmpeg build");
+  }
+  stream_index_ = best;
+}
 
 bool Decoder::seek_to(double seconds, bool verify) {
   int err;

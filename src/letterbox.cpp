@@ -44,6 +44,13 @@ Letterbox Letterbox::compute(int src_w, int src_h, int dst_w, int dst_h, bool ce
   return lb;
 }
 
+Letterbox Letterbox::with_output(int w, int h) const {
+  Letterbox lb = *this;
+  lb.out_w = w;
+  lb.out_h = h;
+  return lb;
+}
+
 Box Letterbox::to_source(const Box& net) const {
   // Scale per axis from the actual resized size, so truncation/rounding of
   // new_w/new_h does not bias the mapping.
@@ -57,12 +64,24 @@ Box Letterbox::to_source(const Box& net) const {
   x1 = std::clamp(x1, 0.0, static_cast<double>(src_w));
   y0 = std::clamp(y0, 0.0, static_cast<double>(src_h));
   y1 = std::clamp(y1, 0.0, static_cast<double>(src_h));
+  if (out_w > 0 && out_h > 0 && (out_w != src_w || out_h != src_h)) {
+    const double ox = static_cast<double>(out_w) / src_w;
+    const double oy = static_cast<double>(out_h) / src_h;
+    x0 *= ox;
+    x1 *= ox;
+    y0 *= oy;
+    y1 *= oy;
+  }
   return Box{static_cast<float>(x0), static_cast<float>(y0), static_cast<float>(x1 - x0), static_cast<float>(y1 - y0)};
 }
 
 Box Letterbox::to_network(const Box& src) const {
-  const double sx = static_cast<double>(new_w) / src_w;
-  const double sy = static_cast<double>(new_h) / src_h;
+  double sx = static_cast<double>(new_w) / src_w;
+  double sy = static_cast<double>(new_h) / src_h;
+  if (out_w > 0 && out_h > 0) {  // from the output size back to the source's
+    sx *= static_cast<double>(src_w) / out_w;
+    sy *= static_cast<double>(src_h) / out_h;
+  }
   return Box{static_cast<float>(src.x * sx + pad_x), static_cast<float>(src.y * sy + pad_y),
              static_cast<float>(src.w * sx), static_cast<float>(src.h * sy)};
 }

@@ -40,7 +40,8 @@ AVPixelFormat plain_layout(AVPixelFormat f, bool& jpeg) {
 
 }  // namespace
 
-Preprocessor::Preprocessor(const InputSpec& spec) : spec_(spec) {
+Preprocessor::Preprocessor(const InputSpec& spec, Orientation orientation, int ref_w, int ref_h)
+    : spec_(spec), orient_(orientation), ref_w_(ref_w), ref_h_(ref_h) {
   planes_.resize(static_cast<std::size_t>(spec_.width) * spec_.height * 3);
 }
 
@@ -54,21 +55,28 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
     throw PreprocessError(std::string("cannot convert pixel format ") + (name ? name : "unknown") + " " +
                           std::to_string(frame.width) + "x" + std::to_string(frame.height));
   }
-  const Letterbox lb = Letterbox::compute(frame.width, frame.height, spec_.width, spec_.height, spec_.centred);
+  // Letterboxed upright; swscale makes the resized picture in its stored
+  // orientation (sw x sh), turned below.
+  const int up_w = orient_.upright_width(frame.width, frame.height);
+  const int up_h = orient_.upright_height(frame.width, frame.height);
+  Letterbox lb = Letterbox::compute(up_w, up_h, spec_.width, spec_.height, spec_.centred);
+  if (ref_w_ > 0 && ref_h_ > 0 && (ref_w_ != up_w || ref_h_ != up_h)) lb = lb.with_output(ref_w_, ref_h_);
+  const int sw = orient_.transpose ? lb.new_h : lb.new_w;
+  const int sh = orient_.transpose ? lb.new_w : lb.new_h;
   bool jpeg = false;
   const AVPixelFormat layout = plain_layout(fmt, jpeg);
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(fmt);
   const bool yuv = !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
   const int cs = yuv ? sws_colorspace(frame.colorspace) : -1;
   const int range = yuv ? ((jpeg || frame.color_range == AVCOL_RANGE_JPEG) ? 1 : 0) : -1;
-  const ContextKey key{frame.width, frame.height, static_cast<int>(layout), lb.new_w, lb.new_h, cs, range};
+  const ContextKey key{frame.width, frame.height, static_cast<int>(layout), sw, sh, cs, range};
   // One context per stream in practice: rebuilt only when the key changes.
   // (sws_getCachedContext would rebuild it on every frame: swscale adds
   // SWS_FULL_CHR_H_INT to the flags for planar RGB output, so they never
   // compare equal.)
   if (!sws_ || !(key == key_)) {
-    sws_.reset(sws_getContext(frame.width, frame.height, layout, lb.new_w, lb.new_h, AV_PIX_FMT_GBRP, SWS_BILINEAR,
-                              nullptr, nullptr, nullptr));
+    sws_.reset(sws_getContext(frame.width, frame.height, layout, sw, sh, AV_PIX_FMT_GBRP, SWS_BILINEAR, nullptr,
+                              nullptr, nullptr));
     if (!sws_) {
       const char* name = av_get_pix_fmt_name(fmt);
       throw PreprocessError(std::string("cannot convert pixel format ") + (name ? name : "unknown") + " " +
@@ -88,9 +96,9 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
   std::uint8_t* b = g + plane;
   std::uint8_t* r = b + plane;
   std::uint8_t* out_planes[4] = {g, b, r, nullptr};
-  int out_strides[4] = {lb.new_w, lb.new_w, lb.new_w, 0};
+  int out_strides[4] = {sw, sw, sw, 0};
   const int rows = sws_scale(sws_.get(), frame.data, frame.linesize, 0, frame.height, out_planes, out_strides);
-  if (rows != lb.new_h) {
+  if (rows != sh) {
     const char* name = av_get_pix_fmt_name(fmt);
     throw PreprocessError(std::string("swscale could not convert a ") + (name ? name : "unknown") + " " +
                           std::to_string(frame.width) + "x" + std::to_string(frame.height) + " frame" +
@@ -123,9 +131,18 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
         continue;
       }
       std::fill(row, row + lb.pad_x, pad);
-      const std::uint8_t* s = src + static_cast<std::size_t>(sy) * lb.new_w;
       float* o = row + lb.pad_x;
-      for (int x = 0; x < lb.new_w; ++x) o[x] = static_cast<float>(s[x]) * scale;
+      if (orient_.upright()) {
+        const std::uint8_t* s = src + static_cast<std::size_t>(sy) * lb.new_w;
+        for (int x = 0; x < lb.new_w; ++x) o[x] = static_cast<float>(s[x]) * scale;
+      } else {
+        // Turned: along an upright row the stored offset moves by a fixed step.
+        const auto first = static_cast<std::ptrdiff_t>(orient_.stored_index(0, sy, lb.new_w, lb.new_h));
+        const std::ptrdiff_t step =
+            lb.new_w > 1 ? static_cast<std::ptrdiff_t>(orient_.stored_index(1, sy, lb.new_w, lb.new_h)) - first : 0;
+        const std::uint8_t* s = src + first;
+        for (int x = 0; x < lb.new_w; ++x) o[x] = static_cast<float>(s[x * step]) * scale;
+      }
       std::fill(row + lb.pad_x + lb.new_w, row + W, pad);
     }
   }

@@ -63,7 +63,11 @@ CREATE TABLE IF NOT EXISTS videos (
   status          TEXT NOT NULL CHECK (status IN ('running','done','partial','failed')),
   error           TEXT,
   started_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-  finished_at     TEXT
+  finished_at     TEXT,
+  rotation        INTEGER,
+  mirrored        INTEGER,
+  stream_index    INTEGER,
+  warning         TEXT
 );
 CREATE INDEX IF NOT EXISTS videos_by_path ON videos(path, settings_key);
 CREATE INDEX IF NOT EXISTS videos_by_status ON videos(status);
@@ -125,7 +129,9 @@ CREATE VIEW IF NOT EXISTS per_minute_label_counts AS
 
 // Schema versions (PRAGMA user_version):
 //  1  vidsift 0.1.0 (its files say user_version 0; probe_version() knows them);
-//  2  runs.execution.
+//  2  runs.execution;
+//  3  videos.rotation, mirrored, stream_index, warning (display matrix,
+//     chosen stream, mid-stream resolution change).
 // Each migration upgrades `version - 1` to `version`; append, never edit.
 struct Migration {
   int version;
@@ -133,8 +139,11 @@ struct Migration {
 };
 constexpr Migration kMigrations[] = {
     {2, "ALTER TABLE runs ADD COLUMN execution TEXT;"},
+    {3,
+     "ALTER TABLE videos ADD COLUMN rotation INTEGER; ALTER TABLE videos ADD COLUMN mirrored INTEGER; "
+     "ALTER TABLE videos ADD COLUMN stream_index INTEGER; ALTER TABLE videos ADD COLUMN warning TEXT;"},
 };
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 static_assert(kMigrations[std::size(kMigrations) - 1].version == kSchemaVersion,
               "kSchemaVersion must be the version of the last migration");
 
@@ -506,6 +515,22 @@ void bind_video(sqlite3_stmt* st, std::int64_t run_id, const VideoRecord& v, con
     sqlite3_bind_double(st, 10, v.fps);
     sqlite3_bind_double(st, 11, v.duration);
   }
+  // Named, after the numbered ones: the orientation and the stream used.
+  const int rot = sqlite3_bind_parameter_index(st, ":rotation");
+  const int mir = sqlite3_bind_parameter_index(st, ":mirrored");
+  const int idx = sqlite3_bind_parameter_index(st, ":stream_index");
+  if (v.codec.empty()) {
+    sqlite3_bind_null(st, rot);
+    sqlite3_bind_null(st, mir);
+  } else {
+    sqlite3_bind_int(st, rot, v.rotation);
+    sqlite3_bind_int(st, mir, v.mirrored ? 1 : 0);
+  }
+  if (v.stream_index < 0) {
+    sqlite3_bind_null(st, idx);
+  } else {
+    sqlite3_bind_int(st, idx, v.stream_index);
+  }
 }
 }  // namespace
 
@@ -514,7 +539,8 @@ std::int64_t Store::start_video(std::int64_t run_id, const VideoRecord& video, c
   begin_if_needed();
   auto st = prepare(
       "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
-      "duration, status) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+      "duration, status, rotation, mirrored, stream_index) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,:rotation,:mirrored,:stream_index)");
   bind_video(st.get(), run_id, video, settings_key);
   sqlite3_bind_text(st.get(), 12, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record video " + video.path);
@@ -531,8 +557,8 @@ std::int64_t Store::record_failed(std::int64_t run_id, const VideoRecord& video,
   begin_if_needed();
   auto st = prepare(
       "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
-      "duration, status, error, frame_count, frames_analysed, finished_at) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+      "duration, status, error, frame_count, frames_analysed, finished_at, rotation, mirrored, stream_index) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'),:rotation,:mirrored,:stream_index)");
   bind_video(st.get(), run_id, video, settings_key);
   sqlite3_bind_text(st.get(), 12, status_name(VideoStatus::Failed), -1, SQLITE_STATIC);
   sqlite3_bind_text(st.get(), 13, error.c_str(), -1, SQLITE_TRANSIENT);
@@ -572,7 +598,7 @@ void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts
   commit_if_due();
 }
 
-void Store::finish_video(std::int64_t video_id, const VideoResult& r) {
+void Store::finish_video(std::int64_t video_id, const VideoResult& r, const std::string& warning) {
   if (!is_final(r.status))
     throw std::invalid_argument(std::string("finish_video: status '") + status_name(r.status) +
                                 "' is not final (done, partial or failed)");
@@ -580,7 +606,7 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r) {
   begin_if_needed();
   auto st = prepare(
       "UPDATE videos SET status=?, error=?, frame_count=?, frames_analysed=?, "
-      "finished_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id=?");
+      "finished_at=strftime('%Y-%m-%dT%H:%M:%fZ','now'), warning=?6 WHERE id=?5");
   sqlite3_bind_text(st.get(), 1, status_name(r.status), -1, SQLITE_STATIC);
   if (r.error.empty()) {
     sqlite3_bind_null(st.get(), 2);
@@ -590,6 +616,11 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r) {
   sqlite3_bind_int64(st.get(), 3, r.frames_decoded);
   sqlite3_bind_int64(st.get(), 4, r.frames_analysed);
   sqlite3_bind_int64(st.get(), 5, video_id);
+  if (warning.empty()) {
+    sqlite3_bind_null(st.get(), 6);
+  } else {
+    sqlite3_bind_text(st.get(), 6, warning.c_str(), -1, SQLITE_TRANSIENT);
+  }
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot finish video");
   if (r.status == VideoStatus::Done || r.status == VideoStatus::Partial) {
     // Replace older results for the same file and settings atomically.

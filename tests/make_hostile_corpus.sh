@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a corpus of hostile inputs for vidsift in DIR (ffmpeg CLI plus byte
 # surgery). Each file is something a real archive contains sooner or later.
-#   tests/make_hostile_corpus.sh DIR
+#   tests/make_hostile_corpus.sh DIR [VTEST]   (VTEST: vtest.avi, for the people clips)
 # Prints one line per file: "<name>\t<what it is>".
 set -euo pipefail
 OUT="${1:?usage: make_hostile_corpus.sh DIR}"
@@ -95,3 +95,53 @@ echo -e "no_sps.ts\tH.264 without SPS/PPS"
 # Named pipes are skipped by the walk (they are no video files to list).
 mkfifo walked_fifo.mp4
 echo -e "walked_fifo.mp4\ta FIFO inside the walked directory"
+# --- Streams: orientation, cover art, several video streams, size changes ---
+# (needs people to detect: pass vtest.avi as the second argument)
+VTEST="${2:-}"
+# Writes the display matrix (a b / c d, translation x y; 16.16 fixed point)
+# into the first track header of an MP4 (byte surgery: the ffmpeg CLI of
+# FFmpeg 5.1 can only set rotations, not flips).
+set_display_matrix() {
+  local f=$1 off hex="" v
+  off=$(grep -obUaP 'tkhd' "$f" | head -1 | cut -d: -f1)
+  for v in "$2" "$3" 0 "$4" "$5" 0 "$6" "$7" 1073741824; do hex+=$(printf '%08x' $(( v & 0xffffffff ))); done
+  printf "$(echo "$hex" | sed 's/../\\x&/g')" | dd of="$f" bs=1 seek=$((off + 44)) conv=notrunc status=none
+}
+if [ -n "$VTEST" ]; then
+  X264="-c:v libx264 -pix_fmt yuv420p -g 4"
+  ff -i "$VTEST" -vf "fps=2,scale=384:288" -frames:v 8 $X264 upright.mp4
+  echo -e "upright.mp4\tpeople, upright (the reference for the turned copies)"
+  # Stored sideways/upside down/mirrored, with the display matrix that shows
+  # it upright (ffmpeg's own autorotate shows each like upright.mp4).
+  # The CLI's `rotate` tag is counterclockwise: rotate=90 turns 90 degrees left.
+  ff -i upright.mp4 -vf transpose=cclock $X264 turned.tmp.mp4
+  ff -i turned.tmp.mp4 -c copy -metadata:s:v rotate=270 turned_cw90.mp4
+  ff -i upright.mp4 -vf hflip,vflip $X264 turned.tmp.mp4
+  ff -i turned.tmp.mp4 -c copy -metadata:s:v rotate=180 turned_180.mp4
+  ff -i upright.mp4 -vf transpose=clock $X264 turned.tmp.mp4
+  ff -i turned.tmp.mp4 -c copy -metadata:s:v rotate=90 turned_cw270.mp4
+  rm -f turned.tmp.mp4
+  ff -i upright.mp4 -vf hflip $X264 mirrored.mp4
+  set_display_matrix mirrored.mp4 -65536 0 0 65536 $((384 << 16)) 0
+  ff -i upright.mp4 -vf transpose=cclock_flip $X264 transposed.mp4
+  set_display_matrix transposed.mp4 0 65536 65536 0 0 0
+  echo -e "turned_cw90.mp4\tstored sideways, shown turned 90 degrees clockwise (a phone clip)"
+  echo -e "turned_180.mp4\tstored upside down, display matrix 180 degrees"
+  echo -e "turned_cw270.mp4\tstored sideways, shown turned 270 degrees clockwise"
+  echo -e "mirrored.mp4\tstored mirrored, display matrix flips it back"
+  echo -e "transposed.mp4\tstored transposed, display matrix turns and flips it back"
+
+  # A thumbnail track first (marked default), the real video second.
+  ff -f lavfi -i testsrc2=size=160x120:rate=5 -i upright.mp4 -map 0:v -map 1:v -t 1.6 -c:v libx264 -pix_fmt yuv420p \
+    -disposition:v:0 default -disposition:v:1 0 two_video_streams.mp4
+  echo -e "two_video_streams.mp4\ta 160x120 default thumbnail track and the 384x288 video"
+
+  # 768x576 for 4 frames, then 384x288 (timestamps continue): FFmpeg reports
+  # the last size it probed, so the first frames are larger than the video.
+  ff -i "$VTEST" -vf "fps=2,scale=768:576" -frames:v 4 $X264 -bf 0 -f mpegts size_a.tmp.ts
+  ff -ss 2 -i "$VTEST" -vf "fps=2,scale=384:288" -frames:v 4 $X264 -bf 0 -output_ts_offset 2 -f mpegts size_b.tmp.ts
+  cat size_a.tmp.ts size_b.tmp.ts > size_change.ts
+  rm -f size_a.tmp.ts size_b.tmp.ts
+  echo -e "size_change.ts\tresolution changes mid-stream (768x576, then 384x288)"
+fi
+

@@ -656,4 +656,57 @@ TEST(DecoderErrors, GivesUpAfterTooManyErrorsInARow) {
   EXPECT_LT(d.packets_read(), 1500);
 }
 
+// --- stream choice and orientation ---------------------------------------------
+
+// Stored 240x320 with the display matrix of a phone held upright (the CLI's
+// rotate tag is counterclockwise: 270 = shown turned 90 degrees clockwise).
+TEST(DecoderInfo, DisplayMatrixGivesTheUprightSize) {
+  const fs::path side = clip_cache_dir() / "sideways.mp4";
+  ASSERT_TRUE(make_clip(side, "-f lavfi -i testsrc2=size=240x320:rate=10 -frames:v 5 -c:v libx264 -pix_fmt yuv420p"));
+  const fs::path p = clip_cache_dir() / "phone_cw90.mp4";
+  ASSERT_TRUE(make_clip(p, "-i " + sh_quote(side.string()) + " -c copy -metadata:s:v rotate=270"));
+  Decoder d(p.string(), DecoderOptions{});
+  EXPECT_EQ(d.info().width, 320);
+  EXPECT_EQ(d.info().height, 240);
+  EXPECT_EQ(d.info().orientation.rotation(), 90);
+  EXPECT_FALSE(d.info().orientation.mirrored());
+  DecodedFrame f;
+  ASSERT_TRUE(d.next(f));
+  EXPECT_EQ(f.frame->width, 240);  // frames come as stored; preprocessing turns them
+  Decoder plain(mp4_clip().string(), DecoderOptions{});
+  EXPECT_TRUE(plain.info().orientation.upright());
+}
+
+// A default-disposition thumbnail track first: the larger video is chosen.
+TEST(DecoderInfo, ChoosesTheLargestVideoStreamNotTheThumbnail) {
+  const fs::path p = clip_cache_dir() / "thumb_and_video.mp4";
+  ASSERT_TRUE(make_clip(p,
+                        "-f lavfi -i testsrc2=size=96x64:rate=10 -f lavfi -i testsrc2=size=320x240:rate=10 "
+                        "-map 0:v -map 1:v -t 0.5 -c:v libx264 -pix_fmt yuv420p "
+                        "-disposition:v:0 default -disposition:v:1 0"));
+  Decoder d(p.string(), DecoderOptions{});
+  EXPECT_EQ(d.info().stream_index, 1);
+  EXPECT_EQ(d.info().width, 320);
+  DecodedFrame f;
+  ASSERT_TRUE(d.next(f));
+  EXPECT_EQ(f.frame->width, 320);
+  Decoder single(mp4_clip().string(), DecoderOptions{});
+  EXPECT_EQ(single.info().stream_index, 0);
+}
+
+// Audio with cover art (attached_pic) holds no video stream.
+TEST(DecoderOpen, CoverArtIsNotAVideo) {
+  const fs::path png = clip_cache_dir() / "cover_art.png";
+  ASSERT_TRUE(make_clip(png, "-f lavfi -i testsrc2=size=64x64 -frames:v 1"));
+  const fs::path p = clip_cache_dir() / "cover_art.m4a";
+  ASSERT_TRUE(make_clip(p, "-f lavfi -i sine=frequency=440:duration=1 -i " + sh_quote(png.string()) +
+                               " -map 0:a -map 1:v -c:a aac -c:v png -disposition:v attached_pic"));
+  try {
+    Decoder d(p.string(), DecoderOptions{});
+    ADD_FAILURE() << "opened as a video";
+  } catch (const DecodeError& e) {
+    EXPECT_NE(std::string(e.what()).find("no video stream"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace vidsift

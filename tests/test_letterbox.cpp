@@ -250,3 +250,26 @@ TEST(Letterbox, ToNetworkDoesNotClip) {
 
 }  // namespace
 }  // namespace vidsift
+
+using vidsift::Box;
+using vidsift::Letterbox;
+
+// A frame decoded after a mid-stream resolution change (here 640x480 in a
+// video recorded as 320x240) is mapped with its own size, then into the
+// recorded size: the same scene position, never outside the recorded frame.
+TEST(Letterbox, WithOutputMapsIntoTheRecordedSize) {
+  const Letterbox own = Letterbox::compute(640, 480, 416, 416, true);
+  const Letterbox lb = own.with_output(320, 240);
+  const Box net = own.to_network(Box{320, 240, 320, 240});  // the bottom-right quarter
+  const Box b = lb.to_source(net);
+  EXPECT_NEAR(b.x, 160, 0.01);
+  EXPECT_NEAR(b.y, 120, 0.01);
+  EXPECT_NEAR(b.w, 160, 0.01);
+  EXPECT_NEAR(b.h, 120, 0.01);
+  const Box whole = lb.to_source(Box{0, 0, 416, 416});
+  EXPECT_LE(whole.x + whole.w, 320.0f);
+  EXPECT_LE(whole.y + whole.h, 240.0f);
+  const Box back = lb.to_network(b);
+  EXPECT_NEAR(back.x, net.x, 0.01);
+  EXPECT_NEAR(back.w, net.w, 0.01);
+}

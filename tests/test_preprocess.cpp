@@ -13,6 +13,7 @@
 
 #include "vidsift/letterbox.h"
 #include "vidsift/model.h"
+#include "vidsift/orientation.h"
 #include "vidsift/preprocess.h"
 
 namespace vidsift {
@@ -309,6 +310,83 @@ TEST(Preprocess, FrameSwscaleRefusesThrowsInsteadOfStalePixels) {
   EXPECT_THROW(pre.run(*f, blob.data()), PreprocessError);
   auto ok = make_yuv_frame(64, 64, kBlueY, kBlueU, kBlueV);
   EXPECT_NO_THROW(pre.run(*ok, blob.data()));
+}
+
+// A GRAY8 frame with a pattern no turn maps onto itself.
+FramePtr make_pattern_frame(int w, int h, const std::vector<std::uint8_t>& px) {
+  FramePtr f = make_frame();
+  f->format = AV_PIX_FMT_GRAY8;
+  f->width = w;
+  f->height = h;
+  if (av_frame_get_buffer(f.get(), 0) < 0) return nullptr;
+  for (int r = 0; r < h; ++r)
+    std::memcpy(f->data[0] + static_cast<std::ptrdiff_t>(r) * f->linesize[0],
+                px.data() + static_cast<std::size_t>(r) * w, w);
+  return f;
+}
+
+// The stored picture of an upright uw x uh picture under `o`: every upright
+// pixel is put where Orientation::stored_index says a player finds it (the
+// mapping itself is checked against hand-turned pictures in
+// test_orientation.cpp).
+std::vector<std::uint8_t> store_turned(const std::vector<std::uint8_t>& up, int uw, int uh, const Orientation& o) {
+  std::vector<std::uint8_t> s(up.size());
+  for (int y = 0; y < uh; ++y)
+    for (int x = 0; x < uw; ++x) s[o.stored_index(x, y, uw, uh)] = up[static_cast<std::size_t>(y) * uw + x];
+  return s;
+}
+
+// A frame stored turned (any of the 8 orientations) gives the same network
+// input as the upright frame, and a Letterbox in upright pixels. 64x48 into
+// 64x64 is not resampled, so the blobs agree exactly.
+TEST(Preprocess, TurnedFramesGiveTheUprightBlob) {
+  const InputSpec spec = input_spec_for(Family::YoloX, 64, 64);
+  const int uw = 64, uh = 48;
+  std::vector<std::uint8_t> up(static_cast<std::size_t>(uw) * uh);
+  for (int y = 0; y < uh; ++y)
+    for (int x = 0; x < uw; ++x) up[static_cast<std::size_t>(y) * uw + x] = static_cast<std::uint8_t>(16 + 3 * x + y);
+  auto upright = make_pattern_frame(uw, uh, up);
+  ASSERT_TRUE(upright);
+  Blob want(spec);
+  Preprocessor plain(spec);
+  const Letterbox want_lb = plain.run(*upright, want.data());
+  for (int cw : {0, 90, 180, 270})
+    for (bool mirrored : {false, true}) {
+      const Orientation o = Orientation::from_rotation(cw, mirrored);
+      const int sw = o.transpose ? uh : uw, sh = o.transpose ? uw : uh;
+      auto stored = make_pattern_frame(sw, sh, store_turned(up, uw, uh, o));
+      ASSERT_TRUE(stored);
+      Preprocessor pre(spec, o, uw, uh);
+      Blob got(spec);
+      const Letterbox lb = pre.run(*stored, got.data());
+      expect_same_letterbox(lb, want_lb);
+      long differ = 0;
+      for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < spec.height; ++y)
+          for (int x = 0; x < spec.width; ++x)
+            if (got.at(c, y, x) != want.at(c, y, x)) ++differ;
+      EXPECT_EQ(differ, 0) << cw << " degrees" << (mirrored ? ", mirrored" : "");
+    }
+}
+
+// With a reference size (the recorded size of the video), a frame of another
+// size is letterboxed with its own size and its boxes map into the reference.
+TEST(Preprocess, FrameOfAnotherSizeMapsIntoTheReferenceSize) {
+  const InputSpec spec = input_spec_for(Family::YoloX, 416, 416);
+  Preprocessor pre(spec, {}, 320, 240);
+  Blob blob(spec);
+  auto big = make_yuv_frame(640, 480, kOrangeY, kOrangeU, kOrangeV);
+  ASSERT_TRUE(big);
+  const Letterbox lb = pre.run(*big, blob.data());
+  EXPECT_EQ(lb.src_w, 640);
+  EXPECT_EQ(lb.out_w, 320);
+  EXPECT_EQ(lb.out_h, 240);
+  const Box all = lb.to_source(Box{0, 0, 416, 416});
+  EXPECT_NEAR(all.w, 320, 0.01);
+  EXPECT_NEAR(all.h, 240, 0.01);
+  auto same = make_yuv_frame(320, 240, kOrangeY, kOrangeU, kOrangeV);
+  ASSERT_TRUE(same);
+  EXPECT_EQ(pre.run(*same, blob.data()).out_w, 0);  // the recorded size: no extra mapping
 }
 
 }  // namespace

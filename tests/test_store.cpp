@@ -420,8 +420,8 @@ TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
 TEST(Store, NewFileGetsTheLatestSchemaVersion) {
   TempDir d("store-new");
   Store s((d / "a.db").string());
-  EXPECT_EQ(Store::schema_version(), 2);
-  EXPECT_EQ(one(s, "PRAGMA user_version"), "2");
+  EXPECT_EQ(Store::schema_version(), 3);
+  EXPECT_EQ(one(s, "PRAGMA user_version"), "3");
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
 }
 
@@ -436,7 +436,7 @@ TEST(Store, UpgradesARelease010DatabaseInPlace) {
   }
   for (int open = 0; open < 2; ++open) {  // the second open finds nothing to do
     Store s(db);
-    EXPECT_EQ(one(s, "PRAGMA user_version"), "2") << open;
+    EXPECT_EQ(one(s, "PRAGMA user_version"), "3") << open;
     EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1") << open;
     EXPECT_EQ(schema_shape(s), fresh_shape) << open;
     // The old data is all there and the views read it.
@@ -469,9 +469,52 @@ TEST(Store, RecognisesAnUnversionedDatabaseThatAlreadyHasTheExecutionColumn) {
     ASSERT_EQ(raw.exec("UPDATE runs SET execution='{\"workers\":3}'"), SQLITE_OK);
   }
   Store s(db);
-  EXPECT_EQ(one(s, "PRAGMA user_version"), "2");
+  EXPECT_EQ(one(s, "PRAGMA user_version"), "3");
   EXPECT_EQ(one(s, "SELECT json_extract(execution, '$.workers') FROM runs"), "3");
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
+}
+
+// Schema 3 adds videos.rotation, mirrored, stream_index and warning: a
+// version-2 file gains them (NULL in its old rows), and new rows fill them.
+TEST(Store, UpgradesVersion2WithTheOrientationColumns) {
+  TempDir d("store-v2");
+  const auto db = (d / "a.db").string();
+  make_010_database(db);
+  {
+    RawDb raw(db);
+    ASSERT_EQ(raw.exec("ALTER TABLE runs ADD COLUMN execution TEXT"), SQLITE_OK);
+    ASSERT_EQ(raw.exec("PRAGMA user_version=2"), SQLITE_OK);
+  }
+  Store s(db);
+  EXPECT_EQ(one(s, "PRAGMA user_version"), "3");
+  EXPECT_EQ(one(s,
+                "SELECT COUNT(*) FROM pragma_table_info('videos') WHERE name IN "
+                "('rotation','mirrored','stream_index','warning')"),
+            "4");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos WHERE rotation IS NULL AND warning IS NULL"),
+            one(s, "SELECT COUNT(*) FROM videos"));
+  const auto run = s.begin_run(run_record());
+  VideoRecord v;
+  v.path = "/v/phone.mp4";
+  v.codec = "h264";
+  v.width = 1080;
+  v.height = 1920;
+  v.rotation = 90;
+  v.mirrored = true;
+  v.stream_index = 2;
+  const auto id = s.start_video(run, v, "key1");
+  s.finish_video(id, VideoResult{VideoStatus::Done, "", 1, 1}, "resolution changes mid-stream");
+  const auto where = " FROM videos WHERE id=" + std::to_string(id);
+  EXPECT_EQ(
+      one(s, "SELECT width || 'x' || height || ' ' || rotation || ' ' || mirrored || ' ' || stream_index" + where),
+      "1080x1920 90 1 2");
+  EXPECT_EQ(one(s, "SELECT warning" + where), "resolution changes mid-stream");
+  VideoRecord failed;
+  failed.path = "/v/none.mp4";
+  const auto fid = s.record_failed(run, failed, "key1", "cannot open");
+  EXPECT_EQ(one(s, "SELECT COALESCE(rotation, 'null') || COALESCE(stream_index, 'null') FROM videos WHERE id=" +
+                       std::to_string(fid)),
+            "nullnull");
 }
 
 TEST(Store, RefusesADatabaseMadeByANewerVidsift) {

@@ -2,16 +2,26 @@
 // libavcodec, never cv::VideoCapture).
 //
 // Contract:
-//  * Decoder(path, opts) opens the file, picks the best video stream and opens
+//  * Decoder(path, opts) opens the file, picks the video stream and opens
 //    its decoder. Only a regular file is opened (a FIFO or device is refused
 //    before open(), which would block); libavformat may read that file and
 //    nothing else: the file protocol only, every other open a demuxer
 //    attempts is refused, and playlist/script/manifest demuxers (hls,
 //    concat, dash, imf, sdp, ...) are not allowed. Opening is bounded by
-//    should_stop (the interrupt callback). Throws DecodeError with a
-//    user-readable message when the file is refused or cannot be opened, holds no video stream, uses a codec this
-//    FFmpeg cannot decode, declares absurd dimensions, has no decodable key frame (size unknown: H.264 without SPS), or
-//    is a still image (a picture renamed .mp4 opens as a one-frame "video"). Nothing is decoded yet.
+//    should_stop (the interrupt callback).
+//  * Streams marked attached_pic (cover art of an audio file) are never
+//    videos. Among the others: one that can be decoded, holds more than one
+//    frame, is the largest (width x height), then default-disposition, then
+//    the first. info().stream_index says which.
+//  * info().width/height are the size as displayed: the display matrix of
+//    the stream (a phone clip stored sideways) is read into
+//    info().orientation, and width/height are swapped for a quarter turn.
+//    Frames are returned as stored; the preprocessing turns them.
+//  * Throws DecodeError with a user-readable message when the file is
+//    refused or cannot be opened, holds no video stream, uses a codec this
+//    FFmpeg cannot decode, declares absurd dimensions, has no decodable key
+//    frame (size unknown: H.264 without SPS), or is a still image (a picture
+//    renamed .mp4 opens as a one-frame "video"). Nothing is decoded yet.
 //  * next(frame) fills `frame` with the next frame the Sampler accepts, in
 //    presentation order, and returns true; returns false at the end of the
 //    stream or of the time window. Frames the sampler rejects are unreferenced
@@ -76,6 +86,7 @@
 #include <string>
 
 #include "vidsift/av_ptr.h"
+#include "vidsift/orientation.h"
 #include "vidsift/sampler.h"
 
 namespace vidsift {
@@ -96,8 +107,10 @@ struct DecoderOptions {
 
 struct VideoInfo {
   std::string codec;
-  int width = 0;
+  int width = 0;  // as displayed (upright), see the contract
   int height = 0;
+  Orientation orientation;                // how stored frames are turned to show upright
+  int stream_index = -1;                  // the container's stream that is analysed
   double fps = 0.0;                       // average frame rate, 0 if unknown
   double duration = 0.0;                  // seconds, 0 if unknown
   std::int64_t frame_count_estimate = 0;  // from the container, 0 if unknown
@@ -136,6 +149,7 @@ class Decoder {
   bool count_error(const char* what, int err);  // true = too many in a row: truncated()
   bool seek_to(double seconds, bool verify);    // see the --start rule in the contract
   bool retry_seek(double key_ts);               // after an overshoot; true when it sought again
+  void select_stream(const AVCodec*& codec);    // sets stream_index_ (see the contract)
   void check_cut_short();                       // at end of file: did the file end before its index?
   void open_input();                            // regular file, file protocol, no playlists
   void fix_discontinuity();                     // MPEG-TS/PS: keep packet times continuous

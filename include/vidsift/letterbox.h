@@ -10,6 +10,10 @@
 //    back to source pixels and clips it to the frame [0,src_w]x[0,src_h].
 //    to_network(box) is the inverse mapping (no clipping); round-trips agree to
 //    within floating-point error for boxes inside the frame.
+//  * with_output(w, h): boxes from to_source() are then given in a w x h
+//    frame instead, scaled from the source size (a frame decoded after a
+//    mid-stream resolution change is mapped with its own size, then into the
+//    video's recorded size). to_network() undoes it.
 // Pure value type; thread-safe.
 #pragma once
 
@@ -25,8 +29,10 @@ struct Letterbox {
   int new_w = 0, new_h = 0;  // size of the resized image inside the input
   int pad_x = 0, pad_y = 0;  // top-left offset of the resized image
   double scale = 1.0;        // r
+  int out_w = 0, out_h = 0;  // size to_source() maps to (0: src_w x src_h)
 
   static Letterbox compute(int src_w, int src_h, int dst_w, int dst_h, bool centred);
+  Letterbox with_output(int w, int h) const;
 
   Box to_source(const Box& net) const;
   Box to_network(const Box& src) const;

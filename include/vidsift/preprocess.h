@@ -9,6 +9,14 @@
 //    (3 x spec.height x spec.width floats) in the spec's channel order and
 //    scale, with the pad value around the image. Returns the Letterbox used,
 //    so boxes can be mapped back.
+//  * Orientation (display matrix, see orientation.h): the frame is scaled in
+//    its stored orientation and turned while the floats are written (no extra
+//    copy), so the network sees it upright and the Letterbox maps boxes into
+//    the upright frame.
+//  * Reference size (optional, the video's recorded upright size): a frame of
+//    another size (a mid-stream resolution change) is letterboxed with its own
+//    size, and its Letterbox maps boxes into the reference size
+//    (Letterbox::with_output), so boxes never leave the recorded frame.
 //  * Colour: a YUV frame is converted with the matrix it declares
 //    (frame->colorspace: BT.709, BT.601, BT.2020, ...; unspecified = BT.601)
 //    and its range (full for yuvj* formats and AVCOL_RANGE_JPEG, else
@@ -30,6 +38,7 @@
 #include "vidsift/av_ptr.h"
 #include "vidsift/letterbox.h"
 #include "vidsift/model.h"
+#include "vidsift/orientation.h"
 
 namespace vidsift {
 
@@ -40,7 +49,7 @@ class PreprocessError : public std::runtime_error {
 
 class Preprocessor {
  public:
-  explicit Preprocessor(const InputSpec& spec);
+  explicit Preprocessor(const InputSpec& spec, Orientation orientation = {}, int ref_w = 0, int ref_h = 0);
 
   Letterbox run(const AVFrame& frame, float* dst);
 
@@ -48,6 +57,8 @@ class Preprocessor {
 
  private:
   InputSpec spec_;
+  Orientation orient_;
+  int ref_w_ = 0, ref_h_ = 0;  // recorded upright size (0: none)
   SwsContextPtr sws_;
   std::vector<std::uint8_t> planes_;  // resized G,B,R planes (network resolution)
   // What sws_ was made for: source size and layout, scaled size, colour

@@ -83,6 +83,7 @@ struct VideoEnd {
   bool truncated = false;          // the stream ended early (read error, cut file)
   std::int64_t decode_errors = 0;  // corrupt packets skipped
   std::string decoder_error;       // the decoder's last error text
+  std::string warning;             // not an error, worth keeping (a resolution change)
   double tail_decode_s = 0;        // decode time after the last analysed frame
 };
 

@@ -96,10 +96,13 @@ struct VideoRecord {
   std::int64_t mtime = 0;
   std::string fingerprint;
   std::string codec;
-  int width = 0;
+  int width = 0;  // as displayed (upright)
   int height = 0;
   double fps = 0;
   double duration = 0;
+  int rotation = 0;       // clockwise degrees the stored picture is turned for display
+  bool mirrored = false;  // then flipped left to right
+  int stream_index = -1;  // the container's stream analysed (-1: unknown)
 };
 
 // How a started video ended; `status` must be final (Done, Partial, Failed).
@@ -177,7 +180,9 @@ class Store {
   // and settings key; commits. Throws std::invalid_argument when
   // result.status is not final (Running, Cancelled: use discard_video() for a
   // cancelled video), StoreError on database errors.
-  void finish_video(std::int64_t video_id, const VideoResult& result);
+  // `warning` (may be empty) goes to videos.warning: worth knowing even when
+  // the video is done, e.g. a mid-stream resolution change.
+  void finish_video(std::int64_t video_id, const VideoResult& result, const std::string& warning = {});
   // Rolls back a video that will not finish (cancelled run): deletes its rows
   // and commits. Throws StoreError.
   void discard_video(std::int64_t video_id);
