@@ -20,8 +20,8 @@ TEST(Utf8, IllFormedBytesAreFoundAndReplacedOneByOne) {
   EXPECT_EQ(to_utf8("\xff\xfe"), "\xef\xbf\xbd\xef\xbf\xbd");
   // Overlong forms, surrogates, code points above U+10FFFF, truncated and
   // stray continuation bytes are all ill-formed.
-  for (const std::string s : {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80",
-                              "\xf8\x88\x80\x80\x80"}) {
+  for (const std::string s :
+       {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80", "\xf8\x88\x80\x80\x80"}) {
     EXPECT_FALSE(is_utf8(s)) << s;
     EXPECT_TRUE(is_utf8(to_utf8(s))) << s;
   }
