@@ -6,6 +6,7 @@
 #include <new>
 
 #include "vidsift/decoder.h"
+#include "vidsift/limits.h"
 #include "vidsift/preprocess.h"
 #include "vidsift/stage_stats.h"
 
@@ -49,10 +50,9 @@ void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, 
 
     using Clock = std::chrono::steady_clock;
     const bool has_deadline = opts.video_timeout > 0;
-    const Clock::time_point deadline = has_deadline
-                                           ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                                std::chrono::duration<double>(opts.video_timeout))
-                                           : Clock::time_point::max();
+    // Clamped (limits.h): a huge timeout must not overflow the time point.
+    const Clock::time_point deadline =
+        has_deadline ? Clock::now() + seconds_to_duration(opts.video_timeout) : Clock::time_point::max();
     std::atomic<bool> timed_out{false};
     DecoderOptions dopts;
     dopts.sampling = opts.sampling;

@@ -416,12 +416,22 @@ LoadedModel load_model(const ModelOptions& opts) {
   m.output_shape = o.output_shape;
   const Family detected = detect_family(m.output_shape, o.w, o.h);
   m.family = opts.family != Family::Unknown ? opts.family : detected;
+  std::string shape;
+  for (int d : m.output_shape) {
+    if (!shape.empty()) shape += 'x';
+    shape += std::to_string(d);
+  }
+  // An override must at least fit the output shape: a wrong family would
+  // read boxes from the wrong axes and find nothing, with no error.
+  if (opts.family != Family::Unknown && !family_fits(opts.family, m.output_shape, o.w, o.h)) {
+    throw ModelError("--family " + family_name(opts.family) + " cannot read model " + fname + ": its output shape " +
+                     shape + " at input " + std::to_string(o.w) + "x" + std::to_string(o.h) + " is not a " +
+                     std::string(traits(opts.family).display) + " output" +
+                     (detected != Family::Unknown ? "; it fits " + family_name(detected) + " (use --family " +
+                                                        family_name(detected) + " or auto)"
+                                                  : "; no known family fits it"));
+  }
   if (m.family == Family::Unknown) {
-    std::string shape;
-    for (int d : m.output_shape) {
-      if (!shape.empty()) shape += 'x';
-      shape += std::to_string(d);
-    }
     // A [N, classes] output is what image classifiers give.
     const std::string looks =
         m.output_shape.size() == 2 ? " (a [batch, classes] output: an image classifier, not a detector)" : "";

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
+#include <cstdio>
+#include <sstream>
 #include <stdexcept>
+
+#include "vidsift/small_file.h"
+#include "vidsift/utf8.h"
 
 namespace vidsift {
 
@@ -35,9 +39,22 @@ std::string trim(const std::string& s) {
 }  // namespace
 
 std::vector<std::string> load_labels(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw LabelsError("cannot read labels file " + path.string());
+  std::string text;
+  try {
+    text = read_small_file(path, kMaxSmallFileBytes, "labels file");
+  } catch (const SmallFileError& e) {
+    throw LabelsError(e.what());
+  }
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte order mark
+  if (const std::size_t bad = invalid_utf8_at(text); bad != std::string::npos) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
+    throw LabelsError("labels file " + path.string() + " is not UTF-8 (byte " + byte + " on line " +
+                      std::to_string(line) + "); convert it, e.g. iconv -f latin1 -t utf-8");
+  }
   std::vector<std::string> labels;
+  std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) labels.push_back(trim(line));
   while (!labels.empty() && labels.back().empty()) labels.pop_back();

@@ -48,15 +48,31 @@ int grid_cells(int input_w, int input_h) {
   return n;
 }
 
-Family detect_family(const std::vector<int>& shape, int input_w, int input_h) {
+namespace {
+// rows x cols of one image's output (leading 1s dropped) and the grid cell
+// count, or false when the shape has no such form or the input no cells.
+bool output_dims(const std::vector<int>& shape, int input_w, int input_h, int& rows, int& cols, int& cells) {
   std::vector<int> dims = shape;
   // Drop a leading batch axis of 1.
   while (dims.size() > 2 && dims.front() == 1) dims.erase(dims.begin());
-  if (dims.size() != 2) return Family::Unknown;
-  const int rows = dims[0];
-  const int cols = dims[1];
-  const int cells = grid_cells(input_w, input_h);
-  if (cells <= 0) return Family::Unknown;
+  if (dims.size() != 2) return false;
+  rows = dims[0];
+  cols = dims[1];
+  cells = grid_cells(input_w, input_h);
+  return cells > 0;
+}
+}  // namespace
+
+bool family_fits(Family f, const std::vector<int>& shape, int input_w, int input_h) {
+  const FamilyTraits* t = find_traits(f);
+  int rows = 0, cols = 0, cells = 0;
+  if (!t || !output_dims(shape, input_w, input_h, rows, cols, cells)) return false;
+  return t->fit(rows, cols, cells) != ShapeFit::None;
+}
+
+Family detect_family(const std::vector<int>& shape, int input_w, int input_h) {
+  int rows = 0, cols = 0, cells = 0;
+  if (!output_dims(shape, input_w, input_h, rows, cols, cells)) return Family::Unknown;
   Family best = Family::Unknown;
   ShapeFit best_fit = ShapeFit::None;
   for (const auto& f : families()) {

@@ -11,11 +11,16 @@ constexpr double kEps = 1e-4;  // seconds: tolerance for timestamp rounding
 
 std::string SamplingOptions::validate() const {
   // NaN and infinity parse as doubles on the command line; reject them here
-  // (an infinite --start would overflow the decoder's seek target).
+  // (an infinite --start would overflow the decoder's seek target, a huge
+  // --fps the sampler's tick arithmetic). Each check says "inside the range",
+  // so NaN fails it.
+  const std::string max_s = std::to_string(static_cast<long long>(kMaxSamplingSeconds));
   if (every < 1) return "--every must be >= 1";
-  if (!std::isfinite(fps) || fps < 0) return "--fps must be >= 0 (0 = off)";
-  if (!std::isfinite(start) || start < 0) return "--start must be >= 0";
-  if (!std::isfinite(end)) return "--end must be a number of seconds (<= 0 for no end)";
+  if (!(fps >= 0 && fps <= kMaxSamplingFps))
+    return "--fps must be a number within 0.." + std::to_string(static_cast<int>(kMaxSamplingFps)) + " (0 = off)";
+  if (!(start >= 0 && start <= kMaxSamplingSeconds)) return "--start must be a number of seconds within 0.." + max_s;
+  if (!(std::isfinite(end) && end <= kMaxSamplingSeconds))
+    return "--end must be a number of seconds up to " + max_s + " (<= 0 for no end)";
   if (end > 0 && end <= start) return "--end must be greater than --start";
   return {};
 }

@@ -11,6 +11,7 @@
 
 #include "vidsift/format.h"
 #include "vidsift/labels.h"
+#include "vidsift/utf8.h"
 
 namespace vidsift {
 
@@ -67,7 +68,8 @@ CREATE TABLE IF NOT EXISTS videos (
   rotation        INTEGER,
   mirrored        INTEGER,
   stream_index    INTEGER,
-  warning         TEXT
+  warning         TEXT,
+  path_bytes      BLOB
 );
 CREATE INDEX IF NOT EXISTS videos_by_path ON videos(path, settings_key);
 CREATE INDEX IF NOT EXISTS videos_by_status ON videos(status);
@@ -132,18 +134,27 @@ CREATE VIEW IF NOT EXISTS per_minute_label_counts AS
 //  2  runs.execution;
 //  3  videos.rotation, mirrored, stream_index, warning (display matrix,
 //     chosen stream, mid-stream resolution change).
+//  4  videos.path_bytes (the exact bytes of the path; `path` is made valid
+//     UTF-8, see repair_text()). Also the first version to set
+//     PRAGMA application_id.
 // Each migration upgrades `version - 1` to `version`; append, never edit.
 struct Migration {
   int version;
   const char* sql;
 };
+constexpr int kPathBytesVersion = 4;
 constexpr Migration kMigrations[] = {
     {2, "ALTER TABLE runs ADD COLUMN execution TEXT;"},
     {3,
      "ALTER TABLE videos ADD COLUMN rotation INTEGER; ALTER TABLE videos ADD COLUMN mirrored INTEGER; "
      "ALTER TABLE videos ADD COLUMN stream_index INTEGER; ALTER TABLE videos ADD COLUMN warning TEXT;"},
+    {kPathBytesVersion,
+     "ALTER TABLE videos ADD COLUMN path_bytes BLOB; UPDATE videos SET path_bytes = CAST(path AS BLOB);"},
 };
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
+// PRAGMA application_id of a vidsift database: "vsft" in ASCII. Files made
+// before schema version 4 say 0 and are recognised by their tables.
+constexpr int kApplicationId = 0x76736674;
 static_assert(kMigrations[std::size(kMigrations) - 1].version == kSchemaVersion,
               "kSchemaVersion must be the version of the last migration");
 
@@ -175,6 +186,33 @@ constexpr bool check_lists_stored_statuses(std::string_view schema) {
   return list.empty();
 }
 static_assert(check_lists_stored_statuses(kSchema), "the videos.status CHECK must list exactly the stored statuses");
+
+// Binds `s` as TEXT, made valid UTF-8 first (invalid bytes become U+FFFD):
+// every TEXT column stays readable by strict readers (Python's sqlite3, JSON).
+void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
+  if (is_utf8(s)) {
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  } else {
+    const std::string fixed = to_utf8(s);
+    sqlite3_bind_text(st, i, fixed.data(), static_cast<int>(fixed.size()), SQLITE_TRANSIENT);
+  }
+}
+
+void bind_blob(sqlite3_stmt* st, int i, std::string_view s) {
+  sqlite3_bind_blob(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+
+// True for the names SQLite takes as a database that lives only in memory
+// (or, for "", in a temporary file deleted on close): results written there
+// would be thrown away.
+bool in_memory_name(const std::string& path) {
+  if (path.empty() || path == ":memory:") return true;
+  if (path.rfind("file:", 0) != 0) return false;
+  const auto q = path.find('?');
+  const std::string file = path.substr(5, q == std::string::npos ? std::string::npos : q - 5);
+  if (file.empty() || file == ":memory:") return true;
+  return q != std::string::npos && path.find("mode=memory", q) != std::string::npos;
+}
 
 const char* text_column(sqlite3_stmt* st, int col) {
   const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
@@ -228,8 +266,18 @@ void Store::rollback() noexcept {
 
 int Store::schema_version() { return kSchemaVersion; }
 
+int Store::application_id_value() { return kApplicationId; }
+
+void Store::set_labels(std::vector<std::string> labels) {
+  for (auto& l : labels) l = to_utf8(l);
+  labels_ = std::move(labels);
+}
+
 Store::Store(const std::string& path, int busy_timeout_ms, OpenMode mode)
     : path_(path), busy_timeout_ms_(busy_timeout_ms), mode_(mode) {
+  if (in_memory_name(path))
+    throw StoreError("database '" + path +
+                     "' would live in memory only, and every result would be lost; give a file path");
   const bool read_only = mode == OpenMode::ReadOnly;
   const bool uri = path.rfind("file:", 0) == 0;
   if (read_only && !uri) {
@@ -251,17 +299,18 @@ Store::Store(const std::string& path, int busy_timeout_ms, OpenMode mode)
                      " is read-only (check that the file, its directory and the file system are "
                      "writable)");
 
-  // Recognise the file before changing anything in it.
+  // Recognise the file before changing anything in it: another
+  // application's file is refused untouched (no WAL switch, no tables).
+  const int app = application_id();
   const int found = user_version();
-  check_version(found);
-  const int probed = found == 0 ? probe_version() : found;
+  const int version = recognise(app, found);
   if (read_only) {
-    if (probed == 0) throw StoreError("database " + path + " is empty, not a vidsift database (use another --db)");
+    if (version == 0) throw StoreError("database " + path + " is empty, not a vidsift database (use another --db)");
     return;  // older versions are read as they are
   }
   enable_wal();
   exec("PRAGMA synchronous=NORMAL");
-  if (found != kSchemaVersion) migrate();
+  if (found != kSchemaVersion || app != kApplicationId) migrate();
   insert_detection_ = prepare(
       "INSERT INTO detections(video_id, frame_index, ts, class_id, label, confidence, x, y, w, h) "
       "VALUES(?,?,?,?,?,?,?,?,?,?)");
@@ -289,6 +338,12 @@ int Store::user_version() {
   return sqlite3_column_int(st.get(), 0);
 }
 
+int Store::application_id() {
+  auto st = prepare("PRAGMA application_id");
+  if (sqlite3_step(st.get()) != SQLITE_ROW) fail("cannot read the application id");
+  return sqlite3_column_int(st.get(), 0);
+}
+
 void Store::check_version(int version) const {
   if (version > kSchemaVersion)
     throw StoreError("database " + path_ + " was made by a newer vidsift (schema version " + std::to_string(version) +
@@ -296,9 +351,38 @@ void Store::check_version(int version) const {
                      "); upgrade vidsift or use another --db");
 }
 
+void Store::refuse_foreign(const std::string& why) const {
+  throw StoreError("database " + path_ + " is not a vidsift database (" + why +
+                   "); vidsift leaves it untouched: use another --db");
+}
+
+int Store::recognise(int app, int version) {
+  if (app != 0 && app != kApplicationId) {
+    char id[16];
+    std::snprintf(id, sizeof id, "0x%08x", static_cast<unsigned>(app));
+    refuse_foreign(std::string("another application's file: application_id ") + id);
+  }
+  if (app == kApplicationId) {
+    check_version(version);
+    if (version > 0) return version;
+  }
+  // application_id 0: a new, empty file, or one made before vidsift set it
+  // (recognised by its tables), or another application's.
+  const int probed = probe_version();
+  if (probed == 0) {
+    if (version != 0) refuse_foreign("it is empty but has user_version " + std::to_string(version));
+    return 0;
+  }
+  if (version == 0) return probed;
+  check_version(version);
+  return version;
+}
+
 int Store::probe_version() {
-  // Files made before user_version was kept (vidsift 0.1.0 and the releases
-  // that added runs.execution) say 0; their tables tell which schema they have.
+  // Files made before application_id was set say 0; their tables tell
+  // whether they are vidsift's and, for those made before user_version was
+  // kept (vidsift 0.1.0 and the releases that added runs.execution), which
+  // schema they have.
   auto count = [this](const char* sql) {
     auto st = prepare(sql);
     if (sqlite3_step(st.get()) != SQLITE_ROW) fail("cannot read the schema");
@@ -306,18 +390,59 @@ int Store::probe_version() {
   };
   if (count("SELECT COUNT(*) FROM sqlite_master") == 0) return 0;  // a new, empty file
   if (count("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN "
-            "('runs','videos','frames','detections','timings')") != 5)
-    throw StoreError("database " + path_ + " is not a vidsift database (it holds other tables; use another --db)");
+            "('runs','videos','frames','detections','timings')") != 5 ||
+      count("SELECT COUNT(*) FROM pragma_table_info('videos') WHERE name IN "
+            "('run_id','path','fingerprint','settings_key','status')") != 5)
+    refuse_foreign("it holds other tables");
+  if (count("SELECT COUNT(*) FROM pragma_table_info('videos') WHERE name='path_bytes'") > 0) return kPathBytesVersion;
+  if (count("SELECT COUNT(*) FROM pragma_table_info('videos') WHERE name='rotation'") > 0) return 3;
   return count("SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'") > 0 ? 2 : 1;
+}
+
+void Store::repair_text() {
+  // Before schema 4, non-UTF-8 bytes of a file name (and of a Latin-1 label
+  // list) went into TEXT columns as they were. Their exact bytes are kept in
+  // path_bytes; the text becomes valid UTF-8.
+  struct Fix {
+    const char* select;  // key, text
+    const char* update;  // ?1 new text, ?2 key
+    bool by_id;          // the key is an integer id (else the text itself)
+  };
+  static constexpr Fix kFixes[] = {
+      {"SELECT id, path FROM videos", "UPDATE videos SET path=? WHERE id=?", true},
+      {"SELECT id, error FROM videos WHERE error IS NOT NULL", "UPDATE videos SET error=? WHERE id=?", true},
+      {"SELECT DISTINCT label, label FROM detections", "UPDATE detections SET label=? WHERE label=?", false},
+  };
+  for (const Fix& f : kFixes) {
+    std::vector<std::pair<std::string, std::string>> bad;  // key, text
+    auto sel = prepare(f.select);
+    while (sqlite3_step(sel.get()) == SQLITE_ROW) {
+      const auto* t = reinterpret_cast<const char*>(sqlite3_column_blob(sel.get(), 1));
+      const std::string text(t ? t : "", static_cast<std::size_t>(sqlite3_column_bytes(sel.get(), 1)));
+      if (is_utf8(text)) continue;
+      const auto* k = reinterpret_cast<const char*>(sqlite3_column_blob(sel.get(), 0));
+      bad.emplace_back(std::string(k ? k : "", static_cast<std::size_t>(sqlite3_column_bytes(sel.get(), 0))), text);
+    }
+    sel.reset();
+    for (const auto& [key, text] : bad) {
+      auto upd = prepare(f.update);
+      bind_text(upd.get(), 1, text);
+      if (f.by_id) {
+        sqlite3_bind_int64(upd.get(), 2, std::stoll(key));
+      } else {
+        sqlite3_bind_text(upd.get(), 2, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+      }
+      if (sqlite3_step(upd.get()) != SQLITE_DONE) fail("cannot repair text");
+    }
+  }
 }
 
 void Store::migrate() {
   exec("BEGIN IMMEDIATE");
   try {
     // Read again under the write lock: another process may have done it.
-    int version = user_version();
-    check_version(version);
-    if (version == 0) version = probe_version();
+    int version = recognise(application_id(), user_version());
+    const int from = version;
     if (version == 0) {
       exec(kSchema);
       version = kSchemaVersion;
@@ -327,6 +452,8 @@ void Store::migrate() {
       exec(m.sql);
       version = m.version;
     }
+    if (from > 0 && from < kPathBytesVersion) repair_text();
+    exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
     exec(("PRAGMA user_version=" + std::to_string(version)).c_str());
     exec("COMMIT");
   } catch (...) {
@@ -396,12 +523,12 @@ std::int64_t Store::begin_run(const RunRecord& run) {
       "input_size, settings, settings_key, command, execution) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
   const std::string host = host_name();
   sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(getpid()));
-  sqlite3_bind_text(st.get(), 2, host.c_str(), -1, SQLITE_TRANSIENT);
+  bind_text(st.get(), 2, host);
   const std::string* fields[] = {&run.tool_version, &run.opencv_version, &run.model_path, &run.model_sha256,
                                  &run.model_family, &run.input_size,     &run.settings,   &run.settings_key,
                                  &run.command,      &run.execution};
   int i = 3;
-  for (const auto* f : fields) sqlite3_bind_text(st.get(), i++, f->c_str(), -1, SQLITE_TRANSIENT);
+  for (const auto* f : fields) bind_text(st.get(), i++, *f);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record the run");
   return sqlite3_last_insert_rowid(db_.get());
 }
@@ -413,7 +540,7 @@ void Store::finish_run(std::int64_t run_id, const RunSummary& s) {
       "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), status=?, wall_seconds=?, "
       "videos_done=?, videos_partial=?, videos_failed=?, videos_skipped=?, frames_analysed=?, detections=? "
       "WHERE id=?");
-  sqlite3_bind_text(st.get(), 1, s.status.c_str(), -1, SQLITE_TRANSIENT);
+  bind_text(st.get(), 1, s.status);
   sqlite3_bind_double(st.get(), 2, s.wall_seconds);
   sqlite3_bind_int64(st.get(), 3, s.videos_done);
   sqlite3_bind_int64(st.get(), 4, s.videos_partial);
@@ -480,12 +607,15 @@ std::optional<VideoStatus> Store::find_final(const std::string& path, const std:
                                              const std::string& settings_key, bool include_failed) {
   auto st = prepare(include_failed
                         ? "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status<>?4 "
-                          "ORDER BY id DESC LIMIT 1"
+                          "AND path_bytes=?5 ORDER BY id DESC LIMIT 1"
                         : "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status=?4 "
-                          "ORDER BY id DESC LIMIT 1");
-  sqlite3_bind_text(st.get(), 1, path.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.get(), 2, fingerprint.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.get(), 3, settings_key.c_str(), -1, SQLITE_TRANSIENT);
+                          "AND path_bytes=?5 ORDER BY id DESC LIMIT 1");
+  // `path` is the text form (valid UTF-8, for the index); path_bytes tells
+  // apart names whose invalid bytes give the same text.
+  bind_text(st.get(), 1, path);
+  bind_text(st.get(), 2, fingerprint);
+  bind_text(st.get(), 3, settings_key);
+  bind_blob(st.get(), 5, path);
   // Only Done counts, or every final status (anything but Running).
   sqlite3_bind_text(st.get(), 4, status_name(include_failed ? VideoStatus::Running : VideoStatus::Done), -1,
                     SQLITE_STATIC);
@@ -501,15 +631,15 @@ std::optional<VideoStatus> Store::find_final(const std::string& path, const std:
 namespace {
 void bind_video(sqlite3_stmt* st, std::int64_t run_id, const VideoRecord& v, const std::string& key) {
   sqlite3_bind_int64(st, 1, run_id);
-  sqlite3_bind_text(st, 2, v.path.c_str(), -1, SQLITE_TRANSIENT);
+  bind_text(st, 2, v.path);
   sqlite3_bind_int64(st, 3, v.size);
   sqlite3_bind_int64(st, 4, v.mtime);
-  sqlite3_bind_text(st, 5, v.fingerprint.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 6, key.c_str(), -1, SQLITE_TRANSIENT);
+  bind_text(st, 5, v.fingerprint);
+  bind_text(st, 6, key);
   if (v.codec.empty()) {
     for (int i = 7; i <= 11; ++i) sqlite3_bind_null(st, i);
   } else {
-    sqlite3_bind_text(st, 7, v.codec.c_str(), -1, SQLITE_TRANSIENT);
+    bind_text(st, 7, v.codec);
     sqlite3_bind_int(st, 8, v.width);
     sqlite3_bind_int(st, 9, v.height);
     sqlite3_bind_double(st, 10, v.fps);
@@ -539,10 +669,11 @@ std::int64_t Store::start_video(std::int64_t run_id, const VideoRecord& video, c
   begin_if_needed();
   auto st = prepare(
       "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
-      "duration, status, rotation, mirrored, stream_index) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,:rotation,:mirrored,:stream_index)");
+      "duration, status, path_bytes, rotation, mirrored, stream_index) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?13,:rotation,:mirrored,:stream_index)");
   bind_video(st.get(), run_id, video, settings_key);
   sqlite3_bind_text(st.get(), 12, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
+  bind_blob(st.get(), 13, video.path);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record video " + video.path);
   const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
   // Commit at once: a running row is invisible to the views, and keeping the
@@ -557,11 +688,13 @@ std::int64_t Store::record_failed(std::int64_t run_id, const VideoRecord& video,
   begin_if_needed();
   auto st = prepare(
       "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
-      "duration, status, error, frame_count, frames_analysed, finished_at, rotation, mirrored, stream_index) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'),:rotation,:mirrored,:stream_index)");
+      "duration, status, error, frame_count, frames_analysed, finished_at, path_bytes, rotation, mirrored, "
+      "stream_index) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'),?14,:rotation,:mirrored,:stream_index)");
   bind_video(st.get(), run_id, video, settings_key);
   sqlite3_bind_text(st.get(), 12, status_name(VideoStatus::Failed), -1, SQLITE_STATIC);
-  sqlite3_bind_text(st.get(), 13, error.c_str(), -1, SQLITE_TRANSIENT);
+  bind_text(st.get(), 13, error);
+  bind_blob(st.get(), 14, video.path);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record video " + video.path);
   const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
   commit();
@@ -611,7 +744,7 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r, const std:
   if (r.error.empty()) {
     sqlite3_bind_null(st.get(), 2);
   } else {
-    sqlite3_bind_text(st.get(), 2, r.error.c_str(), -1, SQLITE_TRANSIENT);
+    bind_text(st.get(), 2, r.error);
   }
   sqlite3_bind_int64(st.get(), 3, r.frames_decoded);
   sqlite3_bind_int64(st.get(), 4, r.frames_analysed);
@@ -626,7 +759,7 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r, const std:
     // Replace older results for the same file and settings atomically.
     auto old = prepare(
         "SELECT o.id FROM videos o JOIN videos n ON n.id=? WHERE o.path=n.path AND o.settings_key=n.settings_key "
-        "AND o.id<>n.id AND o.status<>?");
+        "AND o.path_bytes IS n.path_bytes AND o.id<>n.id AND o.status<>?");
     sqlite3_bind_int64(old.get(), 1, video_id);
     sqlite3_bind_text(old.get(), 2, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
     std::vector<std::int64_t> ids;
@@ -641,8 +774,7 @@ std::vector<std::vector<std::string>> Store::query(const std::string& sql, const
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) fail("cannot run query");
   StmtPtr st(raw);
-  for (std::size_t i = 0; i < params.size(); ++i)
-    sqlite3_bind_text(st.get(), static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
+  for (std::size_t i = 0; i < params.size(); ++i) bind_text(st.get(), static_cast<int>(i + 1), params[i]);
   std::vector<std::vector<std::string>> rows;
   const int cols = sqlite3_column_count(st.get());
   int rc;

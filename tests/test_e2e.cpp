@@ -467,3 +467,209 @@ TEST(E2E, UnreachableInputRecordsTheRealError) {
   EXPECT_EQ(error_of("loop_a.mp4"), "failed: too many levels of symbolic links");
   EXPECT_EQ(error_of("absent.mp4"), "failed: no such file or directory");
 }
+
+// --- issue 10: options and inputs that lied ---------------------------------
+
+// A cron job with an unset $DB runs `--db ''`: that, :memory: and SQLite
+// URIs used to exit 0 with every result thrown away.
+TEST(E2E, DbValuesThatKeepNothingAreUsageErrors) {
+  TempDir d("e2e-db-memory");
+  for (const std::string& db : {std::string(""), std::string(":memory:"),
+                                "file:" + (d / "m.db").string() + "?mode=memory", "file:" + (d / "u.db").string()}) {
+    const auto r = run_vidsift("run " + sh_quote(small_clip().string()) + " --db " + sh_quote(db));
+    EXPECT_EQ(r.status, 2) << "--db '" << db << "': " << r.output;
+    EXPECT_NE(r.output.find("--db"), std::string::npos) << r.output;
+    const auto rep = run_vidsift("report --db " + sh_quote(db));
+    EXPECT_EQ(rep.status, 2) << "report --db '" << db << "': " << rep.output;
+  }
+  EXPECT_TRUE(fs::is_empty(d.path()));
+}
+
+// Another application's SQLite file, with or without a `frames` table, must
+// come out of `run` and `report` byte-identical (no WAL switch, no tables).
+TEST(E2E, ForeignSqliteFileIsLeftByteIdentical) {
+  TempDir d("e2e-foreign");
+  auto bytes = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::vector<std::string> setups = {
+      "PRAGMA user_version=1; CREATE TABLE frames(id INTEGER, data BLOB); INSERT INTO frames VALUES(1, x'00');",
+      "PRAGMA application_id=42; PRAGMA user_version=3; CREATE TABLE notes(t TEXT); INSERT INTO notes VALUES('x');",
+      "PRAGMA application_id=42;",
+  };
+  int n = 0;
+  for (const auto& sql : setups) {
+    const fs::path db = d / ("other" + std::to_string(n++) + ".db");
+    { std::ofstream touch(db); }
+    exec_db(db, "PRAGMA user_version=0");
+    for (std::size_t at = 0, next; at < sql.size(); at = next + 1) {
+      next = sql.find(';', at);
+      exec_db(db, sql.substr(at, next - at));
+    }
+    const std::string before = bytes(db);
+    const auto run = run_vidsift("run " + sh_quote(small_clip().string()) + " --db " + sh_quote(db.string()));
+    EXPECT_EQ(run.status, 3) << sql << "\n" << run.output;
+    EXPECT_NE(run.output.find("not a vidsift database"), std::string::npos) << run.output;
+    EXPECT_EQ(bytes(db), before) << "run changed: " << sql;
+    const auto rep = run_vidsift("report --db " + sh_quote(db.string()));
+    EXPECT_EQ(rep.status, 3) << sql << "\n" << rep.output;
+    EXPECT_NE(rep.output.find("not a vidsift database"), std::string::npos) << rep.output;
+    EXPECT_EQ(bytes(db), before) << "report changed: " << sql;
+    EXPECT_FALSE(fs::exists(db.string() + "-wal")) << sql;
+  }
+}
+
+// Every numeric option is checked for finiteness and range before anything
+// runs: exit 2, naming the option and its valid range.
+TEST(E2E, NonFiniteOrHugeNumbersAreUsageErrors) {
+  TempDir d("e2e-numbers");
+  const std::string base = "run " + sh_quote(small_clip().string()) + " --db " + sh_quote((d / "n.db").string());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--db-timeout 1e10", "--db-timeout must be a number within 0..1000000"},
+      {"--db-timeout inf", "--db-timeout must be a number within 0..1000000"},
+      {"--db-timeout nan", "--db-timeout must be a number within 0..1000000"},
+      {"--video-timeout 1e10", "--video-timeout must be a number within 0..1000000"},
+      {"--video-timeout inf", "--video-timeout must be a number within 0..1000000"},
+      {"--conf nan", "--conf must be a number within 0..1"},
+      {"--nms nan", "--nms must be a number within (0, 1]"},
+      {"--fps 1e308", "--fps must be a number within 0..1000"},
+      {"--start 1e300", "--start must be a number of seconds within 0..100000000"},
+      {"--end 1e300", "--end must be a number of seconds up to 100000000"},
+      {"--max-det 0", "--max-det must be within 1..100000"},
+      {"--input-size 1073741824", "--input-size must be a multiple of 32 within 32..8192"},
+  };
+  for (const auto& [args, msg] : cases) {
+    const auto r = run_vidsift(base + " " + args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(msg), std::string::npos) << args << "\n" << r.output;
+  }
+  EXPECT_FALSE(fs::exists(d / "n.db"));
+}
+
+// Thread counts and the pool are bounded by the machine (cores, memory), and
+// the message says so. --net-threads 70000 used to segfault at exit,
+// --pool 1000000 to allocate until memory ran out.
+TEST(E2E, ThreadAndPoolOptionsAreBoundedByTheMachine) {
+  TempDir d("e2e-machine");
+  const std::string base = "run " + sh_quote(small_clip().string()) + " --db " + sh_quote((d / "n.db").string());
+  for (const std::string args : {"--net-threads 70000", "--decode-threads 100000"}) {
+    const auto r = run_vidsift(base + " " + args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find("core(s)"), std::string::npos) << args << "\n" << r.output;
+  }
+  const auto r = run_vidsift(base + " --pool 1000000");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("--pool 1000000 needs 2.1 TB"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("memory available on this machine; use at most"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(d / "n.db"));
+}
+
+// A file name that is not UTF-8 and a --json summary: every table and view
+// reads in Python's sqlite3 (which refuses invalid UTF-8 in TEXT), the JSON
+// parses, and videos.path_bytes keeps the exact bytes of the name.
+TEST(E2E, NonUtf8FileNameReadsInPythonAndJson) {
+  TempDir d("e2e-utf8");
+  const std::string name = "caf\xe9 \xff.mp4";
+  fs::copy_file(small_clip(), d / name);
+  const fs::path db = d / "u.db";
+  const fs::path json = d / "u.json";
+  const auto r =
+      run_command(sh_quote(vidsift_binary()) + " run " + sh_quote((d / name).string()) + " --db " +
+                  sh_quote(db.string()) + " --every 25 --json -q --progress=false > " + sh_quote(json.string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string script =
+      "import json, sqlite3, sys\n"
+      "c = sqlite3.connect(sys.argv[1])\n"
+      "for t in ['runs', 'videos', 'frames', 'detections', 'timings', 'finished_videos',\n"
+      "          'per_video_label_counts', 'per_minute_label_counts']:\n"
+      "    c.execute('SELECT * FROM ' + t).fetchall()\n"
+      "(b,) = c.execute('SELECT path_bytes FROM videos').fetchone()\n"
+      "assert b == sys.argv[3].encode('utf-8', 'surrogateescape'), b\n"
+      "j = json.loads(open(sys.argv[2], 'rb').read().decode('utf-8'))\n"
+      "assert j['videos'][0]['status'] == 'done', j\n"
+      "print('ok', c.execute('SELECT path FROM videos').fetchone()[0])\n";
+  std::ofstream(d / "check.py") << script;
+  const auto py = run_command("/usr/bin/python3 " + sh_quote((d / "check.py").string()) + " " + sh_quote(db.string()) +
+                              " " + sh_quote(json.string()) + " " + sh_quote((d / name).string()));
+  EXPECT_EQ(py.status, 0) << py.output;
+  EXPECT_NE(py.output.find("ok "), std::string::npos) << py.output;
+  // A rerun finds the file by its exact bytes and skips it.
+  const auto again =
+      run_vidsift("run " + sh_quote((d / name).string()) + " --db " + sh_quote(db.string()) + " --every 25");
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("0 failed, 1 skipped"), std::string::npos) << again.output;
+}
+
+// A Latin-1 --labels file is refused with a clear message instead of
+// putting bytes that are not UTF-8 into detections.label.
+TEST(E2E, Latin1LabelsFileIsRefused) {
+  TempDir d("e2e-latin1-labels");
+  std::ofstream(d / "latin1.names") << "person\ncaf\xe9\n";
+  const auto r = run_vidsift("run " + sh_quote(small_clip().string()) + " --db " + sh_quote((d / "l.db").string()) +
+                             " --labels " + sh_quote((d / "latin1.names").string()));
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("is not UTF-8 (byte 0xE9 on line 2)"), std::string::npos) << r.output;
+}
+
+// --family yolov8 on a YOLOX model used to give `done` with 0 detections.
+TEST(E2E, FamilyOverrideThatCannotMatchTheModelExitsThree) {
+  TempDir d("e2e-family");
+  const auto r = run_vidsift("run " + sh_quote(small_clip().string()) + " --db " + sh_quote((d / "f.db").string()) +
+                             " --model " + sh_quote(model_path("yolox_nano.onnx").string()) + " --family yolov8");
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("output shape 1x3549x85"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("it fits yolox"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(d / "f.db"));
+}
+
+// --labels /dev/zero and --config /dev/zero used to read 4 GB before failing.
+TEST(E2E, DeviceAsLabelsOrConfigIsRefusedAtOnce) {
+  TempDir d("e2e-devzero");
+  const std::string base = "run " + sh_quote(small_clip().string()) + " --db " + sh_quote((d / "z.db").string());
+  const auto labels = run_vidsift(base + " --labels /dev/zero");
+  EXPECT_EQ(labels.status, 3) << labels.output;
+  EXPECT_NE(labels.output.find("labels file /dev/zero is not a regular file"), std::string::npos) << labels.output;
+  const auto config = run_vidsift(base + " --config /dev/zero");
+  EXPECT_EQ(config.status, 2) << config.output;
+  EXPECT_NE(config.output.find("config file /dev/zero is not a regular file"), std::string::npos) << config.output;
+}
+
+// Editors on Windows save INI files with a UTF-8 byte order mark.
+TEST(E2E, ConfigFileWithByteOrderMarkIsRead) {
+  TempDir d("e2e-bom");
+  std::ofstream(d / "bom.ini") << "\xef\xbb\xbf"
+                               << "every = 25\n";
+  const fs::path db = d / "b.db";
+  const auto r = run_vidsift("run " + sh_quote(small_clip().string()) + " --db " + sh_quote(db.string()) +
+                             " --config " + sh_quote((d / "bom.ini").string()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(q1(db, "SELECT frames_analysed FROM videos"), 2);
+}
+
+// A --json summary that cannot be written is a failure, not exit 0.
+TEST(E2E, JsonToAFullDiskExitsNonZero) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  TempDir d("e2e-full");
+  const auto r = run_command("{ " + sh_quote(vidsift_binary()) + " run " + sh_quote(small_clip().string()) + " --db " +
+                             sh_quote((d / "f.db").string()) + " --every 25 --json --progress=false > /dev/full; }");
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("cannot write the --json summary"), std::string::npos) << r.output;
+}
+
+// A rerun counts each input once: a video that failed before and is not
+// retried is failed, not also skipped ("1 failed, 2 skipped" for 2 videos).
+TEST(E2E, RerunCountsAddUpToTheInputs) {
+  TempDir d("e2e-rerun-counts");
+  std::ofstream(d / "garbage.mp4") << std::string(4096, 'x');
+  const fs::path db = d / "r.db";
+  const std::string args = "run " + sh_quote(small_clip().string()) + " " + sh_quote((d / "garbage.mp4").string()) +
+                           " --db " + sh_quote(db.string()) + " --every 25";
+  ASSERT_EQ(run_vidsift(args).status, 1);
+  const auto again = run_vidsift(args);
+  EXPECT_EQ(again.status, 1) << again.output;
+  EXPECT_NE(again.output.find("0 done, 0 partial, 1 failed, 1 skipped"), std::string::npos) << again.output;
+  const auto row = q(db, "SELECT videos_done + videos_partial + videos_failed + videos_skipped FROM runs WHERE id=2");
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0][0], "2");
+}

@@ -48,7 +48,7 @@ const Corpus& corpus() {
     k.db = k.dir->path() / "h.db";
     k.run = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(in.string()) + " --db " +
                         sh_quote(k.db.string()) + " --progress=false --video-timeout 60");
-    for (const auto& r : query_db(k.db, "SELECT path, status, frames_analysed, COALESCE(error,'') FROM videos"))
+    for (const auto& r : query_db(k.db, "SELECT path_bytes, status, frames_analysed, COALESCE(error,'') FROM videos"))
       k.rows[fs::path(r[0]).filename().string()] = {r[1], r[2], r[3]};
     return k;
   }();
@@ -112,6 +112,22 @@ TEST(Hostile, HealthyFilesAndOddNamesAreDone) {
     EXPECT_EQ(it->second[0], "done") << name;
     EXPECT_EQ(it->second[1], "50") << name;
   }
+}
+
+// The odd names (Latin-1, ...) keep their exact bytes in path_bytes, and
+// every TEXT column and view reads in Python's sqlite3, which refuses
+// invalid UTF-8.
+TEST(Hostile, EveryTableAndViewReadsInPython) {
+  const auto& c = corpus();
+  const auto py = run_command(
+      "/usr/bin/python3 -c \"import sqlite3, sys\n"
+      "c = sqlite3.connect(sys.argv[1])\n"
+      "for t in ['runs','videos','frames','detections','timings','finished_videos','per_video_label_counts',"
+      "'per_minute_label_counts']: c.execute('SELECT * FROM ' + t).fetchall()\n"
+      "print('read', len(c.execute('SELECT path FROM videos').fetchall()))\" " +
+      sh_quote(c.db.string()));
+  EXPECT_EQ(py.status, 0) << py.output;
+  EXPECT_NE(py.output.find("read "), std::string::npos) << py.output;
 }
 
 TEST(Hostile, UnopenableFilesFailWithClearErrors) {

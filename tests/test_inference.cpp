@@ -60,13 +60,35 @@ TEST(Inference, LabelsFileWins) {
 }
 
 TEST(Inference, FamilyOverride) {
+  // A YOLOv5 output (3 anchors x the grid cells) is also a YOLOX-shaped one,
+  // so the override is taken.
   ModelOptions o;
-  o.model = model_path("yolox_nano.onnx").string();
-  o.family = Family::YoloV5;
+  o.model = model_path("yolov5n.onnx").string();
+  o.family = Family::YoloX;
   o.backend = Backend::OpenCv;
   auto m = load_model(o);
-  EXPECT_EQ(m.family, Family::YoloV5);
-  EXPECT_TRUE(m.input.rgb);
+  EXPECT_EQ(m.family, Family::YoloX);
+  EXPECT_FALSE(m.input.rgb);
+}
+
+// An override that cannot read the output shape would decode nothing, with
+// no error: it is refused, naming the shape and the family that fits.
+TEST(Inference, FamilyOverrideThatCannotReadTheOutputShapeIsRefused) {
+  ModelOptions o;
+  o.model = model_path("yolox_nano.onnx").string();
+  o.backend = Backend::OpenCv;
+  for (Family f : {Family::YoloV8, Family::YoloV5}) {
+    o.family = f;
+    try {
+      load_model(o);
+      FAIL() << family_name(f) << " on a YOLOX model was accepted";
+    } catch (const ModelError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("--family " + family_name(f)), std::string::npos) << msg;
+      EXPECT_NE(msg.find("1x3549x85"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("it fits yolox"), std::string::npos) << msg;
+    }
+  }
 }
 
 TEST(Inference, StockExportFailsWithActionableMessage) {

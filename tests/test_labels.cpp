@@ -82,6 +82,39 @@ TEST(Labels, EmptyFileThrowsNamingIt) {
   EXPECT_THROW(load_labels(tmp / "zero.names"), LabelsError);
 }
 
+// A Latin-1 label file would put bytes that are not UTF-8 into
+// detections.label: it is refused, saying where and how to convert it.
+TEST(Labels, NonUtf8FileIsRefusedWithTheLine) {
+  test::TempDir tmp("labels-latin1");
+  write(tmp / "latin1.names", "person\ncaf\xe9\n");
+  try {
+    load_labels(tmp / "latin1.names");
+    FAIL() << "expected LabelsError";
+  } catch (const LabelsError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("latin1.names is not UTF-8 (byte 0xE9 on line 2)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("iconv"), std::string::npos) << msg;
+  }
+  write(tmp / "bom.names", "\xef\xbb\xbfperson\ncaf\xc3\xa9\n");
+  const auto l = load_labels(tmp / "bom.names");
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0], "person");  // the byte order mark is not part of the first label
+  EXPECT_EQ(l[1], "caf\xc3\xa9");
+}
+
+// /dev/zero used to be read for 4 GB before failing.
+TEST(Labels, DeviceOrHugeFileIsRefusedAtOnce) {
+  try {
+    load_labels("/dev/zero");
+    FAIL() << "expected LabelsError";
+  } catch (const LabelsError& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zero is not a regular file"), std::string::npos) << e.what();
+  }
+  test::TempDir tmp("labels-huge");
+  write(tmp / "huge.names", std::string(2 << 20, 'a'));
+  EXPECT_THROW(load_labels(tmp / "huge.names"), LabelsError);
+}
+
 TEST(Labels, LabelNameOutOfRange) {
   const auto& l = coco_labels();
   EXPECT_EQ(label_name(l, 0), "person");

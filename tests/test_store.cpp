@@ -9,12 +9,15 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "test_util.h"
 #include "vidsift/store.h"
+#include "vidsift/utf8.h"
 
 namespace fs = std::filesystem;
 using namespace vidsift;
@@ -420,8 +423,9 @@ TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
 TEST(Store, NewFileGetsTheLatestSchemaVersion) {
   TempDir d("store-new");
   Store s((d / "a.db").string());
-  EXPECT_EQ(Store::schema_version(), 3);
-  EXPECT_EQ(one(s, "PRAGMA user_version"), "3");
+  EXPECT_EQ(Store::schema_version(), 4);
+  EXPECT_EQ(one(s, "PRAGMA application_id"), std::to_string(Store::application_id_value()));
+  EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
 }
 
@@ -436,7 +440,7 @@ TEST(Store, UpgradesARelease010DatabaseInPlace) {
   }
   for (int open = 0; open < 2; ++open) {  // the second open finds nothing to do
     Store s(db);
-    EXPECT_EQ(one(s, "PRAGMA user_version"), "3") << open;
+    EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version())) << open;
     EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1") << open;
     EXPECT_EQ(schema_shape(s), fresh_shape) << open;
     // The old data is all there and the views read it.
@@ -469,7 +473,7 @@ TEST(Store, RecognisesAnUnversionedDatabaseThatAlreadyHasTheExecutionColumn) {
     ASSERT_EQ(raw.exec("UPDATE runs SET execution='{\"workers\":3}'"), SQLITE_OK);
   }
   Store s(db);
-  EXPECT_EQ(one(s, "PRAGMA user_version"), "3");
+  EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
   EXPECT_EQ(one(s, "SELECT json_extract(execution, '$.workers') FROM runs"), "3");
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
 }
@@ -486,7 +490,7 @@ TEST(Store, UpgradesVersion2WithTheOrientationColumns) {
     ASSERT_EQ(raw.exec("PRAGMA user_version=2"), SQLITE_OK);
   }
   Store s(db);
-  EXPECT_EQ(one(s, "PRAGMA user_version"), "3");
+  EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
   EXPECT_EQ(one(s,
                 "SELECT COUNT(*) FROM pragma_table_info('videos') WHERE name IN "
                 "('rotation','mirrored','stream_index','warning')"),
@@ -556,6 +560,151 @@ TEST(Store, RefusesAnotherApplicationsDatabase) {
   RawDb raw(db);
   EXPECT_EQ(raw.one("SELECT COUNT(*) FROM sqlite_master"), "1");  // nothing added
   EXPECT_EQ(raw.one("PRAGMA journal_mode"), "delete");            // nor switched to WAL
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Another application's SQLite file is recognised before anything is written:
+// read-write and read-only opens refuse it and leave it byte-identical (no
+// WAL switch, no tables, no view), whatever its user_version says.
+TEST(Store, AnotherApplicationsFileIsRefusedAndLeftByteIdentical) {
+  TempDir d("store-foreign-bytes");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"frames table", "CREATE TABLE frames(id INTEGER, data BLOB); INSERT INTO frames VALUES(1, x'00ff');"},
+      {"frames table, user_version 1",
+       "PRAGMA user_version=1; CREATE TABLE frames(id INTEGER); INSERT INTO frames VALUES(7);"},
+      {"all of vidsift's table names, other columns",
+       "PRAGMA user_version=2; CREATE TABLE runs(a); CREATE TABLE videos(a); CREATE TABLE frames(a); "
+       "CREATE TABLE detections(a); CREATE TABLE timings(a);"},
+      {"no tables, application_id", "PRAGMA application_id=1234;"},
+      {"no tables, user_version", "PRAGMA user_version=5;"},
+  };
+  int n = 0;
+  for (const auto& [what, sql] : cases) {
+    const auto db = (d / ("other" + std::to_string(n++) + ".db")).string();
+    {
+      RawDb raw(db);
+      ASSERT_EQ(raw.exec(sql), SQLITE_OK) << what;
+    }
+    const std::string before = file_bytes(db);
+    ASSERT_FALSE(before.empty()) << what;
+    for (OpenMode mode : {OpenMode::ReadWrite, OpenMode::ReadOnly}) {
+      try {
+        Store s(db, 10000, mode);
+        ADD_FAILURE() << what << ": expected StoreError";
+      } catch (const StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("not a vidsift database"), std::string::npos) << what << ": " << e.what();
+      }
+      EXPECT_EQ(file_bytes(db), before) << what << " was changed";
+      EXPECT_FALSE(fs::exists(db + "-wal")) << what;
+    }
+  }
+}
+
+// vidsift's own files carry its application_id; files from before it (0,
+// with vidsift's tables) are still opened, upgraded and then carry it.
+TEST(Store, OlderVidsiftFileWithoutApplicationIdIsUpgradedAndMarked) {
+  TempDir d("store-appid");
+  const auto db = (d / "a.db").string();
+  {
+    Store s(db);
+    s.begin_run(run_record());
+  }
+  {
+    RawDb raw(db);
+    ASSERT_EQ(raw.one("PRAGMA application_id"), std::to_string(Store::application_id_value()));
+    // As schema 2 left it: no application_id, no path_bytes.
+    ASSERT_EQ(raw.exec("PRAGMA application_id=0; PRAGMA user_version=2; ALTER TABLE videos DROP COLUMN path_bytes"),
+              SQLITE_OK);
+  }
+  Store s(db);
+  EXPECT_EQ(one(s, "PRAGMA application_id"), std::to_string(Store::application_id_value()));
+  EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM runs"), "1");
+}
+
+// "", ":memory:" and mode=memory URIs would keep every result in memory only.
+TEST(Store, InMemoryNamesAreRefused) {
+  TempDir d("store-memory");
+  for (const std::string& name : {std::string(), std::string(":memory:"), std::string("file::memory:"),
+                                  "file:" + (d / "m.db").string() + "?mode=memory&cache=shared"}) {
+    try {
+      Store s(name);
+      ADD_FAILURE() << "'" << name << "' was accepted";
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("memory"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// --- UTF-8 --------------------------------------------------------------------
+
+// A file name with bytes that are not UTF-8 (Latin-1 here): `path` is valid
+// UTF-8 text, path_bytes the exact bytes, and two names that differ only in
+// those bytes stay apart (lookups and the replacement of older results).
+TEST(Store, NonUtf8PathIsStoredAsTextAndExactBytes) {
+  TempDir d("store-utf8");
+  Store s((d / "a.db").string());
+  const auto run = s.begin_run(run_record());
+  const std::string e_acute = "/v/caf\xe9.mp4";
+  const std::string e_grave = "/v/caf\xe8.mp4";
+  for (const auto& p : {e_acute, e_grave}) {
+    const auto id = s.start_video(run, video(p), "key1");
+    s.add_frame(id, 0, 0.0, dets(1));
+    s.finish_video(id, VideoResult{VideoStatus::Done, "", 1, 1});
+  }
+  s.record_failed(run, video("/v/bad\xff.mp4"), "key1", "cannot open /v/bad\xff.mp4");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos"), "3");  // the second did not replace the first
+  EXPECT_EQ(one(s, "SELECT COUNT(DISTINCT path) FROM videos WHERE path LIKE '/v/caf%'"), "1");
+  for (const auto& row : s.query("SELECT path, error FROM videos"))
+    for (const auto& text : row) EXPECT_TRUE(vidsift::is_utf8(text)) << text;
+  EXPECT_EQ(one(s, "SELECT path FROM videos WHERE id=1"), "/v/caf\xEF\xBF\xBD.mp4");
+  EXPECT_EQ(one(s, "SELECT hex(path_bytes) FROM videos WHERE id=1"), "2F762F636166E92E6D7034");
+  EXPECT_EQ(one(s, "SELECT hex(path_bytes) FROM videos WHERE id=2"), "2F762F636166E82E6D7034");
+  EXPECT_EQ(s.find_final(e_acute, "fp1", "key1", false), VideoStatus::Done);
+  EXPECT_EQ(s.find_final("/v/caf\xe0.mp4", "fp1", "key1", false), std::nullopt);
+  // A rerun of one replaces only its own results.
+  const auto again = s.start_video(run, video(e_acute), "key1");
+  s.finish_video(again, VideoResult{VideoStatus::Done, "", 1, 1});
+  EXPECT_EQ(one(s, "SELECT group_concat(id) FROM videos WHERE path LIKE '/v/caf%' ORDER BY id"), "2,4");
+}
+
+// Labels that are not UTF-8 (from model metadata) reach detections.label as
+// valid UTF-8.
+TEST(Store, NonUtf8LabelIsStoredAsValidUtf8) {
+  TempDir d("store-utf8-label");
+  Store s((d / "a.db").string());
+  s.set_labels({"caf\xe9"});
+  const auto run = s.begin_run(run_record());
+  const auto id = s.start_video(run, video("/v/a.mp4"), "key1");
+  s.add_frame(id, 0, 0.0, dets(1));
+  s.finish_video(id, VideoResult{VideoStatus::Done, "", 1, 1});
+  EXPECT_EQ(one(s, "SELECT label FROM detections"), "caf\xEF\xBF\xBD");
+}
+
+// A database whose TEXT columns got raw bytes from an older vidsift is
+// repaired by the migration to path_bytes, and its videos are still found.
+TEST(Store, MigrationRepairsNonUtf8TextAndKeepsTheBytes) {
+  TempDir d("store-utf8-migrate");
+  const auto db = (d / "a.db").string();
+  make_010_database(db);
+  {
+    RawDb raw(db);
+    ASSERT_EQ(raw.exec("UPDATE videos SET path=CAST(x'2F762F636166E92E6D7034' AS TEXT), "
+                       "error=CAST(x'626164E9' AS TEXT) WHERE id=1;"
+                       "UPDATE detections SET label=CAST(x'636166E9' AS TEXT) WHERE label='car';"),
+              SQLITE_OK);
+  }
+  Store s(db);
+  EXPECT_EQ(one(s, "SELECT path FROM videos WHERE id=1"), "/v/caf\xEF\xBF\xBD.mp4");
+  EXPECT_EQ(one(s, "SELECT error FROM videos WHERE id=1"), "bad\xEF\xBF\xBD");
+  EXPECT_EQ(one(s, "SELECT hex(path_bytes) FROM videos WHERE id=1"), "2F762F636166E92E6D7034");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections WHERE label='caf\xEF\xBF\xBD'"), "1");
+  EXPECT_EQ(s.find_final("/v/caf\xe9.mp4", "fp1", "key1", false), VideoStatus::Done);
+  EXPECT_EQ(s.find_final("/v/bad.mp4", "fp1", "key1", true), VideoStatus::Failed);
 }
 
 // --- WAL ----------------------------------------------------------------------

@@ -18,7 +18,9 @@
 //    output shapes, label and Ultralytics metadata: with OpenCV from the ONNX
 //    file via onnx_info.h, with ORT from ORT's model API), runs one test
 //    forward on a padded blank image with that backend and detects the
-//    family from the real output shape (or takes the override).
+//    family from the real output shape (or takes the override, refused with
+//    ModelError naming the shape and the family that fits when the override
+//    cannot read that shape, see family_fits).
 //    LoadedModel::backend says which backend did it; make_backend and
 //    probe_batch use that same backend. Any failure throws ModelError whose
 //    message names the model, the backend and version present and what would

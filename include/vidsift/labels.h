@@ -5,8 +5,10 @@
 //    shared models were trained on); it is the default when neither the user
 //    (--labels FILE) nor the model's metadata supplies names.
 //  * load_labels(path) reads one label per line (blank trailing lines ignored,
-//    surrounding whitespace trimmed). Throws LabelsError naming the file when
-//    it cannot be read or holds no labels.
+//    surrounding whitespace trimmed, a UTF-8 byte order mark skipped). Throws
+//    LabelsError naming the file when it cannot be read, is not a regular
+//    file, is larger than 1 MiB (small_file.h), is not UTF-8 (the message
+//    gives the line and how to convert it) or holds no labels.
 //  * label_name(labels, id) never fails: ids outside the list become
 //    "class<id>".
 // All functions are pure or read-only; safe from any thread.

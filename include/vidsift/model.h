@@ -77,6 +77,11 @@ int grid_cells(int input_w, int input_h);
 // Unknown; see contract.
 Family detect_family(const std::vector<int>& shape, int input_w, int input_h);
 
+// True when family `f`'s row says the output `shape` could be its (a shape
+// fit other than None, see family.h); false for Unknown. load_model refuses a
+// --family override for which this is false.
+bool family_fits(Family f, const std::vector<int>& shape, int input_w, int input_h);
+
 // The default model when --model is not given.
 inline constexpr const char* kDefaultModel = "yolox_nano.onnx";
 

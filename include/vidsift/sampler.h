@@ -27,6 +27,10 @@
 
 namespace vidsift {
 
+// Bounds validate() enforces: --fps up to 1000, --start/--end up to 1e8 s.
+inline constexpr double kMaxSamplingFps = 1000;
+inline constexpr double kMaxSamplingSeconds = 1e8;
+
 struct SamplingOptions {
   int every = 1;           // analyse every Nth frame (>= 1)
   double fps = 0.0;        // target analysed frames per second (0 = off)
@@ -34,7 +38,8 @@ struct SamplingOptions {
   double start = 0.0;      // seconds
   double end = 0.0;        // seconds; <= 0 means no end
 
-  // Returns an empty string when valid, else a message for the user.
+  // Returns an empty string when valid (finite numbers within the bounds
+  // above, end > start when set), else a message for the user.
   std::string validate() const;
   // Short human-readable text (numbers to 6 significant digits). Not the
   // settings key: the CLI records each sampling number exactly in its JSON.

@@ -9,9 +9,20 @@
 //    made by an older vidsift is upgraded in place by numbered migrations
 //    (PRAGMA user_version; files made before user_version was kept are
 //    recognised by their columns); a file made by a newer vidsift is refused.
+//    A vidsift file carries PRAGMA application_id 0x76736674 ("vsft"); files
+//    from before schema 3 say 0 and are recognised by their tables. Another
+//    application's file (another application_id, other tables, or an empty
+//    file with a user_version) is refused before anything is written to it:
+//    it stays byte-identical (no WAL switch, no tables). So is a name SQLite
+//    would keep in memory only ("", ":memory:", a mode=memory URI).
 //    Throws StoreError with SQLite's message, the path and what to do when the
 //    file cannot be opened, is not a vidsift database, is read-only, stays
 //    locked, or the disk is full. Every method that writes throws the same way.
+//  * TEXT columns always hold valid UTF-8: any text that is not (a file name,
+//    an FFmpeg message, a label) is stored with U+FFFD for each bad byte.
+//    videos.path_bytes holds the exact bytes of the path; lookups and the
+//    replacement of older results compare it, so two names that differ only
+//    in invalid bytes stay apart.
 //  * Store(path, busy_timeout_ms, ReadOnly) opens an existing database for
 //    reading only: it never creates the file, never changes the schema, and
 //    every mutating method throws StoreError.
@@ -139,7 +150,8 @@ class Store {
 
   // Class names used for the `label` column of detections (index = class id;
   // unknown ids get a generated name). Never throws.
-  void set_labels(std::vector<std::string> labels) { labels_ = std::move(labels); }
+  // Labels that are not valid UTF-8 are stored with U+FFFD for bad bytes.
+  void set_labels(std::vector<std::string> labels);
   // Commit an add_frame() batch once it holds `rows` rows or has been open for
   // `seconds` seconds, whichever comes first. Never throws.
   void set_batching(int rows, double seconds) {
@@ -221,6 +233,8 @@ class Store {
   OpenMode mode() const { return mode_; }
   // Schema version this vidsift writes (PRAGMA user_version of its files).
   static int schema_version();
+  // PRAGMA application_id of vidsift's files (0x76736674, "vsft").
+  static int application_id_value();
 
  private:
   struct DbCloser {
@@ -233,9 +247,16 @@ class Store {
 
   void enable_wal();
   int user_version();
-  int probe_version();  // version of a user_version 0 file; 0 = empty file
+  int application_id();
+  // The schema version of a file with this application_id and user_version
+  // (0 = new, empty file); throws StoreError for another application's file
+  // or a newer vidsift's, having written nothing.
+  int recognise(int app, int version);
+  int probe_version();  // version of an application_id 0 file from its tables; 0 = empty file
   void check_version(int version) const;
-  void migrate();  // creates or upgrades the schema (ReadWrite only)
+  [[noreturn]] void refuse_foreign(const std::string& why) const;
+  void repair_text();  // makes old TEXT columns valid UTF-8 (migration to path_bytes)
+  void migrate();      // creates or upgrades the schema (ReadWrite only)
   void require_writable(const char* what) const;
   void exec(const char* sql);
   StmtPtr prepare(const char* sql);

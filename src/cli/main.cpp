@@ -24,6 +24,7 @@ extern "C" {
 #include "vidsift/discover.h"
 #include "vidsift/inference.h"
 #include "vidsift/labels.h"
+#include "vidsift/limits.h"
 #include "vidsift/pipeline.h"
 #include "vidsift/sha256.h"
 #include "vidsift/store.h"
@@ -186,6 +187,15 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   if (!model.fallback_reason.empty())
     say("vidsift: note: --backend auto falls back to OpenCV dnn: " + model.fallback_reason);
   PipelineOptions popts = o.pipeline;
+  // The pool's memory is known only now: slots x the model's input blob.
+  if (const std::string err = check_pool(popts.pool,
+                                         sizeof(float) * 3 * static_cast<std::size_t>(model.input.width) *
+                                             static_cast<std::size_t>(model.input.height),
+                                         available_memory_bytes());
+      !err.empty()) {
+    std::cerr << "vidsift: " << err << "\n(see vidsift --help)\n";
+    return kExitUsage;
+  }
   if (popts.batch > 1) {
     try {
       model.batch_layout = probe_batch(model, popts.batch);
@@ -224,7 +234,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
   std::unique_ptr<Store> store;
   try {
-    store = std::make_unique<Store>(o.db, static_cast<int>(o.db_timeout * 1000));
+    store = std::make_unique<Store>(o.db, seconds_to_ms(o.db_timeout));
     const int stale = store->recover_stale();
     if (stale > 0)
       say("vidsift: rolled back " + std::to_string(stale) + " unfinished video(s) from an interrupted run");
@@ -304,12 +314,17 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   summary.wall_seconds = res.wall_seconds;
   summary.videos_done = res.videos_done;
   summary.videos_partial = res.videos_partial;
-  summary.videos_failed += res.videos_failed + res.videos_skipped_failed;  // still failed: reported, not retried
-  summary.videos_skipped = res.videos_skipped;
+  // Each input is counted once: done, partial, failed (now, or before and
+  // not retried) or skipped (done before), so the counts add up to the inputs.
+  summary.videos_failed += res.videos_failed + res.videos_skipped_failed;
+  summary.videos_skipped = res.videos_skipped - res.videos_skipped_failed;
   if (res.videos_skipped > 0)
     say("vidsift: skipped " + std::to_string(res.videos_skipped) +
-        " video(s) already analysed with these settings (--force to redo" +
-        (o.retry_failed ? std::string(")") : std::string(", --retry-failed for failed ones)")));
+        " video(s) already analysed with these settings (--force to redo)" +
+        (res.videos_skipped_failed > 0 ? "; " + std::to_string(res.videos_skipped_failed) +
+                                             " of them failed before and count as failed (--retry-failed to "
+                                             "analyse them again)"
+                                       : std::string()));
   summary.frames_analysed = res.frames_analysed;
   summary.detections = res.detections;
   const int sig = signals.signal();
@@ -318,7 +333,16 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     store->write_timings(run_id, std::nullopt, res.timings);
     store->finish_run(run_id, summary);
     if (!o.quiet) print_run_summary(*store, run_id, std::cerr);
-    if (o.json) std::cout << run_summary_json(*store, run_id) << std::endl;
+    if (o.json) {
+      std::cout << run_summary_json(*store, run_id) << std::endl;
+      if (!std::cout) {
+        // The results are in the database, but whoever reads stdout got nothing.
+        std::cerr << "vidsift: cannot write the --json summary to stdout (disk full or output closed?); the "
+                     "results are in "
+                  << o.db << "\n";
+        return kExitCannotStart;
+      }
+    }
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     if (res.fatal_error.empty()) res.fatal_error = e.what();
@@ -333,7 +357,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
 int report_command(const CliOptions& o) {
   try {
-    Store store(o.db, static_cast<int>(o.db_timeout * 1000), OpenMode::ReadOnly);
+    Store store(o.db, seconds_to_ms(o.db_timeout), OpenMode::ReadOnly);
     print_report(store, std::cout);
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";

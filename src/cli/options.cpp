@@ -5,6 +5,9 @@
 
 #include <boost/program_options.hpp>
 
+#include "vidsift/limits.h"
+#include "vidsift/small_file.h"
+
 namespace po = boost::program_options;
 
 namespace vidsift::cli {
@@ -28,6 +31,24 @@ std::vector<std::string> split_list(const std::string& s) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
+}
+
+// --db must name a file: "" (an unset $DB in a cron job), ":memory:" and
+// SQLite URIs ("file:...", e.g. mode=memory) would silently lose the results
+// or open something else than a plain file.
+void check_db_path(const std::string& db) {
+  if (db.empty()) throw UsageError("--db is empty (an unset variable, as in --db \"$DB\"?); give the database file");
+  if (db == ":memory:")
+    throw UsageError("--db :memory: would keep the results in memory and lose them at exit; give a file");
+  if (db.rfind("file:", 0) == 0)
+    throw UsageError("--db " + db +
+                     ": SQLite URIs are not accepted, give a plain file path (a file whose name starts with "
+                     "'file:' can be given as ./" +
+                     db + ")");
+}
+
+void check(const std::string& err) {
+  if (!err.empty()) throw UsageError(err);
 }
 
 }  // namespace
@@ -120,11 +141,15 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     po::store(po::command_line_parser(argc, argv).options(cmdline).positional(pos).run(), vm);
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
+      std::string text;
       try {
-        po::store(po::parse_config_file<char>(path.c_str(), all), vm);
-      } catch (const po::reading_file&) {
-        throw UsageError("cannot read config file " + path);
+        text = read_small_file(path, kMaxSmallFileBytes, "config file");
+      } catch (const SmallFileError& e) {
+        throw UsageError(e.what());
       }
+      if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte order mark
+      std::istringstream in(text);
+      po::store(po::parse_config_file(in, all), vm);
     }
     po::notify(vm);
   } catch (const po::error& e) {
@@ -145,6 +170,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     o.command = Command::Run;
   } else if (cmd == "report") {
     o.command = Command::Report;
+    check_db_path(o.db);
+    check(check_range("--db-timeout", o.db_timeout, 0, kMaxDurationSeconds));
     return o;
   } else if (cmd == "help") {
     o.command = Command::Help;
@@ -174,17 +201,25 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   if (auto err = o.pipeline.sampling.validate(); !err.empty()) throw UsageError(err);
   if (o.pipeline.sampling.fps > 0 && o.pipeline.sampling.every > 1)
     throw UsageError("--fps and --every are exclusive: choose frames by time or by count");
-  if (o.pipeline.post.conf < 0 || o.pipeline.post.conf > 1) throw UsageError("--conf must be within 0..1");
-  if (o.pipeline.post.nms <= 0 || o.pipeline.post.nms > 1) throw UsageError("--nms must be within (0, 1]");
+  // Every number is checked for finiteness and range (NaN passes every
+  // comparison, so each check is written as "inside the range").
+  check_db_path(o.db);
+  check(check_range("--conf", o.pipeline.post.conf, 0, 1));
+  if (!(o.pipeline.post.nms > 0 && o.pipeline.post.nms <= 1))
+    throw UsageError("--nms must be a number within (0, 1] (got " + std::to_string(o.pipeline.post.nms) + ")");
+  if (o.pipeline.post.max_det < 1 || o.pipeline.post.max_det > 100000)
+    throw UsageError("--max-det must be within 1..100000");
   if (workers < 1 || workers > 64) throw UsageError("--workers must be 1..64");
   if (o.pipeline.batch < 1 || o.pipeline.batch > 64) throw UsageError("--batch must be 1..64");
   if (o.pipeline.decoders < 1 || o.pipeline.decoders > 64) throw UsageError("--decoders must be 1..64");
-  if (o.pipeline.net_threads < 0) throw UsageError("--net-threads must be >= 0");
-  if (o.pipeline.decode_threads < 0) throw UsageError("--decode-threads must be >= 0");
-  if (o.pipeline.pool < 0) throw UsageError("--pool must be >= 0");
-  if (o.db_timeout < 0) throw UsageError("--db-timeout must be >= 0");
-  if (o.pipeline.video_timeout < 0) throw UsageError("--video-timeout must be >= 0");
-  if (o.model.input_size < 0 || o.model.input_size % 32 != 0) throw UsageError("--input-size must be a multiple of 32");
+  const int cores = machine_cores();
+  check(check_threads("--net-threads", o.pipeline.net_threads, cores));
+  check(check_threads("--decode-threads", o.pipeline.decode_threads, cores));
+  if (o.pipeline.pool < 0) throw UsageError("--pool must be >= 0 (0 = automatic)");
+  check(check_range("--db-timeout", o.db_timeout, 0, kMaxDurationSeconds));
+  check(check_range("--video-timeout", o.pipeline.video_timeout, 0, kMaxDurationSeconds));
+  if (o.model.input_size < 0 || o.model.input_size > 8192 || o.model.input_size % 32 != 0)
+    throw UsageError("--input-size must be a multiple of 32 within 32..8192 (0 = from the model)");
   return o;
 }
 
