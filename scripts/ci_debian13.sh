@@ -6,11 +6,13 @@
 #
 # 1. The root: debootstrap --variant=minbase trixie from the mirror the
 #    system's apt sources use (deb.debian.org by default; the system's apt
-#    sources are only read, never changed), including libonnxruntime-dev.
-#    debootstrap's resolver misses libre2-11 (a dependency of
-#    libonnxruntime1.21); `apt-get -f install` inside the root adds it.
-#    scripts/setup.sh --deps-only then installs the build dependencies inside
-#    the root. That root (without the repository) is cached as a tarball in
+#    sources are only read, never changed). Not with
+#    --include=libonnxruntime-dev: debootstrap's resolver misses libre2-11 (a
+#    dependency of libonnxruntime1.21), fails configuring it and exits
+#    non-zero. Instead scripts/setup.sh --deps-only, run inside the root,
+#    installs the build dependencies and libonnxruntime-dev with apt-get, whose
+#    resolver gets libre2-11 (after an `apt-get -f install` that repairs any
+#    half-configured package). That root (without the repository) is cached as a tarball in
 #    ${XDG_CACHE_HOME:-~/.cache}/vidsift/debian13-root.tar.zst and reused by
 #    later runs (setup.sh still adds any package missing from it);
 #    VIDSIFT_DEB13_FRESH=1 ignores the cache.
@@ -114,7 +116,7 @@ if [ "${VIDSIFT_DEB13_FRESH:-0}" != 1 ] && [ -f "$TARBALL" ]; then
 else
   t=$SECONDS
   say "debootstrap $SUITE from $mirror into $ROOT"
-  if ! nice debootstrap --variant=minbase --include=libonnxruntime-dev "$SUITE" "$ROOT" "$mirror" >"$ROOT.log" 2>&1; then
+  if ! nice debootstrap --variant=minbase "$SUITE" "$ROOT" "$mirror" >"$ROOT.log" 2>&1; then
     tail -n 20 "$ROOT.log" >&2
     rm -f "$ROOT.log"
     die "debootstrap failed"
@@ -128,11 +130,12 @@ else
   chmod +x "$ROOT/usr/sbin/policy-rc.d"
   t=$SECONDS
   in_root apt-get update -qq
-  # debootstrap leaves libonnxruntime1.21 without libre2-11.
   in_root apt-get -f install -y -qq --no-install-recommends >/dev/null
-  in_root dpkg-query -W -f='${Status}\n' libre2-11 | grep -q "install ok installed" || die "libre2-11 is still missing"
   copy_repo
   in_root bash -c 'cd /work/vidsift && nice scripts/setup.sh --deps-only'
+  for p in libonnxruntime-dev libre2-11; do
+    in_root dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || die "$p is not installed in the root"
+  done
   in_root apt-get clean
   say "build dependencies installed ($(elapsed $t))"
   t=$SECONDS
