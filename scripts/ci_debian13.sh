@@ -15,7 +15,8 @@
 #    half-configured package). That root (without the repository) is cached as a tarball in
 #    ${XDG_CACHE_HOME:-~/.cache}/vidsift/debian13-root.tar.zst and reused by
 #    later runs (setup.sh still adds any package missing from it);
-#    VIDSIFT_DEB13_FRESH=1 ignores the cache.
+#    VIDSIFT_DEB13_FRESH=1 ignores the cache, VIDSIFT_DEB13_CACHE=0 does not
+#    write it (a fresh CI machine gains nothing from it: ~100 s, 714 MB).
 # 2. The repository (working tree, without build directories) is copied to
 #    /work/vidsift in the root; the models and videos (../shared, or
 #    VIDSIFT_SHARED_DIR) are bind-mounted read-only at /work/shared. /proc,
@@ -26,7 +27,7 @@
 # Exit status: ctest's (non-zero when any test fails), or 1 on a setup error.
 set -euo pipefail
 
-if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=XDG_CACHE_HOME,VIDSIFT_SHARED_DIR,VIDSIFT_JOBS,VIDSIFT_DEB13_FRESH,VIDSIFT_DEB13_KEEP,VIDSIFT_DEBIAN_MIRROR "$0" "$@"; fi
+if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=XDG_CACHE_HOME,VIDSIFT_SHARED_DIR,VIDSIFT_JOBS,VIDSIFT_DEB13_FRESH,VIDSIFT_DEB13_CACHE,VIDSIFT_DEB13_KEEP,VIDSIFT_DEBIAN_MIRROR "$0" "$@"; fi
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="$(cd "${VIDSIFT_SHARED_DIR:-$REPO/../shared}" && pwd)"
@@ -56,6 +57,7 @@ if [ -z "$mirror" ]; then
 fi
 
 ROOT="$(mktemp -d /var/tmp/vidsift-deb13.XXXXXX)"
+chmod 755 "$ROOT" # mktemp's 0700 would lock apt's _apt user out of the root
 
 # Unmount everything under $ROOT (deepest first); true when nothing is left.
 unmount_all() {
@@ -139,8 +141,9 @@ else
   in_root apt-get clean
   say "build dependencies installed ($(elapsed $t))"
   t=$SECONDS
-  mkdir -p "$CACHE"
-  if tar -C "$ROOT" --one-file-system --exclude=./work/vidsift --exclude=./proc --exclude=./sys --exclude=./dev \
+  if [ "${VIDSIFT_DEB13_CACHE:-1}" = 0 ]; then
+    :
+  elif mkdir -p "$CACHE" && tar -C "$ROOT" --one-file-system --exclude=./work/vidsift --exclude=./proc --exclude=./sys --exclude=./dev \
     -I 'zstd -T0 -3 -q' -cf "$TARBALL.tmp" . && mv "$TARBALL.tmp" "$TARBALL"; then
     say "root cached in $TARBALL ($(du -h "$TARBALL" | cut -f1), $(elapsed $t))"
   else
