@@ -28,17 +28,15 @@ unavailable() {
   exit 0
 }
 
-# Already assembled (or given by the user).
-if [ -f "$ROOT/include/onnxruntime_cxx_api.h" ] && [ -e "$ROOT/lib/libonnxruntime.so" ]; then
-  echo "$ROOT"
-  exit 0
-fi
-
-# Debian 13 and later: the system package.
+# Debian 13 and later: the system package (preferred over a cached tree).
 if [ -f /usr/include/onnxruntime/onnxruntime_cxx_api.h ]; then exit 0; fi
+debian_major="$(. /etc/os-release 2>/dev/null && [ "${ID:-}" = debian ] && echo "${VERSION_ID%%.*}")"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+if [ "${debian_major:-0}" -ge 13 ] 2>/dev/null && ! apt-cache show libonnxruntime-dev >/dev/null 2>&1; then
+  $SUDO apt-get update -qq >/dev/null 2>&1 || true # fresh system: no package lists yet
+fi
 if apt-cache show libonnxruntime-dev >/dev/null 2>&1; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   echo "setup: installing libonnxruntime-dev" >&2
   if DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libonnxruntime-dev >/dev/null; then
     exit 0
@@ -46,7 +44,11 @@ if apt-cache show libonnxruntime-dev >/dev/null 2>&1; then
   unavailable "apt-get install libonnxruntime-dev failed"
 fi
 
-# Debian 12: npm runtime + Debian 13 headers.
+# Debian 12: npm runtime + Debian 13 headers, assembled once (or given by the user).
+if [ -f "$ROOT/include/onnxruntime_cxx_api.h" ] && [ -e "$ROOT/lib/libonnxruntime.so" ]; then
+  echo "$ROOT"
+  exit 0
+fi
 [ "$(uname -m)" = x86_64 ] || unavailable "the npm build is used on x86_64 only, this is $(uname -m)"
 if ! command -v npm >/dev/null; then
   SUDO=""

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages vidsift needs (only those missing), provides
-# ONNX Runtime (scripts/fetch_onnxruntime.sh: Debian 13's package, or on
-# Debian 12 a tree cached in ~/.cache/vidsift; without network the build has
-# the OpenCV dnn backend only) and builds a Release binary in build/. Safe to
-# run again. VIDSIFT_NO_ORT=1 skips ONNX Runtime.
-#   scripts/setup.sh            # deps + build
+# Installs the Debian packages vidsift needs (only those missing; the same
+# names on Debian 12 and 13), provides ONNX Runtime
+# (scripts/fetch_onnxruntime.sh: Debian 13's package, or on Debian 12 a tree
+# cached in ~/.cache/vidsift; without network the build has the OpenCV dnn
+# backend only) and builds a Release binary in build/. Safe to run again.
+# VIDSIFT_NO_ORT=1 skips ONNX Runtime; VIDSIFT_JOBS sets the build's jobs
+# (default: nproc).
+#   scripts/setup.sh              # deps + build
+#   scripts/setup.sh --deps-only  # deps only
 #   VIDSIFT_BUILD_DIR=dir scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DEPS_ONLY=0
+if [ "${1:-}" = --deps-only ]; then DEPS_ONLY=1; fi
 
 PACKAGES=(
   build-essential cmake pkg-config git
@@ -35,11 +40,21 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Debian 13 (trixie) has FFmpeg 7.1, OpenCV 4.10 and ONNX Runtime 1.21 in apt;
+# Debian 12 has FFmpeg 5.1 and OpenCV 4.6 (ORT: see fetch_onnxruntime.sh).
+if [ -r /etc/os-release ]; then
+  os="$(. /etc/os-release && echo "${PRETTY_NAME:-$ID $VERSION_ID}")"
+  echo "setup: $os; FFmpeg (libavcodec) $(dpkg-query -W -f='${Version}' libavcodec-dev 2>/dev/null)," \
+    "OpenCV $(dpkg-query -W -f='${Version}' libopencv-dev 2>/dev/null)" >&2
+fi
+
 ORT_ARGS=()
 if [ "${VIDSIFT_NO_ORT:-0}" != 1 ]; then
   ORT_ROOT="$(bash scripts/fetch_onnxruntime.sh)"
   if [ -n "$ORT_ROOT" ] && [ -d "$ORT_ROOT" ]; then ORT_ARGS=(-DONNXRUNTIME_ROOT="$ORT_ROOT"); fi
 fi
+
+if ((DEPS_ONLY)); then exit 0; fi
 
 BUILD_DIR="${VIDSIFT_BUILD_DIR:-build}"
 cmake_log="$(mktemp)"
@@ -50,5 +65,5 @@ if ! cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${ORT_ARGS[@]}" ${VI
 fi
 grep -E "vidsift: inference backends" "$cmake_log" | sed 's/^-- /setup: /' >&2 || true
 rm -f "$cmake_log"
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+cmake --build "$BUILD_DIR" -j"${VIDSIFT_JOBS:-$(nproc)}"
 echo "setup: built $BUILD_DIR/vidsift" >&2

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 BUILD_DIR="${VIDSIFT_BUILD_DIR:-build}"
 cd "$BUILD_DIR"
-ctest --output-on-failure -j"$(nproc)" "$@"
+ctest --output-on-failure -j"${VIDSIFT_JOBS:-$(nproc)}" "$@"
