@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <compare>
 #include <cstring>
 #include <fstream>
 #include <vector>
-#include <compare>
 
 extern "C" {
 #include <libavutil/dict.h>

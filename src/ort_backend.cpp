@@ -196,8 +196,7 @@ void OrtBackend::forward(const cv::Mat& blob, cv::Mat& out) {
     // an fp16 model). ORT does not write to inputs, so the const_cast in
     // tensor_over never leads to a write.
     if (impl_->in_fp16) blob.convertTo(impl_->in_half, CV_16F);
-    Ort::Value input =
-        tensor_over(sh.cpu, impl_->in_fp16 ? impl_->in_half : blob, in_shape.data(), in_shape.size());
+    Ort::Value input = tensor_over(sh.cpu, impl_->in_fp16 ? impl_->in_half : blob, in_shape.data(), in_shape.size());
     if (auto it = impl_->out_shapes.find(in_shape[0]); it != impl_->out_shapes.end()) {
       const std::vector<std::int64_t> os = it->second;
       std::vector<int> dims(os.begin(), os.end());

@@ -690,7 +690,8 @@ std::int64_t Store::record_failed(std::int64_t run_id, const VideoRecord& video,
       "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
       "duration, status, error, frame_count, frames_analysed, finished_at, path_bytes, rotation, mirrored, "
       "stream_index) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'),?14,:rotation,:mirrored,:stream_index)");
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'),?14,:rotation,:mirrored,:stream_"
+      "index)");
   bind_video(st.get(), run_id, video, settings_key);
   sqlite3_bind_text(st.get(), 12, status_name(VideoStatus::Failed), -1, SQLITE_STATIC);
   bind_text(st.get(), 13, error);
