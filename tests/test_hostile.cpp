@@ -430,145 +430,147 @@ TEST(Hostile, TimestampsGoingBackwardsWithDroppedFramesAreNeverDone) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows.at("back.ts")[0], "partial");
   EXPECT_NE(rows.at("back.ts")[2].find("timestamps went backwards"), std::string::npos) << rows.at("back.ts")[2];
-  namespace {
+}
 
-  struct PersonBox {
-    double x, y, w, h;
-  };
+namespace {
 
-  // Person boxes of the corpus file `name`, by frame index.
-  std::map<long long, std::vector<PersonBox>> person_boxes(const std::string& name) {
-    std::map<long long, std::vector<PersonBox>> out;
-    for (const auto& r : query_db(corpus().db,
-                                  "SELECT d.frame_index, d.x, d.y, d.w, d.h FROM detections d JOIN videos v ON "
-                                  "v.id=d.video_id WHERE d.label='person' AND v.path LIKE '%/" +
-                                      name + "'"))
-      out[std::stoll(r[0])].push_back({std::stod(r[1]), std::stod(r[2]), std::stod(r[3]), std::stod(r[4])});
-    return out;
+struct PersonBox {
+  double x, y, w, h;
+};
+
+// Person boxes of the corpus file `name`, by frame index.
+std::map<long long, std::vector<PersonBox>> person_boxes(const std::string& name) {
+  std::map<long long, std::vector<PersonBox>> out;
+  for (const auto& r : query_db(corpus().db,
+                                "SELECT d.frame_index, d.x, d.y, d.w, d.h FROM detections d JOIN videos v ON "
+                                "v.id=d.video_id WHERE d.label='person' AND v.path LIKE '%/" +
+                                    name + "'"))
+    out[std::stoll(r[0])].push_back({std::stod(r[1]), std::stod(r[2]), std::stod(r[3]), std::stod(r[4])});
+  return out;
+}
+
+double iou(const PersonBox& a, const PersonBox& b) {
+  const double ix = std::max(0.0, std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x));
+  const double iy = std::max(0.0, std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y));
+  const double inter = ix * iy;
+  const double uni = a.w * a.h + b.w * b.h - inter;
+  return uni > 0 ? inter / uni : 0.0;
+}
+
+std::vector<std::string> video_row(const std::string& name, const std::string& columns) {
+  const auto rows = query_db(corpus().db, "SELECT " + columns + " FROM videos WHERE path LIKE '%/" + name + "'");
+  if (rows.size() != 1) {
+    ADD_FAILURE() << name << ": " << rows.size() << " rows";
+    return {};
   }
+  return rows[0];
+}
 
-  double iou(const PersonBox& a, const PersonBox& b) {
-    const double ix = std::max(0.0, std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x));
-    const double iy = std::max(0.0, std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y));
-    const double inter = ix * iy;
-    const double uni = a.w * a.h + b.w * b.h - inter;
-    return uni > 0 ? inter / uni : 0.0;
-  }
+}  // namespace
 
-  std::vector<std::string> video_row(const std::string& name, const std::string& columns) {
-    const auto rows = query_db(corpus().db, "SELECT " + columns + " FROM videos WHERE path LIKE '%/" + name + "'");
-    if (rows.size() != 1) {
-      ADD_FAILURE() << name << ": " << rows.size() << " rows";
-      return {};
-    }
-    return rows[0];
-  }
-
-  }  // namespace
-
-  // A clip stored sideways, upside down or mirrored, with the display matrix
-  // that shows it upright, is analysed upright: the same people in the same
-  // places as in the upright clip (the pixels went through one more lossy
-  // encode, so a borderline detection may come and go), the upright size, and
-  // the turn recorded.
-  TEST(Hostile, TurnedClipsAreAnalysedUpright) {
-    const auto upright = person_boxes("upright.mp4");
-    std::size_t total = 0;
-    for (const auto& [frame, boxes] : upright) total += boxes.size();
-    ASSERT_GE(total, 20u) << "vtest.avi should show people";
-    const struct {
-      const char* name;
-      const char* rotation;
-      const char* mirrored;
-    } turned[] = {{"turned_cw90.mp4", "90", "0"},
-                  {"turned_180.mp4", "180", "0"},
-                  {"turned_cw270.mp4", "270", "0"},
-                  {"mirrored.mp4", "0", "1"},
-                  {"transposed.mp4", "90", "1"}};
-    for (const auto& t : turned) {
-      SCOPED_TRACE(t.name);
-      const auto row = video_row(t.name, "status, width, height, rotation, mirrored, frames_analysed");
-      ASSERT_EQ(row.size(), 6u);
-      EXPECT_EQ(row[0], "done");
-      EXPECT_EQ(row[1] + "x" + row[2], "384x288");
-      EXPECT_EQ(row[3], t.rotation);
-      EXPECT_EQ(row[4], t.mirrored);
-      EXPECT_EQ(row[5], "8");
-      const auto got = person_boxes(t.name);
-      std::size_t got_total = 0, unmatched = 0;
-      for (const auto& [frame, boxes] : got) got_total += boxes.size();
-      for (const auto& [frame, boxes] : upright) {
-        const auto it = got.find(frame);
-        for (const auto& b : boxes) {
-          double best = 0;
-          if (it != got.end())
-            for (const auto& g : it->second) best = std::max(best, iou(b, g));
-          if (best < 0.6) ++unmatched;
-        }
-      }
-      EXPECT_LE(unmatched, 2u) << "of " << total << " upright person boxes";
-      EXPECT_NEAR(static_cast<double>(got_total), static_cast<double>(total), 2.0);
-    }
-    const auto up = video_row("upright.mp4", "rotation, mirrored");
-    ASSERT_EQ(up.size(), 2u);
-    EXPECT_EQ(up[0] + up[1], "00");
-  }
-
-  // A default-disposition 160x120 thumbnail track before the real video: the
-  // larger video is analysed, and its stream index recorded.
-  TEST(Hostile, TheVideoIsAnalysedNotTheThumbnailTrack) {
-    const auto row = video_row("two_video_streams.mp4", "status, width, height, stream_index, frames_analysed");
-    ASSERT_EQ(row.size(), 5u);
+// A clip stored sideways, upside down or mirrored, with the display matrix
+// that shows it upright, is analysed upright: the same people in the same
+// places as in the upright clip (the pixels went through one more lossy
+// encode, so a borderline detection may come and go), the upright size, and
+// the turn recorded.
+TEST(Hostile, TurnedClipsAreAnalysedUpright) {
+  const auto upright = person_boxes("upright.mp4");
+  std::size_t total = 0;
+  for (const auto& [frame, boxes] : upright) total += boxes.size();
+  ASSERT_GE(total, 20u) << "vtest.avi should show people";
+  const struct {
+    const char* name;
+    const char* rotation;
+    const char* mirrored;
+  } turned[] = {{"turned_cw90.mp4", "90", "0"},
+                {"turned_180.mp4", "180", "0"},
+                {"turned_cw270.mp4", "270", "0"},
+                {"mirrored.mp4", "0", "1"},
+                {"transposed.mp4", "90", "1"}};
+  for (const auto& t : turned) {
+    SCOPED_TRACE(t.name);
+    const auto row = video_row(t.name, "status, width, height, rotation, mirrored, frames_analysed");
+    ASSERT_EQ(row.size(), 6u);
     EXPECT_EQ(row[0], "done");
     EXPECT_EQ(row[1] + "x" + row[2], "384x288");
-    EXPECT_EQ(row[3], "1");
-    EXPECT_EQ(row[4], "4");
-    EXPECT_FALSE(person_boxes("two_video_streams.mp4").empty());
-  }
-
-  // Frames of another size than the recorded one: boxes are mapped with the
-  // frame's own size into the recorded size (never outside it), and the change
-  // is noted on the row.
-  TEST(Hostile, ResolutionChangeKeepsBoxesInsideTheRecordedFrame) {
-    const auto row = video_row("size_change.ts", "status, width, height, frames_analysed, COALESCE(warning, '')");
-    ASSERT_EQ(row.size(), 5u);
-    EXPECT_EQ(row[0], "done");
-    EXPECT_EQ(row[3], "8");
-    const double w = std::stod(row[1]), h = std::stod(row[2]);
-    EXPECT_NE(row[4].find("resolution changes"), std::string::npos) << row[4];
-    const auto boxes = person_boxes("size_change.ts");
-    std::size_t before = 0, after = 0;
-    for (const auto& [frame, bs] : boxes) {
-      (frame < 4 ? before : after) += bs.size();
-      for (const auto& b : bs) {
-        EXPECT_LE(b.x + b.w, w + 0.01) << "frame " << frame;
-        EXPECT_LE(b.y + b.h, h + 0.01) << "frame " << frame;
+    EXPECT_EQ(row[3], t.rotation);
+    EXPECT_EQ(row[4], t.mirrored);
+    EXPECT_EQ(row[5], "8");
+    const auto got = person_boxes(t.name);
+    std::size_t got_total = 0, unmatched = 0;
+    for (const auto& [frame, boxes] : got) got_total += boxes.size();
+    for (const auto& [frame, boxes] : upright) {
+      const auto it = got.find(frame);
+      for (const auto& b : boxes) {
+        double best = 0;
+        if (it != got.end())
+          for (const auto& g : it->second) best = std::max(best, iou(b, g));
+        if (best < 0.6) ++unmatched;
       }
     }
-    EXPECT_GT(before, 0u);
-    EXPECT_GT(after, 0u);
+    EXPECT_LE(unmatched, 2u) << "of " << total << " upright person boxes";
+    EXPECT_NEAR(static_cast<double>(got_total), static_cast<double>(total), 2.0);
   }
+  const auto up = video_row("upright.mp4", "rotation, mirrored");
+  ASSERT_EQ(up.size(), 2u);
+  EXPECT_EQ(up[0] + up[1], "00");
+}
 
-  // Audio with a cover picture (an attached_pic video stream) is not a
-  // one-frame video.
-  TEST(Hostile, CoverArtAudioHasNoVideoStream) {
-    TempDir d("cover");
-    const fs::path png = d / "cover.png";
-    ASSERT_TRUE(make_clip(png, "-f lavfi -i testsrc2=size=320x240 -frames:v 1"));
-    const std::string audio = "-f lavfi -i sine=frequency=440:duration=2 -i " + sh_quote(png.string()) +
-                              " -map 0:a -map 1:v -c:v png -disposition:v attached_pic ";
-    const fs::path mp3 = d / "song.mp3", m4a = d / "song.m4a";
-    ASSERT_TRUE(make_clip(mp3, audio + "-c:a libmp3lame"));
-    ASSERT_TRUE(make_clip(m4a, audio + "-c:a aac"));
-    const fs::path db = d / "c.db";
-    const auto r = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(mp3.string()) + " " +
-                               sh_quote(m4a.string()) + " --db " + sh_quote(db.string()) + " --progress=false");
-    EXPECT_EQ(r.status, 1) << r.output;
-    const auto rows = query_db(db, "SELECT status, COALESCE(error, ''), frames_analysed FROM videos ORDER BY path");
-    ASSERT_EQ(rows.size(), 2u) << r.output;
-    for (const auto& row : rows) {
-      EXPECT_EQ(row[0], "failed");
-      EXPECT_NE(row[1].find("no video stream"), std::string::npos) << row[1];
-      EXPECT_EQ(row[2], "0");
+// A default-disposition 160x120 thumbnail track before the real video: the
+// larger video is analysed, and its stream index recorded.
+TEST(Hostile, TheVideoIsAnalysedNotTheThumbnailTrack) {
+  const auto row = video_row("two_video_streams.mp4", "status, width, height, stream_index, frames_analysed");
+  ASSERT_EQ(row.size(), 5u);
+  EXPECT_EQ(row[0], "done");
+  EXPECT_EQ(row[1] + "x" + row[2], "384x288");
+  EXPECT_EQ(row[3], "1");
+  EXPECT_EQ(row[4], "4");
+  EXPECT_FALSE(person_boxes("two_video_streams.mp4").empty());
+}
+
+// Frames of another size than the recorded one: boxes are mapped with the
+// frame's own size into the recorded size (never outside it), and the change
+// is noted on the row.
+TEST(Hostile, ResolutionChangeKeepsBoxesInsideTheRecordedFrame) {
+  const auto row = video_row("size_change.ts", "status, width, height, frames_analysed, COALESCE(warning, '')");
+  ASSERT_EQ(row.size(), 5u);
+  EXPECT_EQ(row[0], "done");
+  EXPECT_EQ(row[3], "8");
+  const double w = std::stod(row[1]), h = std::stod(row[2]);
+  EXPECT_NE(row[4].find("resolution changes"), std::string::npos) << row[4];
+  const auto boxes = person_boxes("size_change.ts");
+  std::size_t before = 0, after = 0;
+  for (const auto& [frame, bs] : boxes) {
+    (frame < 4 ? before : after) += bs.size();
+    for (const auto& b : bs) {
+      EXPECT_LE(b.x + b.w, w + 0.01) << "frame " << frame;
+      EXPECT_LE(b.y + b.h, h + 0.01) << "frame " << frame;
     }
   }
+  EXPECT_GT(before, 0u);
+  EXPECT_GT(after, 0u);
+}
+
+// Audio with a cover picture (an attached_pic video stream) is not a
+// one-frame video.
+TEST(Hostile, CoverArtAudioHasNoVideoStream) {
+  TempDir d("cover");
+  const fs::path png = d / "cover.png";
+  ASSERT_TRUE(make_clip(png, "-f lavfi -i testsrc2=size=320x240 -frames:v 1"));
+  const std::string audio = "-f lavfi -i sine=frequency=440:duration=2 -i " + sh_quote(png.string()) +
+                            " -map 0:a -map 1:v -c:v png -disposition:v attached_pic ";
+  const fs::path mp3 = d / "song.mp3", m4a = d / "song.m4a";
+  ASSERT_TRUE(make_clip(mp3, audio + "-c:a libmp3lame"));
+  ASSERT_TRUE(make_clip(m4a, audio + "-c:a aac"));
+  const fs::path db = d / "c.db";
+  const auto r = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(mp3.string()) + " " +
+                             sh_quote(m4a.string()) + " --db " + sh_quote(db.string()) + " --progress=false");
+  EXPECT_EQ(r.status, 1) << r.output;
+  const auto rows = query_db(db, "SELECT status, COALESCE(error, ''), frames_analysed FROM videos ORDER BY path");
+  ASSERT_EQ(rows.size(), 2u) << r.output;
+  for (const auto& row : rows) {
+    EXPECT_EQ(row[0], "failed");
+    EXPECT_NE(row[1].find("no video stream"), std::string::npos) << row[1];
+    EXPECT_EQ(row[2], "0");
+  }
+}
