@@ -616,8 +616,8 @@ TEST(Store, OlderVidsiftFileWithoutApplicationIdIsUpgradedAndMarked) {
   {
     RawDb raw(db);
     ASSERT_EQ(raw.one("PRAGMA application_id"), std::to_string(Store::application_id_value()));
-    // As schema 2 left it: no application_id, no path_bytes.
-    ASSERT_EQ(raw.exec("PRAGMA application_id=0; PRAGMA user_version=2; ALTER TABLE videos DROP COLUMN path_bytes"),
+    // As schema 3 left it: no application_id, no path_bytes.
+    ASSERT_EQ(raw.exec("PRAGMA application_id=0; PRAGMA user_version=3; ALTER TABLE videos DROP COLUMN path_bytes"),
               SQLITE_OK);
   }
   Store s(db);
