@@ -75,8 +75,17 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
   // SWS_FULL_CHR_H_INT to the flags for planar RGB output, so they never
   // compare equal.)
   if (!sws_ || !(key == key_)) {
-    sws_.reset(sws_getContext(frame.width, frame.height, layout, sw, sh, AV_PIX_FMT_GBRP, SWS_BILINEAR, nullptr,
-                              nullptr, nullptr));
+    // A frame already at the letterboxed size is converted without scaling.
+    // For that case FFmpeg 7's swscale picks a SIMD (SSSE3/AVX2) YUV420P ->
+    // planar RGB converter that leaves the rightmost columns unwritten when
+    // the width is not a multiple of 16 (FFmpeg 7.1: 654 of 1438 sizes from
+    // 2x64 to 720x65; a 360x640 portrait frame into a 640 model keeps 8
+    // stale columns from the previous frame). SWS_ACCURATE_RND makes swscale
+    // skip that converter; scaled conversions are left as they are.
+    const bool unscaled = sw == frame.width && sh == frame.height;
+    const int flags = SWS_BILINEAR | (unscaled ? SWS_ACCURATE_RND : 0);
+    sws_.reset(
+        sws_getContext(frame.width, frame.height, layout, sw, sh, AV_PIX_FMT_GBRP, flags, nullptr, nullptr, nullptr));
     if (!sws_) {
       const char* name = av_get_pix_fmt_name(fmt);
       throw PreprocessError(std::string("cannot convert pixel format ") + (name ? name : "unknown") + " " +

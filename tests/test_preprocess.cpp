@@ -2,7 +2,8 @@
 // YUV420P frames through the YOLOX spec (BGR, 0..255, top-left pad) and the
 // YOLOv5 spec (RGB, /255, centred pad): exact pad values, channel order and
 // scale in the image area, Letterbox equal to Letterbox::compute, a frame size
-// change mid-stream, and an unconvertible pixel format.
+// change mid-stream, unscaled frames of any width, and an unconvertible pixel
+// format.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -188,6 +189,28 @@ TEST(Preprocess, SizeChangeMidStream) {
 
   lb = pre.run(*wide, blob.data());
   check_blob(blob, spec, lb, Rgb{255, 128, 0}, 6);
+}
+
+// A frame already at the letterboxed size (scale 1) is converted without
+// scaling. Every column must be written whatever the width: FFmpeg 7's SIMD
+// unscaled converter leaves the last (width mod 16) columns alone, which would
+// keep the previous frame's pixels there.
+TEST(Preprocess, UnscaledFramesOfAnyWidthAreFullyConverted) {
+  const InputSpec spec = input_spec_for(Family::YoloX, 416, 416);
+  for (int w : {202, 234, 298, 333, 350, 360, 414}) {
+    SCOPED_TRACE("width " + std::to_string(w));
+    Preprocessor pre(spec);
+    Blob blob(spec);
+    auto orange = make_yuv_frame(w, 416, kOrangeY, kOrangeU, kOrangeV);
+    auto blue = make_yuv_frame(w, 416, kBlueY, kBlueU, kBlueV);
+    ASSERT_TRUE(orange && blue);
+    Letterbox lb = pre.run(*orange, blob.data());
+    ASSERT_EQ(lb.new_w, w);
+    ASSERT_EQ(lb.new_h, 416);
+    check_blob(blob, spec, lb, Rgb{255, 128, 0}, 6);
+    lb = pre.run(*blue, blob.data());
+    check_blob(blob, spec, lb, Rgb{0, 0, 255}, 6);
+  }
 }
 
 TEST(Preprocess, YoloXSpecPortrait) {

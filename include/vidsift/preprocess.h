@@ -22,6 +22,9 @@
 //    and its range (full for yuvj* formats and AVCOL_RANGE_JPEG, else
 //    limited), so an HD or full-range camera stream gives the same RGB as a
 //    player would.
+//  * Every pixel of the image area is written on every run, also when the
+//    frame is already at the letterboxed size (swscale's unscaled SIMD
+//    converter in FFmpeg 7 is avoided: it skips the last columns).
 //  * The swscale context is kept and rebuilt only when the frame size, pixel
 //    format or colour description changes (mid-stream resolution changes are
 //    handled).
