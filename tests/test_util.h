@@ -10,13 +10,21 @@
 //    (e.g. "-f lavfi -i testsrc2=size=320x240:rate=30 -frames:v 300 -g 30
 //    -c:v libx264"); cached by path, so repeated calls are cheap.
 //  * vidsift_binary(): path of the built CLI.
+//  * kOpenCvRunsStockExports: whether the OpenCV built against runs the stock
+//    Ultralytics YOLOv8/YOLO11 exports (OpenCV >= 4.9; Debian 12's 4.6 does
+//    not, Debian 13's 4.10 does), for tests whose expected outcome differs.
 #pragma once
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include <opencv2/core/version.hpp>
+
 namespace vidsift::test {
+
+inline constexpr bool kOpenCvRunsStockExports = CV_VERSION_MAJOR > 4 ||
+                                                (CV_VERSION_MAJOR == 4 && CV_VERSION_MINOR >= 9);
 
 std::filesystem::path shared_dir();
 std::filesystem::path model_path(const std::string& file);
