@@ -323,17 +323,6 @@ TEST(OrtBackend, CliYoloxDetectionsAgreeWithOpenCv) {
   EXPECT_GE(ag.ratio(), 0.99) << ag.matched << " of " << ag.a << " (ORT) / " << ag.b << " (OpenCV) boxes agree";
 }
 
-TEST(OrtBackend, CliStockYolov8AgreesWithOpenCvRebuild) {
-  REQUIRE_ORT();
-  TempDir d("ort-cli-v8");
-  run_vtest(d / "stock.db", "yolov8n_stock.onnx", "ort");
-  run_vtest(d / "ocv.db", "yolov8n.onnx", "opencv");
-  const Agreement ag = agreement(d / "stock.db", d / "ocv.db", 0.9);
-  EXPECT_GT(ag.a, 300u);
-  EXPECT_GE(ag.ratio(), 0.99) << ag.matched << " of " << ag.a << " (ORT, stock) / " << ag.b
-                              << " (OpenCV, rebuild) boxes agree";
-}
-
 TEST(OrtBackend, VersionNamesTheBackends) {
   auto r = run_command(sh_quote(vidsift_binary()) + " --version");
   EXPECT_EQ(r.status, 0) << r.output;
@@ -362,9 +351,23 @@ TEST(OrtBackend, CliYolov5DetectionsAgreeWithOpenCv) {
   expect_backends_agree("yolov5n.onnx", 300);
 }
 
-TEST(OrtBackend, CliYolov8DetectionsAgreeWithOpenCv) {
+// yolov8n through ORT, and the stock export of the same weights through ORT,
+// both agree with yolov8n through OpenCV (one OpenCV run serves both: at 640
+// pixels it is the slow part).
+TEST(OrtBackend, CliYolov8AndItsStockExportAgreeWithOpenCv) {
   REQUIRE_ORT();
-  expect_backends_agree("yolov8n.onnx", 300);
+  TempDir d("ort-cli-v8");
+  const std::string out = run_vtest(d / "ort.db", "yolov8n.onnx", "ort");
+  run_vtest(d / "stock.db", "yolov8n_stock.onnx", "ort");
+  run_vtest(d / "ocv.db", "yolov8n.onnx", "opencv");
+  EXPECT_NE(out.find("on onnxruntime (ONNX Runtime "), std::string::npos) << out;
+  const Agreement ag = agreement(d / "ort.db", d / "ocv.db", 0.9);
+  EXPECT_GT(ag.a, 300u);
+  EXPECT_GE(ag.ratio(), 0.99) << ag.matched << " of " << ag.a << " (ORT) / " << ag.b << " (OpenCV) boxes agree";
+  const Agreement st = agreement(d / "stock.db", d / "ocv.db", 0.9);
+  EXPECT_GT(st.a, 300u);
+  EXPECT_GE(st.ratio(), 0.99) << st.matched << " of " << st.a << " (ORT, stock) / " << st.b
+                              << " (OpenCV, rebuild) boxes agree";
 }
 
 TEST(OrtBackend, CliStockYolo11AgreesWithOpenCvRebuild) {
