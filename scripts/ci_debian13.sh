@@ -3,6 +3,11 @@
 # with Debian 13's own FFmpeg 7.1, OpenCV 4.10 and ONNX Runtime 1.21.
 #
 #   scripts/ci_debian13.sh            # needs root (re-runs itself through sudo)
+#   VIDSIFT_DEB13_ROOT=DIR scripts/ci_debian13.sh --prepare
+#                                     # step 1 only, into DIR, kept for a later
+#                                     # VIDSIFT_DEB13_ROOT=DIR scripts/ci_debian13.sh
+#   (.ci/run prepares the root in the background while the Debian 12 steps
+#   run: step 1 is mostly download and unpacking.)
 #
 # 1. The root: debootstrap --variant=minbase trixie from the mirror the
 #    system's apt sources use (deb.debian.org by default; the system's apt
@@ -23,11 +28,16 @@
 #    /dev, /dev/pts and /sys are mounted; a trap unmounts everything and
 #    removes the root on any exit (VIDSIFT_DEB13_KEEP=1 keeps the root).
 # 3. Inside the root: scripts/test.sh (setup.sh builds, then ctest), niced,
-#    with VIDSIFT_JOBS jobs (default 2).
+#    with VIDSIFT_JOBS jobs (default 2). VIDSIFT_DEB13_CTEST_ARGS is passed to
+#    ctest (word-split), e.g. VIDSIFT_DEB13_CTEST_ARGS='-R Preprocess'.
+#    VIDSIFT_DEB13_ROOT=DIR reuses a root made by --prepare or kept by an
+#    earlier run (VIDSIFT_DEB13_KEEP=1): the repository is copied over again,
+#    its build directory in the root is kept, so only what changed is rebuilt.
+#    A reused root is kept afterwards unless VIDSIFT_DEB13_REMOVE=1.
 # Exit status: ctest's (non-zero when any test fails), or 1 on a setup error.
 set -euo pipefail
 
-if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=XDG_CACHE_HOME,VIDSIFT_SHARED_DIR,VIDSIFT_JOBS,VIDSIFT_DEB13_FRESH,VIDSIFT_DEB13_CACHE,VIDSIFT_DEB13_KEEP,VIDSIFT_DEBIAN_MIRROR "$0" "$@"; fi
+if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=XDG_CACHE_HOME,VIDSIFT_SHARED_DIR,VIDSIFT_JOBS,VIDSIFT_DEB13_FRESH,VIDSIFT_DEB13_CACHE,VIDSIFT_DEB13_KEEP,VIDSIFT_DEB13_CTEST_ARGS,VIDSIFT_DEB13_ROOT,VIDSIFT_DEB13_REMOVE,VIDSIFT_DEBIAN_MIRROR "$0" "$@"; fi
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="$(cd "${VIDSIFT_SHARED_DIR:-$REPO/../shared}" && pwd)"
@@ -35,6 +45,15 @@ JOBS="${VIDSIFT_JOBS:-2}"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/vidsift"
 TARBALL="$CACHE/debian13-root.tar.zst"
 SUITE=trixie
+PREPARE=0
+case "${1:-}" in
+  --prepare) PREPARE=1 ;;
+  "") ;;
+  *)
+    echo "usage: scripts/ci_debian13.sh [--prepare]" >&2
+    exit 2
+    ;;
+esac
 
 say() { echo "ci_debian13: $*" >&2; }
 die() {
@@ -56,8 +75,22 @@ if [ -z "$mirror" ]; then
   mirror="${mirror:-http://deb.debian.org/debian}"
 fi
 
-ROOT="$(mktemp -d /var/tmp/vidsift-deb13.XXXXXX)"
-chmod 755 "$ROOT" # mktemp's 0700 would lock apt's _apt user out of the root
+REUSE=0
+if [ "$PREPARE" = 1 ]; then
+  [ -n "${VIDSIFT_DEB13_ROOT:-}" ] || die "--prepare needs VIDSIFT_DEB13_ROOT=DIR"
+  mkdir -p "$VIDSIFT_DEB13_ROOT"
+  [ -z "$(ls -A "$VIDSIFT_DEB13_ROOT")" ] || die "VIDSIFT_DEB13_ROOT=$VIDSIFT_DEB13_ROOT is not empty"
+  ROOT="$(cd "$VIDSIFT_DEB13_ROOT" && pwd)"
+elif [ -n "${VIDSIFT_DEB13_ROOT:-}" ]; then
+  [ -x "${VIDSIFT_DEB13_ROOT}/usr/bin/apt-get" ] || die "VIDSIFT_DEB13_ROOT=$VIDSIFT_DEB13_ROOT is not a kept Debian root"
+  ROOT="$(cd "$VIDSIFT_DEB13_ROOT" && pwd)"
+  REUSE=1
+else
+  ROOT="$(mktemp -d /var/tmp/vidsift-deb13.XXXXXX)"
+fi
+# mktemp's 0700 would lock apt's _apt user out of the root, and the tests
+# that run vidsift as `nobody` out of its libraries.
+chmod 755 "$ROOT"
 
 # Unmount everything under $ROOT (deepest first); true when nothing is left.
 unmount_all() {
@@ -75,7 +108,8 @@ cleanup() {
     say "error: mounts remain under $ROOT; not removing it"
     exit 1
   fi
-  if [ "${VIDSIFT_DEB13_KEEP:-0}" = 1 ]; then
+  if [ "${VIDSIFT_DEB13_KEEP:-0}" = 1 ] || { [ "$REUSE" = 1 ] && [ "${VIDSIFT_DEB13_REMOVE:-0}" != 1 ]; } ||
+    { [ "$PREPARE" = 1 ] && [ "$status" = 0 ]; }; then
     say "root kept in $ROOT"
   else
     rm -rf --one-file-system "$ROOT"
@@ -102,15 +136,44 @@ mount_all() {
   mount -t tmpfs -o mode=1777,nosuid,nodev shm "$ROOT/dev/shm"
 }
 copy_repo() {
-  rm -rf "$ROOT/work/vidsift"
-  mkdir -p "$ROOT/work/vidsift" "$ROOT/work/shared"
-  tar -C "$REPO" --exclude='./build' --exclude='./build-*' --exclude='./.git' -cf - . | tar -C "$ROOT/work/vidsift" -xf -
+  local dst="$ROOT/work/vidsift" f
+  mkdir -p "$dst" "$ROOT/work/shared"
+  if [ "$REUSE" != 1 ]; then
+    rm -rf "$dst" && mkdir -p "$dst"
+    tar -C "$REPO" --exclude='./build' --exclude='./build-*' --exclude='./.git' -cf - . | tar -C "$dst" -xf -
+    return
+  fi
+  # A reused root keeps its build directory: only files whose content
+  # changed are replaced, with a new modification time (the repository's
+  # own times could be older than the objects built from the old files), and
+  # files gone from the repository are removed.
+  local stage="$ROOT/work/.vidsift-new"
+  rm -rf "$stage" && mkdir -p "$stage"
+  tar -C "$REPO" --exclude='./build' --exclude='./build-*' --exclude='./.git' -cf - . | tar -C "$stage" -xf -
+  while IFS= read -r -d '' f; do
+    if ! cmp -s "$stage/$f" "$dst/$f"; then
+      mkdir -p "$(dirname "$dst/$f")"
+      rm -f "$dst/$f"
+      cp -p "$stage/$f" "$dst/$f" && touch "$dst/$f"
+    fi
+  done < <(cd "$stage" && find . -type f -print0)
+  while IFS= read -r -d '' f; do
+    [ -e "$stage/$f" ] || rm -f "$dst/$f"
+  done < <(cd "$dst" && find . -path ./build -prune -o -type f -print0)
+  rm -rf "$stage"
 }
 
 start=$SECONDS
-if [ "${VIDSIFT_DEB13_FRESH:-0}" != 1 ] && [ -f "$TARBALL" ]; then
+if [ "$REUSE" = 1 ]; then
+  unmount_all || die "mounts remain under $ROOT"
+  say "reusing the root in $ROOT"
+  mount_all
+  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  copy_repo
+elif [ "${VIDSIFT_DEB13_FRESH:-0}" != 1 ] && [ -f "$TARBALL" ]; then
   t=$SECONDS
   tar -C "$ROOT" -I zstd -xpf "$TARBALL"
+  chmod 755 "$ROOT" # the tarball's "./" may carry an older root's 0700
   say "root restored from $TARBALL ($(elapsed $t))"
   mount_all
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
@@ -151,6 +214,10 @@ else
     say "could not cache the root (continuing)"
   fi
 fi
+if [ "$PREPARE" = 1 ]; then
+  say "root prepared in $ROOT ($(elapsed $start))"
+  exit 0
+fi
 mount --bind -o ro "$SHARED" "$ROOT/work/shared"
 mount -o remount,bind,ro "$ROOT/work/shared"
 
@@ -158,6 +225,6 @@ say "$(in_root bash -c '. /etc/os-release; echo "$PRETTY_NAME"'):" \
   "$(in_root dpkg-query -W -f='${Package} ${Version}, ' libavcodec-dev libopencv-dev libonnxruntime-dev g++ cmake)"
 t=$SECONDS
 status=0
-in_root bash -c "cd /work/vidsift && VIDSIFT_JOBS=$JOBS nice scripts/test.sh" || status=$?
+in_root bash -c "cd /work/vidsift && VIDSIFT_JOBS=$JOBS nice scripts/test.sh ${VIDSIFT_DEB13_CTEST_ARGS:-}" || status=$?
 say "build + ctest in the root: status $status ($(elapsed $t)); total $(elapsed $start)"
 exit "$status"
