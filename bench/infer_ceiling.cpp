@@ -14,11 +14,14 @@
 //                         std::threads calling Run on it concurrently
 // Each thread runs two warm-up forwards, then forwards until S seconds have
 // passed. One JSON line per configuration on stdout (with the process's
-// resident memory while the nets are alive), then a "best" line.
+// resident memory while the nets are alive, and cpu_ms_per_image: the
+// process's CPU time over the timed window per image, which other load on a
+// shared machine moves much less than images/s), then a "best" line.
 // N defaults to std::thread::hardware_concurrency().
 #include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -38,7 +41,16 @@ struct Sample {
   long images = 0;
   double seconds = 0;       // longest per-net window
   double images_per_s = 0;  // sum of the per-net rates
+  double cpu_s = 0;         // CPU time of the timed windows, all threads (the process's, intra-op pools included)
 };
+
+// CPU seconds (user + system) of the whole process so far. On a shared
+// machine wall-clock rates move with other load; CPU time per image much less.
+double process_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 cv::dnn::Net load_net(const std::string& path) {
   cv::dnn::Net net = cv::dnn::readNetFromONNX(path);
@@ -75,17 +87,22 @@ using ForwardFn = std::function<void(int id, const cv::Mat& blob)>;
 Sample run_threads(const ForwardFn& forward, const std::vector<cv::Mat>& blobs, int nets, double seconds, double& rss) {
   std::vector<Sample> per(static_cast<std::size_t>(nets));
   std::barrier sync(nets);
+  double cpu0 = 0;
+  double cpu1 = 0;
   auto body = [&](int id) {
     for (int w = 0; w < 2; ++w)
       forward(id, blobs[static_cast<std::size_t>(w) % blobs.size()]);  // first passes allocate
     sync.arrive_and_wait();
+    if (id == 0) cpu0 = process_cpu_s();
     const auto t0 = bench::Clock::now();
     long n = 0;
     while (bench::seconds_since(t0) < seconds) {
       forward(id, blobs[static_cast<std::size_t>(n + id) % blobs.size()]);
       ++n;
     }
-    per[static_cast<std::size_t>(id)] = Sample{n, bench::seconds_since(t0), 0.0};
+    per[static_cast<std::size_t>(id)] = Sample{n, bench::seconds_since(t0), 0.0, 0.0};
+    sync.arrive_and_wait();
+    if (id == 0) cpu1 = process_cpu_s();
   };
   if (nets == 1) {
     body(0);
@@ -95,6 +112,7 @@ Sample run_threads(const ForwardFn& forward, const std::vector<cv::Mat>& blobs, 
   }
   rss = rss_mb();
   Sample total;
+  total.cpu_s = cpu1 - cpu0;
   for (const auto& s : per) {
     total.images += s.images;
     total.seconds = std::max(total.seconds, s.seconds);
@@ -204,6 +222,7 @@ int main(int argc, char** argv) {
           .num("images", static_cast<double>(s.images))
           .num("seconds", s.seconds)
           .num("images_per_s", ips)
+          .num("cpu_ms_per_image", s.images > 0 ? 1000.0 * s.cpu_s / static_cast<double>(s.images) : 0.0)
           .num("rss_mb", rss)
           .print();
       if (ips > best) {

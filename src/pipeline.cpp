@@ -148,6 +148,11 @@ ExecutionPlan plan_execution(const PipelineOptions& o, std::size_t videos) {
   p.net_threads = o.net_threads > 0 ? o.net_threads : (p.workers > 1 ? 1 : p.cores);
   p.decoders = std::max(1, std::min<int>(o.decoders, std::max<int>(1, static_cast<int>(videos))));
   p.decode_threads = o.decode_threads;
+  // Single-threaded nets: one graph thread per net, the serial bodies run
+  // between forward passes (bench/RESULTS.md (g): a spare thread only spins
+  // and yields, 0.89 against 0.74 of the cores kept). Nets with threads of
+  // their own keep the spare thread, as before.
+  p.graph_threads = p.net_threads == 1 ? std::max(2, p.workers) : p.workers + 1;
   p.pool_slots =
       o.pool > 0 ? static_cast<std::size_t>(o.pool) : static_cast<std::size_t>(std::max(4, 2 * p.workers * p.batch));
   // A batch must be fillable, or the batcher would wait forever.
@@ -196,17 +201,16 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
   };
   auto stop_all = [&] { return fatal.load() || (opts_.should_stop && opts_.should_stop()); };
 
-  // The graph's own threads: W inference bodies + one for the serial bodies.
-  // TBB's process-wide limit is raised so the arena gets its threads (and
-  // TBB does not warn that it cannot), never lowered: a cap would also cap
-  // the backends' own thread pools (OpenCV's parallel_for_ runs on oneTBB).
+  // The graph's own threads (plan.graph_threads, see ExecutionPlan). TBB's process-wide limit is raised so the arena
+  // gets its threads (and TBB does not warn that it cannot), never lowered: a cap would also cap the backends' own
+  // thread pools (OpenCV's parallel_for_ runs on oneTBB).
   const std::size_t tbb_default =
       oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism);
   const std::size_t wanted =
       static_cast<std::size_t>(std::max(plan.workers + 1, plan.workers * std::max(1, plan.net_threads) + 1));
   oneapi::tbb::global_control raise(oneapi::tbb::global_control::max_allowed_parallelism,
                                     std::max(tbb_default, wanted));
-  oneapi::tbb::task_arena arena(plan.workers + 1);
+  oneapi::tbb::task_arena arena(plan.graph_threads);
   arena.execute([&] {
     flow::graph g;
 

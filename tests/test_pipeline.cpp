@@ -354,3 +354,24 @@ TEST(Pipeline, FingerprintingOverlapsWithDecoding) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos WHERE status='failed' AND path LIKE '%stalled.mp4'"), 1);
 }
+
+// Single-threaded nets get one graph thread each and no spare one (a spare
+// thread only spins and yields between the serial bodies' short tasks;
+// bench/RESULTS.md (g)); nets with threads of their own keep it.
+TEST(Pipeline, PlanGivesSingleThreadedNetsNoSpareGraphThread) {
+  PipelineOptions o;
+  o.workers = 2;
+  o.net_threads = 0;  // auto: 1 per net when several workers run
+  EXPECT_EQ(plan_execution(o, 1).graph_threads, 2);
+  o.net_threads = 1;
+  o.workers = 4;
+  EXPECT_EQ(plan_execution(o, 1).graph_threads, 4);
+  o.workers = 1;  // never fewer than 2: the serial bodies must not wait behind the only net
+  EXPECT_EQ(plan_execution(o, 1).graph_threads, 2);
+  o.workers = 2;
+  o.net_threads = 2;
+  EXPECT_EQ(plan_execution(o, 1).graph_threads, 3);
+  o.workers = 1;
+  o.net_threads = 0;  // auto: all cores in the one net; 2 graph threads either way
+  EXPECT_EQ(plan_execution(o, 1).graph_threads, 2);
+}

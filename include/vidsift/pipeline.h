@@ -16,9 +16,10 @@
 //    arena; they block only on the BufferPool (the memory bound and the
 //    backpressure), never inside a graph body, so the graph cannot deadlock
 //    however many decoders there are and however small the pool.
-//  * Graph bodies run in a private arena of workers+1 threads: W inference
-//    bodies, each with its own backend, plus one thread for the serial
-//    batch/store bodies and postprocess. The process-wide TBB parallelism is
+//  * Graph bodies run in a private arena of graph_threads threads (see
+//    ExecutionPlan): W inference bodies, each with its own backend; the
+//    serial batch/store bodies and postprocess run between forward passes
+//    (single-threaded nets) or on one extra thread. The process-wide TBB parallelism is
 //    raised to fit the arena and the nets' threads, never lowered: a
 //    backend's own threads (OpenCV's parallel_for_ runs on oneTBB) get what
 //    --net-threads asks for.
@@ -90,6 +91,9 @@ struct ExecutionPlan {
   int batch = 1;
   int decoders = 1;        // min(--decoders, videos)
   int decode_threads = 1;  // libavcodec threads per decoder (0 = auto)
+  // Threads of the graph's arena (the calling thread included): max(2,
+  // workers) when every net runs one thread, else workers + 1. Not in json().
+  int graph_threads = 2;
   std::size_t pool_slots = 4;
   std::string backend;  // which backend ran ("onnxruntime (ONNX Runtime 1.30.0)"); set by the caller, "" = omitted
 
