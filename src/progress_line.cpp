@@ -68,9 +68,8 @@ std::string progress_line(const ProgressSnapshot& s, int width) {
   parts.push_back({printf_text("%.1f frames/s", rate), 20});
   parts.push_back({"det " + std::to_string(s.detections), 10});
   parts.push_back({"elapsed " + clock_text(s.elapsed), 60});
-  if (const auto eta = eta_seconds(s)) parts.push_back({"ETA " + std::string(eta->extrapolated ? "~" : "") +
-                                                            clock_text(eta->seconds),
-                                                        50});
+  if (const auto eta = eta_seconds(s))
+    parts.push_back({"ETA " + std::string(eta->extrapolated ? "~" : "") + clock_text(eta->seconds), 50});
   // The current file: kept before the frame counts, after the ETA; it takes
   // the room left, at least kMinFileColumns.
   constexpr std::size_t kMinFileColumns = 8;

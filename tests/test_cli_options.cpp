@@ -25,8 +25,8 @@ namespace {
 // (GOP 250): 80 frames, 1 key frame.
 fs::path people_clip() {
   const fs::path p = clip_cache_dir() / "cli_options_people.mp4";
-  EXPECT_TRUE(make_clip(p, "-i " + sh_quote(video_path("vtest.avi").string()) +
-                               " -t 8 -r 10 -c:v libx264 -g 250 -pix_fmt yuv420p -an"));
+  EXPECT_TRUE(make_clip(
+      p, "-i " + sh_quote(video_path("vtest.avi").string()) + " -t 8 -r 10 -c:v libx264 -g 250 -pix_fmt yuv420p -an"));
   return p;
 }
 
@@ -140,8 +140,8 @@ std::string progress_screen(int columns, const fs::path& db) {
   const std::string tmux = "tmux -L vidsift-test-" + std::to_string(getpid());  // a server of its own
   const std::string session = "c" + std::to_string(columns);
   // stderr is the terminal (the progress line and the summary go there).
-  const std::string inner = sh_quote(vidsift_binary()) + " " + run_args(db, "--every 2 --progress=true") +
-                            "; echo VIDSIFT-EXIT=$?; sleep 60";
+  const std::string inner =
+      sh_quote(vidsift_binary()) + " " + run_args(db, "--every 2 --progress=true") + "; echo VIDSIFT-EXIT=$?; sleep 60";
   auto started = run_command(tmux + " new-session -d -s " + session + " -x " + std::to_string(columns) + " -y 10 " +
                              sh_quote("sh -c " + sh_quote(inner)));
   EXPECT_EQ(started.status, 0) << started.output;
