@@ -103,6 +103,24 @@ TEST(CliOptions, CommandLineEveryReplacesTheConfigsFps) {
   EXPECT_EQ(both.status, 2) << both.output;
 }
 
+TEST(CliOptions, ABareYesNoOptionNeverTakesTheNextInput) {
+  TempDir dir("cli-bare-flag");
+  const fs::path db = dir / "r.db";
+  // The input right after --keyframes (and after its abbreviation, and -q)
+  // is an input, not the option's value.
+  auto r =
+      run_command(sh_quote(vidsift_binary()) + " run --progress=false --keyframes " + sh_quote(people_clip().string()) +
+                  " --db " + sh_quote(db.string()) + " -q " + sh_quote(people_clip().string()));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(frames_analysed(db), 1);
+  EXPECT_EQ(query_int(db, "SELECT json_extract(settings, '$.sampling.keyframes') FROM runs"), 1);
+  EXPECT_EQ(r.output, "");  // -q
+  auto abbrev = run_command(sh_quote(vidsift_binary()) + " run --progress=false --keyf " +
+                            sh_quote(people_clip().string()) + " --db " + sh_quote((dir / "a.db").string()));
+  ASSERT_EQ(abbrev.status, 0) << abbrev.output;
+  EXPECT_EQ(frames_analysed(dir / "a.db"), 1);
+}
+
 TEST(CliOptions, OtherYesNoOptionsTakeAValueToo) {
   TempDir dir("cli-bools");
   const fs::path db = dir / "r.db";

@@ -77,15 +77,37 @@ po::typed_value<bool>* flag(bool* target) {
   return po::value<bool>(target)->default_value(false, "no")->implicit_value(true, "yes");
 }
 
-// argv without argv[0], with the yes/no spellings Boost does not know
-// rewritten to --NAME=VALUE: "--no-NAME" and "--NAME VALUE" (so that
-// "--keyframes false" is not read as an input file named "false").
-std::vector<std::string> normalise_booleans(int argc, const char* const argv[]) {
+// The yes/no option a command-line word names ("--keyframes", an
+// abbreviation Boost would accept such as "--keyf", "-q", "-v"), or "".
+std::string boolean_named(const std::string& word, const std::vector<std::string>& long_names) {
+  if (word == "-q") return "quiet";
+  if (word == "-v") return "verbose";
+  if (word.rfind("--", 0) != 0 || word.find('=') != std::string::npos) return {};
+  const std::string name = word.substr(2);
+  if (contains(kBooleans, name)) return name;
+  std::string match;
+  int matches = 0;
+  for (const auto& n : long_names) {
+    if (n.rfind(name, 0) == 0) {
+      match = n;
+      ++matches;
+    }
+  }
+  return matches == 1 && contains(kBooleans, match) ? match : std::string();
+}
+
+// argv without argv[0], with every yes/no option written as --NAME=VALUE:
+// "--no-NAME" -> "--NAME=false", "--NAME VALUE" -> "--NAME=VALUE" (so that
+// "--keyframes false" is not read as an input file named "false") and a bare
+// "--NAME" or "-q" -> "--NAME=true" (so that Boost never takes the next word,
+// an input file, as its value).
+std::vector<std::string> normalise_booleans(int argc, const char* const argv[],
+                                            const std::vector<std::string>& long_names) {
   std::vector<std::string> out;
   bool operands_only = false;  // after "--"
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (operands_only || a.rfind("--", 0) != 0) {
+    if (operands_only) {
       out.push_back(a);
       continue;
     }
@@ -94,14 +116,18 @@ std::vector<std::string> normalise_booleans(int argc, const char* const argv[]) 
       out.push_back(a);
       continue;
     }
-    const std::string name = a.substr(2);
-    if (name.rfind("no-", 0) == 0 && contains(kBooleans, name.substr(3))) {
-      out.push_back("--" + name.substr(3) + "=false");
-    } else if (contains(kBooleans, name) && i + 1 < argc && is_bool_word(argv[i + 1])) {
-      out.push_back(a + "=" + argv[i + 1]);
+    if (a.rfind("--no-", 0) == 0 && contains(kBooleans, a.substr(5))) {
+      out.push_back("--" + a.substr(5) + "=false");
+      continue;
+    }
+    const std::string name = boolean_named(a, long_names);
+    if (name.empty()) {
+      out.push_back(a);
+    } else if (i + 1 < argc && is_bool_word(argv[i + 1])) {
+      out.push_back("--" + name + "=" + argv[i + 1]);
       ++i;
     } else {
-      out.push_back(a);
+      out.push_back("--" + name + "=true");
     }
   }
   return out;
@@ -210,10 +236,14 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   help << kUsage << "\n" << all;
   o.help_text = help.str();
 
+  std::vector<std::string> long_names;
+  for (const auto& d : all.options())
+    if (!d->long_name().empty()) long_names.push_back(d->long_name());
+
   po::variables_map vm;
   try {
     const po::parsed_options cli =
-        po::command_line_parser(normalise_booleans(argc, argv)).options(cmdline).positional(pos).run();
+        po::command_line_parser(normalise_booleans(argc, argv, long_names)).options(cmdline).positional(pos).run();
     std::string cli_mode;  // the sampling-mode options given on the command line
     for (const auto& opt : cli.options) {
       if (!contains(kSamplingMode, opt.string_key)) continue;
