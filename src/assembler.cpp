@@ -78,7 +78,12 @@ void Assembler::on_start(const VideoStart& s) {
   VideoState& st = videos_[s.vid];
   if (st.db_id) return;  // duplicate start: ignore
   st.db_id = store_.start_video(run_id_, s.rec, settings_key_);
-  if (progress_) progress_->frames_expected += s.frames_estimate;
+  if (progress_) {
+    progress_->frames_expected += s.frames_estimate;
+    st.estimate = s.frames_estimate;
+    ++progress_->videos_opened;
+    progress_->set_current(s.rec.path);
+  }
   drain(s.vid, st);
 }
 
@@ -101,6 +106,7 @@ void Assembler::on_results(std::vector<FrameResult>& results) {
 void Assembler::on_end(const VideoEnd& e) {
   VideoState& st = videos_[e.vid];
   st.end = e;
+  if (progress_ && e.opened) ++progress_->videos_closed;
   drain(e.vid, st);
 }
 
@@ -163,6 +169,10 @@ void Assembler::finalize(int vid, VideoState& st, std::int64_t lost) {
     store_.finish_video(*st.db_id, r, e.warning);
   }
   count(v.status);
+  if (progress_) {
+    progress_->frames_expected += st.written - st.estimate;
+    st.estimate = st.written;
+  }
   totals_.frames_decoded += e.decoded;
   totals_.timings.merge(st.timings);
   videos_.erase(vid);

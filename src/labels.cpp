@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "vidsift/small_file.h"
+#include "vidsift/suggest.h"
 #include "vidsift/utf8.h"
 
 namespace vidsift {
@@ -86,12 +87,16 @@ std::vector<int> resolve_classes(const std::vector<std::string>& names, const st
     auto it = std::find(labels.begin(), labels.end(), name);
     if (it == labels.end()) {
       unknown += (unknown.empty() ? "" : ", ") + name;
+      if (const std::string near = closest_name(name, labels); !near.empty())
+        unknown += " (did you mean " + near + "?)";
     } else {
       ids.push_back(static_cast<int>(it - labels.begin()));
     }
   }
   if (!unknown.empty())
-    throw LabelsError("unknown class name(s): " + unknown + " (see --labels or the model's label list)");
+    throw LabelsError("unknown class name(s): " + unknown + "; the " + std::to_string(labels.size()) +
+                      " valid names are: " + join_names(labels, ", ") + " (or class ids 0.." +
+                      std::to_string(labels.empty() ? 0 : labels.size() - 1) + "; --labels sets the list)");
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -59,7 +60,7 @@ CREATE TABLE IF NOT EXISTS videos (
   height          INTEGER,
   fps             REAL,
   duration        REAL,
-  frame_count     INTEGER,
+  frame_count     INTEGER,  -- frames decoded, not frames in the video (fewer with --keyframes, --start, --end)
   frames_analysed INTEGER,
   status          TEXT NOT NULL CHECK (status IN ('running','done','partial','failed')),
   error           TEXT,
@@ -702,6 +703,12 @@ std::int64_t Store::record_failed(std::int64_t run_id, const VideoRecord& video,
   return id;
 }
 
+namespace {
+// A box coordinate rounded to 0.01 px: the model's float output has no
+// finer meaning, and the database stays small and readable.
+double centi_pixels(float v) { return std::round(static_cast<double>(v) * 100.0) / 100.0; }
+}  // namespace
+
 void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts, const std::vector<Detection>& dets) {
   require_writable("store a frame");
   begin_if_needed();
@@ -722,10 +729,10 @@ void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts
     sqlite3_bind_int(d, 4, det.class_id);
     sqlite3_bind_text(d, 5, label.c_str(), static_cast<int>(label.size()), SQLITE_TRANSIENT);
     sqlite3_bind_double(d, 6, det.confidence);
-    sqlite3_bind_double(d, 7, det.box.x);
-    sqlite3_bind_double(d, 8, det.box.y);
-    sqlite3_bind_double(d, 9, det.box.w);
-    sqlite3_bind_double(d, 10, det.box.h);
+    sqlite3_bind_double(d, 7, centi_pixels(det.box.x));
+    sqlite3_bind_double(d, 8, centi_pixels(det.box.y));
+    sqlite3_bind_double(d, 9, centi_pixels(det.box.w));
+    sqlite3_bind_double(d, 10, centi_pixels(det.box.h));
     if (sqlite3_step(d) != SQLITE_DONE) fail("cannot store detection");
   }
   pending_rows_ += 1 + static_cast<int>(dets.size());

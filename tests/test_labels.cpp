@@ -147,7 +147,17 @@ TEST(Labels, ResolveClassesUnknownListsNames) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("unicorn"), std::string::npos) << msg;
     EXPECT_NE(msg.find("dragon"), std::string::npos) << msg;
-    EXPECT_EQ(msg.find("person"), std::string::npos) << msg;  // only the unknown ones
+    // Only the unknown ones are named as unknown; then every valid name.
+    EXPECT_EQ(msg.rfind("unknown class name(s): unicorn, dragon; the 80 valid names are: person, bicycle, car,", 0), 0u)
+        << msg;
+    EXPECT_NE(msg.find("toothbrush"), std::string::npos) << msg;
+  }
+  // A near miss gets a suggestion.
+  try {
+    resolve_classes({"preson"}, l);
+    FAIL() << "expected LabelsError";
+  } catch (const LabelsError& e) {
+    EXPECT_NE(std::string(e.what()).find("preson (did you mean person?)"), std::string::npos) << e.what();
   }
   // Case matters: labels are matched exactly.
   EXPECT_THROW(resolve_classes({"Person"}, l), LabelsError);

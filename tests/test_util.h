@@ -9,7 +9,8 @@
 //  * make_clip(path, args): makes a synthetic clip with the ffmpeg CLI
 //    (e.g. "-f lavfi -i testsrc2=size=320x240:rate=30 -frames:v 300 -g 30
 //    -c:v libx264"); cached by path, so repeated calls are cheap.
-//  * vidsift_binary(): path of the built CLI.
+//  * vidsift_binary(): path of the built CLI ($VIDSIFT_TEST_BINARY overrides
+//    it, to run the CLI tests against another build).
 //  * kOpenCvRunsStockExports: whether the OpenCV built against runs the stock
 //    Ultralytics YOLOv8/YOLO11 exports (OpenCV >= 4.9; Debian 12's 4.6 does
 //    not, Debian 13's 4.10 does), for tests whose expected outcome differs.

@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,9 +44,27 @@ struct Progress {
   std::atomic<std::int64_t> videos_finished{0};
   std::atomic<std::int64_t> videos_failed{0};
   std::atomic<std::int64_t> videos_skipped{0};  // counted in videos_finished too
+  std::atomic<std::int64_t> videos_opened{0};   // VideoStart seen
+  std::atomic<std::int64_t> videos_closed{0};   // opened, and the decoder is done with it
   std::atomic<std::int64_t> frames_analysed{0};
-  std::atomic<std::int64_t> frames_expected{0};  // estimate, grows as videos open
+  // Estimate: grows as videos open; a finished video's estimate is replaced
+  // by the frames it actually analysed.
+  std::atomic<std::int64_t> frames_expected{0};
   std::atomic<std::int64_t> detections{0};
+
+  // The video opened last (for display).
+  void set_current(std::string path) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    current_ = std::move(path);
+  }
+  std::string current() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return current_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string current_;
 };
 
 // The verdict on a video.
@@ -110,6 +129,7 @@ class Assembler {
     std::map<std::int64_t, FrameResult> pending;  // seq → result, waiting for its turn
     std::int64_t written = 0;                     // frames stored with their detections
     std::int64_t frame_errors = 0;                // frames that came back with an error
+    std::int64_t estimate = 0;                    // frames expected (counted in Progress)
     std::string frame_error;
     StageTimings timings;
   };

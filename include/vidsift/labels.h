@@ -36,7 +36,8 @@ std::vector<std::string> load_labels(const std::filesystem::path& path);
 std::string label_name(const std::vector<std::string>& labels, int id);
 
 // Maps user-supplied names ("person,car") to class ids. Throws LabelsError
-// listing the unknown names when a name is not in `labels`. Purely numeric
+// listing the unknown names (each with a "did you mean" when one is near)
+// and every valid name, when a name is not in `labels`. Purely numeric
 // entries are taken as class ids.
 std::vector<int> resolve_classes(const std::vector<std::string>& names, const std::vector<std::string>& labels);
 

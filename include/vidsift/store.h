@@ -185,7 +185,7 @@ class Store {
   // Appends one analysed frame and its detections to the open batch (opening
   // one, and so taking the write lock, if needed) and commits the batch when
   // it is due (see set_batching). The caller calls commit() when it becomes
-  // idle. Throws StoreError.
+  // idle. Box coordinates are stored rounded to 0.01 px. Throws StoreError.
   void add_frame(std::int64_t video_id, std::int64_t frame_index, double ts, const std::vector<Detection>& dets);
   // Writes the final status of a started video in the same transaction as its
   // pending rows, and on Done/Partial deletes older results for the same path

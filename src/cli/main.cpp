@@ -19,7 +19,9 @@ extern "C" {
 }
 
 #include "options.h"
+#include "progress.h"
 #include "report.h"
+#include "sampling_note.h"
 #include "vidsift/calibrate.h"
 #include "vidsift/discover.h"
 #include "vidsift/inference.h"
@@ -136,46 +138,11 @@ std::string settings_json(const LoadedModel& m, const std::string& backend, cons
   return s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-class ProgressPrinter {
- public:
-  ProgressPrinter(const Progress& p, bool enabled) : p_(p) {
-    if (!enabled) return;
-    thread_ = std::thread([this] {
-      StageTimer t;
-      while (!quit_) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-        print(t.seconds());
-      }
-      print(t.seconds());
-      std::fprintf(stderr, "\n");
-    });
-  }
-  ~ProgressPrinter() {
-    quit_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  ProgressPrinter(const ProgressPrinter&) = delete;
-  ProgressPrinter& operator=(const ProgressPrinter&) = delete;
-
- private:
-  void print(double secs) const {
-    const auto frames = p_.frames_analysed.load();
-    const auto expected = p_.frames_expected.load();
-    const double rate = secs > 0 ? static_cast<double>(frames) / secs : 0.0;
-    std::fprintf(stderr, "\r  videos %lld/%lld (%lld failed)  frames %lld/~%lld  %.1f frames/s  detections %lld   ",
-                 static_cast<long long>(p_.videos_finished.load()), static_cast<long long>(p_.videos_total.load()),
-                 static_cast<long long>(p_.videos_failed.load()), static_cast<long long>(frames),
-                 static_cast<long long>(expected), rate, static_cast<long long>(p_.detections.load()));
-  }
-  const Progress& p_;
-  std::atomic<bool> quit_{false};
-  std::thread thread_;
-};
-
 int run_command(const CliOptions& o, const SignalWatcher& signals) {
   auto say = [&](const std::string& s) {
     if (!o.quiet) std::cerr << s << "\n";
   };
+  for (const auto& note : o.notes) say("vidsift: note: " + note);
 
   LoadedModel model;
   try {
@@ -333,6 +300,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     store->write_timings(run_id, std::nullopt, res.timings);
     store->finish_run(run_id, summary);
     if (!o.quiet) print_run_summary(*store, run_id, std::cerr);
+    if (const std::string note = sampling_note(*store, run_id, popts.sampling); !note.empty()) say("  note: " + note);
     if (o.json) {
       std::cout << run_summary_json(*store, run_id) << std::endl;
       if (!std::cout) {

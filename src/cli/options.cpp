@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <algorithm>
 #include <sstream>
 #include <thread>
 
@@ -7,6 +8,7 @@
 
 #include "vidsift/limits.h"
 #include "vidsift/small_file.h"
+#include "vidsift/suggest.h"
 
 namespace po = boost::program_options;
 
@@ -21,7 +23,10 @@ const char* kUsage =
     "\n"
     "INPUT is a video file, a directory (walked recursively) or @list.txt (one path per line).\n"
     "Exit status: 0 all videos done, 1 some videos failed, 2 usage error, 3 cannot start\n"
-    "(model or database), 130/143 interrupted.\n";
+    "(model or database), 130/143 interrupted.\n"
+    "Yes/no options take =yes/=no (or true/false, on/off, 1/0), e.g. --keyframes=no, or --no-OPTION.\n"
+    "With --config FILE, the command line wins; a sampling mode (--every, --fps, --keyframes) on the\n"
+    "command line replaces the file's sampling mode as a whole.\n";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -51,6 +56,101 @@ void check(const std::string& err) {
   if (!err.empty()) throw UsageError(err);
 }
 
+// The options that are yes/no. Each accepts --NAME, --NAME=false (any of
+// true/false, yes/no, on/off, 1/0), --NAME false and --no-NAME.
+const std::vector<std::string> kBooleans = {"force",   "retry-failed", "progress",  "quiet",
+                                            "verbose", "json",         "calibrate", "keyframes"};
+// The options that choose which frames are analysed: the command line
+// replaces all of the config file's, never combines with them.
+const std::vector<std::string> kSamplingMode = {"every", "fps", "keyframes"};
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+bool is_bool_word(std::string w) {
+  for (auto& c : w) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return w == "true" || w == "false" || w == "yes" || w == "no" || w == "on" || w == "off" || w == "1" || w == "0";
+}
+
+po::typed_value<bool>* flag(bool* target) {
+  return po::value<bool>(target)->default_value(false, "no")->implicit_value(true, "yes");
+}
+
+// The yes/no option a command-line word names ("--keyframes", an
+// abbreviation Boost would accept such as "--keyf", "-q", "-v"), or "".
+std::string boolean_named(const std::string& word, const std::vector<std::string>& long_names) {
+  if (word == "-q") return "quiet";
+  if (word == "-v") return "verbose";
+  if (word.rfind("--", 0) != 0 || word.find('=') != std::string::npos) return {};
+  const std::string name = word.substr(2);
+  if (contains(kBooleans, name)) return name;
+  std::string match;
+  int matches = 0;
+  for (const auto& n : long_names) {
+    if (n.rfind(name, 0) == 0) {
+      match = n;
+      ++matches;
+    }
+  }
+  return matches == 1 && contains(kBooleans, match) ? match : std::string();
+}
+
+// argv without argv[0], with every yes/no option written as --NAME=VALUE:
+// "--no-NAME" -> "--NAME=false", "--NAME VALUE" -> "--NAME=VALUE" (so that
+// "--keyframes false" is not read as an input file named "false") and a bare
+// "--NAME" or "-q" -> "--NAME=true" (so that Boost never takes the next word,
+// an input file, as its value).
+std::vector<std::string> normalise_booleans(int argc, const char* const argv[],
+                                            const std::vector<std::string>& long_names) {
+  std::vector<std::string> out;
+  bool operands_only = false;  // after "--"
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (operands_only) {
+      out.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      operands_only = true;
+      out.push_back(a);
+      continue;
+    }
+    if (a.rfind("--no-", 0) == 0 && contains(kBooleans, a.substr(5))) {
+      out.push_back("--" + a.substr(5) + "=false");
+      continue;
+    }
+    const std::string name = boolean_named(a, long_names);
+    if (name.empty()) {
+      out.push_back(a);
+    } else if (i + 1 < argc && is_bool_word(argv[i + 1])) {
+      out.push_back("--" + name + "=" + argv[i + 1]);
+      ++i;
+    } else {
+      out.push_back("--" + name + "=true");
+    }
+  }
+  return out;
+}
+
+// "unrecognised option '--keyframe'" + " (did you mean --keyframes?)".
+std::string unknown_option_message(const po::unknown_option& e, const po::options_description& all,
+                                   const std::string& prefix) {
+  std::string typed = e.get_option_name();
+  typed.erase(0, typed.find_first_not_of('-'));
+  typed = typed.substr(0, typed.find('='));
+  std::vector<std::string> names;
+  for (const auto& d : all.options()) {
+    if (d->long_name().empty()) continue;
+    names.push_back(d->long_name());
+    if (prefix == "--" && contains(kBooleans, d->long_name())) names.push_back("no-" + d->long_name());
+  }
+  std::string msg = e.what();
+  if (const std::string near = closest_name(typed, names); !near.empty())
+    msg += " (did you mean " + prefix + near + "?)";
+  return msg;
+}
+
 }  // namespace
 
 CliOptions parse_command_line(int argc, const char* const argv[]) {
@@ -76,12 +176,12 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "db", po::value(&o.db)->default_value(o.db), "SQLite database to write")(
       "db-timeout", po::value(&o.db_timeout)->default_value(10.0, "10"),
       "seconds to wait when another process holds the database's write lock")(
-      "force", po::bool_switch(&o.force), "analyse again even videos already done with the same settings")(
-      "retry-failed", po::bool_switch(&o.retry_failed), "analyse again videos that failed before")(
-      "progress", po::value<bool>(), "show a progress line (default: when stderr is a terminal)")(
-      "quiet,q", po::bool_switch(&o.quiet), "print only errors")("verbose,v", po::bool_switch(&o.verbose),
-                                                                 "also show FFmpeg's and OpenCV's own warnings")(
-      "json", po::bool_switch(&o.json), "print the run summary as JSON on stdout");
+      "force", flag(&o.force), "analyse again even videos already done with the same settings")(
+      "retry-failed", flag(&o.retry_failed), "analyse again videos that failed before")(
+      "progress", po::value<bool>()->implicit_value(true, "yes"),
+      "show a progress line (default: when stderr is a terminal)")("quiet,q", flag(&o.quiet), "print only errors")(
+      "verbose,v", flag(&o.verbose), "also show FFmpeg's and OpenCV's own warnings")(
+      "json", flag(&o.json), "print the run summary as JSON on stdout");
 
   po::options_description model("Model");
   model.add_options()(
@@ -103,7 +203,7 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   po::options_description sampling("Sampling");
   sampling.add_options()("every", po::value(&o.pipeline.sampling.every)->default_value(1), "analyse every Nth frame")(
       "fps", po::value(&o.pipeline.sampling.fps)->default_value(0.0, "off"),
-      "analyse F frames per second (by timestamp)")("keyframes", po::bool_switch(&o.pipeline.sampling.keyframes),
+      "analyse F frames per second (by timestamp)")("keyframes", flag(&o.pipeline.sampling.keyframes),
                                                     "decode and analyse key frames only")(
       "start", po::value(&o.pipeline.sampling.start)->default_value(0.0, "0"), "start time in seconds")(
       "end", po::value(&o.pipeline.sampling.end)->default_value(0.0, "end"), "end time in seconds");
@@ -111,7 +211,7 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   po::options_description perf("Performance");
   perf.add_options()("workers", po::value(&workers)->default_value(hw),
                      "inference nets running at once, one thread each")(
-      "calibrate", po::bool_switch(&o.calibrate),
+      "calibrate", flag(&o.calibrate),
       "time every backend's inference configurations first (~10 s), name the fastest, and run with the "
       "fastest one of the chosen backend")("net-threads", po::value(&o.pipeline.net_threads)->default_value(0, "auto"),
                                            "threads inside each net (auto: 1 when --workers > 1, else all cores)")(
@@ -136,9 +236,21 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   help << kUsage << "\n" << all;
   o.help_text = help.str();
 
+  std::vector<std::string> long_names;
+  for (const auto& d : all.options())
+    if (!d->long_name().empty()) long_names.push_back(d->long_name());
+
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(cmdline).positional(pos).run(), vm);
+    const po::parsed_options cli =
+        po::command_line_parser(normalise_booleans(argc, argv, long_names)).options(cmdline).positional(pos).run();
+    std::string cli_mode;  // the sampling-mode options given on the command line
+    for (const auto& opt : cli.options) {
+      if (!contains(kSamplingMode, opt.string_key)) continue;
+      cli_mode += (cli_mode.empty() ? "--" : ", --") + opt.string_key;
+      if (!opt.value.empty()) cli_mode += "=" + opt.value.front();
+    }
+    po::store(cli, vm);
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
       std::string text;
@@ -149,9 +261,34 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       }
       if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte order mark
       std::istringstream in(text);
-      po::store(po::parse_config_file(in, all), vm);
+      po::parsed_options file = [&] {
+        try {
+          return po::parse_config_file(in, all);
+        } catch (const po::unknown_option& e) {
+          throw UsageError(path + ": " + unknown_option_message(e, all, ""));
+        }
+      }();
+      // One precedence rule: the command line wins over the file, and a
+      // sampling mode on the command line replaces the file's whole mode
+      // (--fps on the command line and keyframes = true in the file do not
+      // combine).
+      if (!cli_mode.empty()) {
+        std::string dropped;
+        std::erase_if(file.options, [&](const po::option& opt) {
+          if (!contains(kSamplingMode, opt.string_key)) return false;
+          dropped += (dropped.empty() ? "" : ", ") + opt.string_key +
+                     (opt.value.empty() ? std::string() : " = " + opt.value.front());
+          return true;
+        });
+        if (!dropped.empty())
+          o.notes.push_back("the command line's sampling (" + cli_mode + ") replaces the config file's (" + dropped +
+                            ")");
+      }
+      po::store(file, vm);
     }
     po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    throw UsageError(unknown_option_message(e, all, "--"));
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
@@ -177,7 +314,9 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     o.command = Command::Help;
     return o;
   } else {
-    throw UsageError("unknown command '" + cmd + "' (commands: run, report)");
+    const std::string near = closest_name(cmd, {"run", "report", "help"});
+    throw UsageError("unknown command '" + cmd + "'" + (near.empty() ? "" : " (did you mean " + near + "?)") +
+                     " (commands: run, report)");
   }
 
   if (o.inputs.empty()) throw UsageError("run needs at least one INPUT (file, directory or @list.txt)");

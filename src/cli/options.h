@@ -4,7 +4,12 @@
 //  * parse_command_line(argc, argv) returns the subcommand and its settings.
 //    Every `run` option can also be given in an INI file (--config FILE, keys
 //    are the long option names, e.g. "every = 10", "keyframes = true",
-//    "input = /archive/today"); the command line wins over the file.
+//    "input = /archive/today"); the command line wins over the file. The
+//    sampling mode (every, fps, keyframes) is one setting: any of them on
+//    the command line replaces all of the file's (recorded in `notes`).
+//  * Yes/no options accept --NAME, --NAME=VALUE, --NAME VALUE (VALUE one of
+//    true/false, yes/no, on/off, 1/0) and --no-NAME.
+//  * Unknown options and commands get a "did you mean" when one is near.
 //  * Throws UsageError (exit status 2) with a message naming the bad option;
 //    `help`/`version` requests are returned, not thrown.
 #pragma once
@@ -43,6 +48,7 @@ struct CliOptions {
   bool json = false;
   bool calibrate = false;  // measure and pick workers/net-threads before running
   std::string command_line;
+  std::vector<std::string> notes;  // how options were combined, for the user
 };
 
 CliOptions parse_command_line(int argc, const char* const argv[]);
