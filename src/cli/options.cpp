@@ -16,12 +16,14 @@ namespace {
 
 const char* kUsage =
     "usage: vidsift run INPUT... [options]     analyse videos into a SQLite database\n"
-    "       vidsift report [--db FILE]         summarise what a database holds\n"
+    "       vidsift report [DB | --db DB] [--run ID] [--video PATH] [--since T] [--until T] [--json]\n"
+    "                                          summarise what a database holds (read-only)\n"
     "       vidsift --version | --help\n"
     "\n"
     "INPUT is a video file, a directory (walked recursively) or @list.txt (one path per line).\n"
     "Exit status: 0 all videos done, 1 some videos failed, 2 usage error, 3 cannot start\n"
-    "(model or database), 130/143 interrupted.\n";
+    "(model or database), 4 nothing analysed (no inputs found, or no frame in any input's\n"
+    "sampling window; report: nothing matches), 130/143 interrupted.\n";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -123,8 +125,15 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "video-timeout", po::value(&o.pipeline.video_timeout)->default_value(0.0, "none"),
       "give up on a video after S seconds");
 
+  po::options_description report("Report (vidsift report only)");
+  report.add_options()("run", po::value(&o.report_run), "report this run: its counts, timings and the rows it wrote")(
+      "video", po::value(&o.report_video), "report the current results of this video file")(
+      "since", po::value(&o.report_since),
+      "results finished at or after this UTC time (2026-11-21, 2026-11-21T03:00, ...)")(
+      "until", po::value(&o.report_until), "results finished before this UTC time");
+
   po::options_description all;
-  all.add(general).add(io).add(model).add(sampling).add(perf);
+  all.add(general).add(io).add(model).add(sampling).add(perf).add(report);
   po::positional_options_description pos;
   pos.add("command", 1).add("input", -1);
   po::options_description hidden;
@@ -170,6 +179,16 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     o.command = Command::Run;
   } else if (cmd == "report") {
     o.command = Command::Report;
+    if (!o.inputs.empty()) {
+      // `vidsift report e.db`: the database, positionally.
+      if (o.inputs.size() > 1)
+        throw UsageError("report takes one database (got " + std::to_string(o.inputs.size()) + ")");
+      if (!vm["db"].defaulted())
+        throw UsageError("report: give the database once, either as " + o.inputs[0] + " or with --db " + o.db);
+      o.db = o.inputs[0];
+      o.inputs.clear();
+    }
+    if (vm.count("run") && o.report_run < 1) throw UsageError("--run must be a run id (1 or more)");
     check_db_path(o.db);
     check(check_range("--db-timeout", o.db_timeout, 0, kMaxDurationSeconds));
     return o;
@@ -180,6 +199,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     throw UsageError("unknown command '" + cmd + "' (commands: run, report)");
   }
 
+  for (const char* opt : {"run", "video", "since", "until"})
+    if (vm.count(opt)) throw UsageError(std::string("--") + opt + " is an option of `vidsift report`, not of run");
   if (o.inputs.empty()) throw UsageError("run needs at least one INPUT (file, directory or @list.txt)");
   if (vm.count("progress")) o.progress = vm["progress"].as<bool>() ? 1 : 0;
   try {
