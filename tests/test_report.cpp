@@ -50,8 +50,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 // The README's "what failed" query.
-const char* kWhatFailed =
-    "SELECT path, status, error FROM videos WHERE status IN ('failed','partial')";
+const char* kWhatFailed = "SELECT path, status, error FROM videos WHERE status IN ('failed','partial')";
 
 }  // namespace
 
@@ -162,8 +161,8 @@ TEST(Report, EveryRunNamesCurrentFailures) {
 TEST(Report, QuietStillNamesFailures) {
   TempDir d("report-quiet");
   std::ofstream(d / "bad.mp4") << std::string(4096, 'x');
-  const auto ok = run_vidsift("run " + sh_quote(small_clip().string()) + " -q --every 25 --db " +
-                              sh_quote((d / "ok.db").string()));
+  const auto ok =
+      run_vidsift("run " + sh_quote(small_clip().string()) + " -q --every 25 --db " + sh_quote((d / "ok.db").string()));
   EXPECT_EQ(ok.status, 0) << ok.output;
   EXPECT_EQ(ok.output, "");
   const auto bad = run_vidsift("run " + sh_quote(small_clip().string()) + " " + sh_quote((d / "bad.mp4").string()) +
@@ -187,16 +186,16 @@ TEST(Report, EmptyDirectoryWarnsAndExitsFour) {
 
 TEST(Report, StartBeyondTheEndWarnsAndExitsFour) {
   TempDir d("report-start");
-  const auto r = run_vidsift("run " + sh_quote(small_clip().string()) + " --start 100 --db " +
-                             sh_quote((d / "s.db").string()));
+  const auto r =
+      run_vidsift("run " + sh_quote(small_clip().string()) + " --start 100 --db " + sh_quote((d / "s.db").string()));
   EXPECT_EQ(r.status, 4) << r.output;
   EXPECT_TRUE(has(r.output, "warning: no frame analysed in " + small_clip().string() +
                                 ": --start 100 s is at or beyond the end of the clip"))
       << r.output;
   // With another clip that has frames, the run succeeds, still naming it.
-  const auto mixed = run_vidsift("run " + sh_quote(small_clip().string()) + " " +
-                                 sh_quote(video_path("vtest.avi").string()) +
-                                 " --start 30 --every 100 --db " + sh_quote((d / "m.db").string()));
+  const auto mixed =
+      run_vidsift("run " + sh_quote(small_clip().string()) + " " + sh_quote(video_path("vtest.avi").string()) +
+                  " --start 30 --every 100 --db " + sh_quote((d / "m.db").string()));
   EXPECT_EQ(mixed.status, 0) << mixed.output;
   EXPECT_TRUE(has(mixed.output, "warning: no frame analysed in " + small_clip().string())) << mixed.output;
 }
@@ -208,20 +207,19 @@ TEST(Report, ReportArgumentsAndScopes) {
   std::ofstream(d / "bad.mp4") << std::string(4096, 'x');
   const fs::path db = d / "e.db";
   ASSERT_EQ(run_vidsift(vtest_args(db)).status, 0);
-  ASSERT_EQ(run_vidsift("run " + sh_quote((d / "bad.mp4").string()) + " --db " + sh_quote(db.string()) +
-                        " --every 100")
+  ASSERT_EQ(run_vidsift("run " + sh_quote((d / "bad.mp4").string()) + " --db " + sh_quote(db.string()) + " --every 100")
                 .status,
             1);
   const auto size_before = fs::file_size(db);
 
-  const auto pos = run_command("cd " + sh_quote(d.path().string()) + " && " + sh_quote(vidsift_binary()) +
-                               " report e.db");
+  const auto pos =
+      run_command("cd " + sh_quote(d.path().string()) + " && " + sh_quote(vidsift_binary()) + " report e.db");
   EXPECT_EQ(pos.status, 0) << pos.output;
   EXPECT_TRUE(has(pos.output, "2 video(s): 1 done, 1 failed")) << pos.output;
   EXPECT_FALSE(fs::exists(d / "vidsift.db"));
 
-  const auto none = run_command("cd " + sh_quote(d.path().string()) + " && " + sh_quote(vidsift_binary()) +
-                                " report nosuch.db");
+  const auto none =
+      run_command("cd " + sh_quote(d.path().string()) + " && " + sh_quote(vidsift_binary()) + " report nosuch.db");
   EXPECT_NE(none.status, 0) << none.output;
   EXPECT_FALSE(fs::exists(d / "nosuch.db"));
 
@@ -233,8 +231,8 @@ TEST(Report, ReportArgumentsAndScopes) {
   EXPECT_GT(j["videos"][0]["labels"]["person"].get<long long>(), 0) << run1.output;
   EXPECT_EQ(j["runs"][0]["run_id"], 1);
 
-  auto vid = run_stdout("report " + sh_quote(db.string()) + " --video " + sh_quote((d / "bad.mp4").string()) +
-                        " --json");
+  auto vid =
+      run_stdout("report " + sh_quote(db.string()) + " --video " + sh_quote((d / "bad.mp4").string()) + " --json");
   EXPECT_EQ(vid.status, 0);
   ASSERT_NO_THROW(j = nlohmann::json::parse(vid.output)) << vid.output;
   ASSERT_EQ(j["videos"].size(), 1u) << vid.output;
@@ -269,7 +267,8 @@ TEST(Report, LogLinesForCron) {
   ASSERT_FALSE(lines.empty());
   for (const auto& l : lines) EXPECT_TRUE(std::regex_match(l, stamp)) << l;
   const std::regex done(R"(.* vidsift: video done frames=2 detections=0 seconds=\d+\.\d .*report_small\.mp4$)");
-  const std::regex failed(R"(.* vidsift: video failed frames=0 detections=0 seconds=\d+\.\d .*bad\.mp4: cannot open.*)");
+  const std::regex failed(
+      R"(.* vidsift: video failed frames=0 detections=0 seconds=\d+\.\d .*bad\.mp4: cannot open.*)");
   int n_done = 0, n_failed = 0;
   for (const auto& l : lines) {
     n_done += std::regex_match(l, done);

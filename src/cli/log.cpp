@@ -88,8 +88,8 @@ void line(const std::string& text) {
 }
 
 std::string finished_video_line(const FinishedVideo& f) {
-  std::string s = std::string("vidsift: video ") + status_name(f.status) + " frames=" +
-                  std::to_string(f.frames_analysed) + " detections=" + std::to_string(f.detections) +
+  std::string s = std::string("vidsift: video ") + status_name(f.status) +
+                  " frames=" + std::to_string(f.frames_analysed) + " detections=" + std::to_string(f.detections) +
                   " seconds=" + seconds_text(f.seconds) + " " + to_utf8(f.path);
   if (!f.error.empty()) s += ": " + f.error;
   // One line, whatever the path or the error holds.

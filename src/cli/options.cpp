@@ -81,8 +81,9 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "force", po::bool_switch(&o.force), "analyse again even videos already done with the same settings")(
       "retry-failed", po::bool_switch(&o.retry_failed), "analyse again videos that failed before")(
       "progress", po::value<bool>(), "show a progress line (default: when stderr is a terminal)")(
-      "quiet,q", po::bool_switch(&o.quiet), "print only errors")("verbose,v", po::bool_switch(&o.verbose),
-                                                                 "also show FFmpeg's and OpenCV's own warnings")(
+      "quiet,q", po::bool_switch(&o.quiet),
+      "no progress, no summary table; failures and the summary line only when the exit status is not 0")(
+      "verbose,v", po::bool_switch(&o.verbose), "also show FFmpeg's and OpenCV's own warnings")(
       "json", po::bool_switch(&o.json), "print the run summary as JSON on stdout");
 
   po::options_description model("Model");

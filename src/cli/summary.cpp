@@ -219,12 +219,15 @@ Json labels_json(const std::vector<LabelCount>& labels) {
 
 std::vector<std::string> problem_lines(const ResultSet& set, std::int64_t this_run) {
   std::vector<std::string> out;
+  std::int64_t unfinished = 0;
   for (const auto& v : set.videos) {
     if (v.status == "done") continue;
-    std::string when;
     if (v.id == 0) {
-      when = " (not analysed: the run stopped before it)";
-    } else if (this_run == 0) {
+      ++unfinished;  // one line for all of them: an archive may hold thousands
+      continue;
+    }
+    std::string when;
+    if (this_run == 0) {
       when = " (run " + std::to_string(v.run_id) + ")";
     } else if (v.run_id == this_run) {
       when = " in this run";
@@ -235,6 +238,9 @@ std::vector<std::string> problem_lines(const ResultSet& set, std::int64_t this_r
     if (!v.error.empty()) s += ": " + v.error;
     out.push_back(one_line(s));
   }
+  if (unfinished > 0)
+    out.push_back(std::to_string(unfinished) +
+                  " input(s) not analysed: the run stopped before them (the next run analyses them)");
   for (const auto& v : set.videos)
     if (const std::string w = empty_window_warning(v); !w.empty()) out.push_back("warning: " + w);
   return out;

@@ -100,8 +100,9 @@ nlohmann::ordered_json to_json(const VideoRow& row);
 nlohmann::ordered_json status_counts_json(const ResultSet& set);
 nlohmann::ordered_json labels_json(const std::vector<LabelCount>& labels);
 
-// Human lines naming every video that is failed, partial (or not final)
-// now, and whether `this_run` made that result or an earlier run did:
+// Human lines naming every video that is failed or partial now, and
+// whether `this_run` made that result or an earlier run did (inputs with no
+// result, "unfinished", are counted in one line):
 //   "failed in this run: PATH: ERROR", "failed before (run 3): PATH: ERROR";
 // with this_run 0 (a report) "failed (run 3): PATH: ERROR".
 // Then a warning line per video with nothing analysed.
