@@ -41,19 +41,43 @@ std::string hex(const std::string& bytes) {
   return out;
 }
 
-// The columns every row query selects, in VideoRow order; the last one is
-// hex(path_bytes) to match inputs exactly.
-constexpr const char* kColumns =
-    "SELECT v.id, v.path, v.status, coalesce(v.error,''), coalesce(v.warning,''), coalesce(v.run_id,0), "
-    "coalesce(v.settings_key,''), coalesce(v.finished_at,''), coalesce(v.frames_analysed,0), "
-    "coalesce(v.frame_count,0), coalesce(v.duration,0), "
-    "coalesce((SELECT CASE WHEN json_valid(r.settings) THEN json_extract(r.settings,'$.sampling.start') END "
-    "FROM runs r WHERE r.id=v.run_id),0), hex(v.path_bytes) FROM videos v WHERE v.status<>'running' ";
+// The columns a database of this schema has (a report may read an older
+// one: it never upgrades it).
+struct Schema {
+  std::string bytes = "v.path_bytes";  // the path's exact bytes; the text path before path_bytes
+  bool path_bytes = true;
+  bool warning = true;
+};
 
-// The row is the latest final one for its file and settings key.
-constexpr const char* kCurrent =
-    " AND NOT EXISTS (SELECT 1 FROM videos n WHERE n.path=v.path AND n.settings_key IS v.settings_key AND "
-    "n.path_bytes IS v.path_bytes AND n.id>v.id AND n.status<>'running') ";
+Schema schema_of(Store& store) {
+  Schema s;
+  s.path_bytes = s.warning = false;
+  for (const auto& r : store.query("SELECT name FROM pragma_table_info('videos')")) {
+    s.path_bytes = s.path_bytes || r[0] == "path_bytes";
+    s.warning = s.warning || r[0] == "warning";
+  }
+  if (!s.path_bytes) s.bytes = "CAST(v.path AS BLOB)";
+  return s;
+}
+
+// Selects the columns of VideoRow, in order, then hex(path bytes) (to match
+// inputs exactly), from final rows; with `current`, only the latest final
+// row for each file and settings key.
+std::string select_rows(const Schema& s, bool current) {
+  std::string sql = std::string("SELECT v.id, v.path, v.status, coalesce(v.error,''), ") +
+                    (s.warning ? "coalesce(v.warning,'')" : "''") +
+                    ", coalesce(v.run_id,0), coalesce(v.settings_key,''), coalesce(v.finished_at,''), "
+                    "coalesce(v.frames_analysed,0), coalesce(v.frame_count,0), coalesce(v.duration,0), "
+                    "coalesce((SELECT CASE WHEN json_valid(r.settings) THEN "
+                    "json_extract(r.settings,'$.sampling.start') END FROM runs r WHERE r.id=v.run_id),0), hex(" +
+                    s.bytes + ") FROM videos v WHERE v.status<>'running' ";
+  if (current)
+    sql += std::string(
+               "AND NOT EXISTS (SELECT 1 FROM videos n WHERE n.path=v.path AND n.settings_key IS "
+               "v.settings_key AND ") +
+           (s.path_bytes ? "n.path_bytes IS v.path_bytes AND " : "") + "n.id>v.id AND n.status<>'running') ";
+  return sql;
+}
 
 VideoRow to_row(const std::vector<std::string>& r) {
   VideoRow v;
@@ -124,9 +148,9 @@ ResultSet results_for_inputs(Store& store, const std::vector<std::string>& paths
   for (const auto& p : paths) wanted.push_back(hex(p));
   std::unordered_map<std::string, VideoRow> found;
   if (!paths.empty()) {
-    const std::string sql = std::string(kColumns) +
-                            "AND v.settings_key=?1 AND hex(v.path_bytes) IN (SELECT value FROM json_each(?2))" +
-                            kCurrent;
+    const Schema schema = schema_of(store);
+    const std::string sql = select_rows(schema, true) + "AND v.settings_key=?1 AND hex(" + schema.bytes +
+                            ") IN (SELECT value FROM json_each(?2))";
     for (const auto& r : store.query(sql, {settings_key, wanted.dump()})) found[r[12]] = to_row(r);
   }
   set.videos.reserve(paths.size());
@@ -147,18 +171,15 @@ ResultSet results_for_inputs(Store& store, const std::vector<std::string>& paths
 }
 
 ResultSet results_in_scope(Store& store, const ReportScope& scope) {
-  std::string sql = kColumns;
+  const Schema schema = schema_of(store);
+  std::string sql = select_rows(schema, !scope.run);
   std::vector<std::string> params;
   auto param = [&](const std::string& value) {
     params.push_back(value);
     return "?" + std::to_string(params.size());
   };
-  if (scope.run) {
-    sql += "AND v.run_id=" + param(std::to_string(*scope.run)) + " ";
-  } else {
-    sql += kCurrent;
-  }
-  if (scope.video) sql += "AND hex(v.path_bytes)=" + param(hex(*scope.video)) + " ";
+  if (scope.run) sql += "AND v.run_id=" + param(std::to_string(*scope.run)) + " ";
+  if (scope.video) sql += "AND hex(" + schema.bytes + ")=" + param(hex(*scope.video)) + " ";
   if (!scope.since.empty()) sql += "AND v.finished_at>=" + param(scope.since) + " ";
   if (!scope.until.empty()) sql += "AND v.finished_at<" + param(scope.until) + " ";
   sql += "ORDER BY v.path, v.settings_key, v.id";
