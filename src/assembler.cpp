@@ -133,6 +133,7 @@ void Assembler::drain(int vid, VideoState& st) {
           ++totals_.per_label[static_cast<std::size_t>(d.class_id)];
       }
       totals_.detections += static_cast<std::int64_t>(r.dets.size());
+      st.detections += static_cast<std::int64_t>(r.dets.size());
       ++totals_.frames_analysed;
       if (progress_) {
         ++progress_->frames_analysed;
@@ -172,6 +173,16 @@ void Assembler::finalize(int vid, VideoState& st, std::int64_t lost) {
   if (progress_) {
     progress_->frames_expected += st.written - st.estimate;
     st.estimate = st.written;
+  }
+  if (progress_ && progress_->on_video_finished && v.status != VideoStatus::Cancelled) {
+    FinishedVideo f;
+    f.path = e.rec.path;
+    f.status = v.status;
+    f.error = v.error;
+    f.frames_analysed = st.written;
+    f.detections = st.detections;
+    f.seconds = st.since_first.seconds();
+    progress_->on_video_finished(f);
   }
   totals_.frames_decoded += e.decoded;
   totals_.timings.merge(st.timings);

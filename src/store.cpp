@@ -606,26 +606,26 @@ int Store::recover_stale() {
 
 std::optional<VideoStatus> Store::find_final(const std::string& path, const std::string& fingerprint,
                                              const std::string& settings_key, bool include_failed) {
-  auto st = prepare(include_failed
-                        ? "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status<>?4 "
-                          "AND path_bytes=?5 ORDER BY id DESC LIMIT 1"
-                        : "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status=?4 "
-                          "AND path_bytes=?5 ORDER BY id DESC LIMIT 1");
+  // The latest final row decides: a file whose latest attempt failed is not
+  // "done" because an older attempt was (a failure keeps older results).
+  auto st = prepare(
+      "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status<>?4 "
+      "AND path_bytes=?5 ORDER BY id DESC LIMIT 1");
   // `path` is the text form (valid UTF-8, for the index); path_bytes tells
   // apart names whose invalid bytes give the same text.
   bind_text(st.get(), 1, path);
   bind_text(st.get(), 2, fingerprint);
   bind_text(st.get(), 3, settings_key);
   bind_blob(st.get(), 5, path);
-  // Only Done counts, or every final status (anything but Running).
-  sqlite3_bind_text(st.get(), 4, status_name(include_failed ? VideoStatus::Running : VideoStatus::Done), -1,
-                    SQLITE_STATIC);
+  sqlite3_bind_text(st.get(), 4, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
   const int rc = sqlite3_step(st.get());
   if (rc == SQLITE_DONE) return std::nullopt;
   if (rc != SQLITE_ROW) fail("cannot look up " + path);
   const std::string stored = text_column(st.get(), 0);
   const auto status = parse_status(stored);
   if (!status) throw StoreError("database " + path_ + ": video " + path + " has an unknown status '" + stored + "'");
+  // Without include_failed only a done result counts.
+  if (!include_failed && *status != VideoStatus::Done) return std::nullopt;
   return status;
 }
 
@@ -699,6 +699,8 @@ std::int64_t Store::record_failed(std::int64_t run_id, const VideoRecord& video,
   bind_blob(st.get(), 14, video.path);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record video " + video.path);
   const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
+  st.reset();
+  replace_older(id, true);
   commit();
   return id;
 }
@@ -763,19 +765,28 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r, const std:
     sqlite3_bind_text(st.get(), 6, warning.c_str(), -1, SQLITE_TRANSIENT);
   }
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot finish video");
-  if (r.status == VideoStatus::Done || r.status == VideoStatus::Partial) {
-    // Replace older results for the same file and settings atomically.
-    auto old = prepare(
-        "SELECT o.id FROM videos o JOIN videos n ON n.id=? WHERE o.path=n.path AND o.settings_key=n.settings_key "
-        "AND o.path_bytes IS n.path_bytes AND o.id<>n.id AND o.status<>?");
-    sqlite3_bind_int64(old.get(), 1, video_id);
-    sqlite3_bind_text(old.get(), 2, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
-    std::vector<std::int64_t> ids;
-    while (sqlite3_step(old.get()) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(old.get(), 0));
-    old.reset();
-    for (auto id : ids) delete_video_rows(id);
-  }
+  replace_older(video_id, r.status == VideoStatus::Failed);
   commit();
+}
+
+void Store::replace_older(std::int64_t video_id, bool failed_only) {
+  // Done/partial results replace every older row for the same file and
+  // settings; a failure replaces only older failures (it never deletes
+  // results: a file on a share that is down tonight keeps last night's).
+  auto old = prepare(
+      "SELECT o.id FROM videos o JOIN videos n ON n.id=?1 WHERE o.path=n.path AND o.settings_key=n.settings_key "
+      "AND o.path_bytes IS n.path_bytes AND o.id<>n.id AND o.status<>?2 AND (?3 IS NULL OR o.status=?3)");
+  sqlite3_bind_int64(old.get(), 1, video_id);
+  sqlite3_bind_text(old.get(), 2, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
+  if (failed_only) {
+    sqlite3_bind_text(old.get(), 3, status_name(VideoStatus::Failed), -1, SQLITE_STATIC);
+  } else {
+    sqlite3_bind_null(old.get(), 3);
+  }
+  std::vector<std::int64_t> ids;
+  while (sqlite3_step(old.get()) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(old.get(), 0));
+  old.reset();
+  for (auto id : ids) delete_video_rows(id);
 }
 
 std::vector<std::vector<std::string>> Store::query(const std::string& sql, const std::vector<std::string>& params) {

@@ -233,3 +233,35 @@ TEST(Assembler, FinishAllFinalisesVideosWithMissingFrames) {
   EXPECT_EQ(one(f.store, "SELECT group_concat(frame_index) FROM (SELECT frame_index FROM detections ORDER BY id)"),
             "0,20");
 }
+
+// Each video that reaches its final row is reported once, with its own
+// frames and detections, for the log line; a cancelled one is not.
+TEST(Assembler, ReportsEachFinishedVideoOnce) {
+  Fixture f;
+  Progress p;
+  std::vector<FinishedVideo> seen;
+  p.on_video_finished = [&](const FinishedVideo& v) { seen.push_back(v); };
+  Assembler a(f.store, f.run, "k", 2, &p);
+  a.on_start(start(0));
+  a.on_start(start(1));
+  auto b = batch({result(0, 0, 2), result(1, 0, 1), result(0, 1, 3)});
+  a.on_results(b);
+  a.on_end(end(0, 2));
+  VideoEnd cut = end(1, 1);
+  cut.cancelled = true;
+  a.on_end(cut);
+  VideoEnd bad;
+  bad.vid = 2;
+  bad.rec.path = "/v/bad.mp4";
+  bad.error = "cannot open video";
+  a.on_end(bad);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].path, "/v/0.mp4");
+  EXPECT_EQ(seen[0].status, VideoStatus::Done);
+  EXPECT_EQ(seen[0].frames_analysed, 2);
+  EXPECT_EQ(seen[0].detections, 5);
+  EXPECT_GE(seen[0].seconds, 0.0);
+  EXPECT_EQ(seen[1].path, "/v/bad.mp4");
+  EXPECT_EQ(seen[1].status, VideoStatus::Failed);
+  EXPECT_EQ(seen[1].error, "cannot open video");
+}

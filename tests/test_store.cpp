@@ -289,6 +289,33 @@ TEST(Store, FinishingReplacesOlderResultsForSamePathAndSettings) {
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos WHERE settings_key='key2'"), "1");
 }
 
+// One file with one settings key has one current row: a failure replaces an
+// older failure (retries do not pile up), never a result; a done result
+// replaces everything older. The latest final row decides the lookups.
+TEST(Store, FailureReplacesOlderFailuresButNeverResults) {
+  TempDir d("store-fail-replace");
+  Store s((d / "a.db").string());
+  const auto run = s.begin_run(run_record());
+  for (int i = 0; i < 3; ++i) s.record_failed(run, video("/v/bad.mp4"), "key1", "cannot open video");
+  const auto started = s.start_video(run, video("/v/bad.mp4"), "key1");
+  s.finish_video(started, VideoResult{VideoStatus::Failed, "no frame could be decoded", 0, 0});
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos WHERE path='/v/bad.mp4'"), "1");
+  EXPECT_EQ(one(s, "SELECT error FROM videos WHERE path='/v/bad.mp4'"), "no frame could be decoded");
+  s.record_failed(run, video("/v/bad.mp4"), "key2", "cannot open video");  // other settings: kept apart
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos WHERE path='/v/bad.mp4'"), "2");
+
+  const auto ok = s.start_video(run, video("/v/a.mp4"), "key1");
+  s.add_frame(ok, 0, 0, dets(2));
+  s.finish_video(ok, VideoResult{VideoStatus::Done, "", 1, 1});
+  s.record_failed(run, video("/v/a.mp4"), "key1", "no such file or directory");
+  EXPECT_EQ(one(s, "SELECT group_concat(status) FROM (SELECT status FROM videos WHERE path='/v/a.mp4' ORDER BY id)"),
+            "done,failed");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections"), "2");
+  // The latest attempt failed: not skipped as done, skipped as failed.
+  EXPECT_FALSE(s.find_final("/v/a.mp4", "fp1", "key1", false));
+  EXPECT_EQ(s.find_final("/v/a.mp4", "fp1", "key1", true), VideoStatus::Failed);
+}
+
 TEST(Store, FailedRowsAndFailedLookups) {
   TempDir d("store-failed");
   Store s((d / "a.db").string());

@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -38,8 +39,21 @@
 
 namespace vidsift {
 
-// Live counters for a progress display (read from another thread).
+// One video that reached its final status in this run (for log lines).
+struct FinishedVideo {
+  std::string path;
+  VideoStatus status = VideoStatus::Failed;
+  std::string error;
+  std::int64_t frames_analysed = 0;
+  std::int64_t detections = 0;
+  double seconds = 0;  // from the assembler's first message about it to its final row
+};
+
+// Live counters for a progress display (read from another thread), and an
+// optional callback the assembler calls (on the store node's thread) each
+// time a video's final row is committed or recorded; not for cancelled ones.
 struct Progress {
+  std::function<void(const FinishedVideo&)> on_video_finished;
   std::atomic<std::int64_t> videos_total{0};
   std::atomic<std::int64_t> videos_finished{0};
   std::atomic<std::int64_t> videos_failed{0};
@@ -128,6 +142,8 @@ class Assembler {
     std::int64_t next_seq = 0;
     std::map<std::int64_t, FrameResult> pending;  // seq → result, waiting for its turn
     std::int64_t written = 0;                     // frames stored with their detections
+    std::int64_t detections = 0;                  // detections stored
+    StageTimer since_first;                       // started with the first message about it
     std::int64_t frame_errors = 0;                // frames that came back with an error
     std::int64_t estimate = 0;                    // frames expected (counted in Progress)
     std::string frame_error;

@@ -41,7 +41,10 @@
 //    most the uncommitted tail of videos that were not finished anyway.
 //  * finish_video(Done|Partial) also deletes, in the same transaction, older
 //    rows for the same path and settings key (a changed file or a rerun
-//    replaces its results atomically).
+//    replaces its results atomically). A failure (finish_video(Failed),
+//    record_failed) deletes older *failed* rows for the same path and key, and
+//    never results: one file with one settings key has at most one failed row,
+//    and its current row is the latest final one.
 //  * recover_stale() deletes `running` videos (and their rows) left by runs
 //    whose process is gone, and marks those runs `interrupted`.
 //  * find_final() answers "is this exact file already analysed with these
@@ -172,8 +175,8 @@ class Store {
   int recover_stale();
 
   // Status of the latest final row for this path, fingerprint and settings
-  // key: only Done rows, or also Failed/Partial ones when include_failed.
-  // std::nullopt when there is none. Reads only (allowed in ReadOnly mode).
+  // key; without include_failed only when that row is Done (a later failure
+  // hides an older done row). std::nullopt when there is none. Reads only (allowed in ReadOnly mode).
   // Throws StoreError.
   std::optional<VideoStatus> find_final(const std::string& path, const std::string& fingerprint,
                                         const std::string& settings_key, bool include_failed);
@@ -265,6 +268,7 @@ class Store {
   [[noreturn]] void fail(const std::string& what) const;
   std::string explain(int rc, const std::string& msg) const;
   void delete_video_rows(std::int64_t video_id);
+  void replace_older(std::int64_t video_id, bool failed_only);
 
   std::string path_;
   int busy_timeout_ms_;

@@ -18,10 +18,12 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include "log.h"
 #include "options.h"
 #include "progress.h"
 #include "report.h"
 #include "sampling_note.h"
+#include "summary.h"
 #include "vidsift/calibrate.h"
 #include "vidsift/discover.h"
 #include "vidsift/inference.h"
@@ -38,6 +40,7 @@ constexpr int kExitOk = 0;
 constexpr int kExitSomeFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitCannotStart = 3;
+constexpr int kExitNothing = 4;  // no inputs found, or no frame analysed in any input (report: nothing matches)
 
 // Waits for SIGINT/SIGTERM (blocked in every thread) and records which came.
 // Every stage polls signal() and stops within about a second; should one be
@@ -222,6 +225,12 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
   Discovery found = discover(o.inputs);
   for (const auto& w : found.warnings) say("vidsift: warning: " + w);
+  // Nothing to analyse is never silent, even with -q: an unmounted share is
+  // an empty directory.
+  for (const auto& w : empty_input_warnings(o.inputs, found)) std::cerr << "vidsift: warning: " << w << "\n";
+  std::vector<std::string> input_paths;
+  for (const auto& f : found.files) input_paths.push_back(f.path);
+  for (const auto& m : found.missing) input_paths.push_back(m.path);
 
   RunRecord rr;
   rr.tool_version = VIDSIFT_VERSION;
@@ -266,6 +275,9 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   Progress progress;
   progress.videos_total = static_cast<std::int64_t>(jobs.size());
   const bool show_progress = !o.quiet && (o.progress == 1 || (o.progress == -1 && isatty(STDERR_FILENO)));
+  // A log gets one line per finished video (a terminal has the progress line).
+  if (!o.quiet && !show_progress)
+    progress.on_video_finished = [](const FinishedVideo& f) { line(finished_video_line(f)); };
 
   PipelineResult res;
   {
@@ -296,42 +308,102 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   summary.detections = res.detections;
   const int sig = signals.signal();
   summary.status = !res.fatal_error.empty() ? "failed" : (sig != 0 ? "interrupted" : "finished");
+  ResultSet current;  // the current results of this run's inputs
   try {
     store->write_timings(run_id, std::nullopt, res.timings);
     store->finish_run(run_id, summary);
-    if (!o.quiet) print_run_summary(*store, run_id, std::cerr);
-    if (const std::string note = sampling_note(*store, run_id, popts.sampling); !note.empty()) say("  note: " + note);
-    if (o.json) {
-      std::cout << run_summary_json(*store, run_id) << std::endl;
-      if (!std::cout) {
-        // The results are in the database, but whoever reads stdout got nothing.
-        std::cerr << "vidsift: cannot write the --json summary to stdout (disk full or output closed?); the "
-                     "results are in "
-                  << o.db << "\n";
-        return kExitCannotStart;
-      }
-    }
+    current = results_for_inputs(*store, input_paths, key);
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     if (res.fatal_error.empty()) res.fatal_error = e.what();
   }
+  int status = kExitOk;
   if (!res.fatal_error.empty()) {
-    std::cerr << "vidsift: run stopped: " << res.fatal_error << "\n";
-    return kExitCannotStart;
+    status = kExitCannotStart;
+  } else if (sig != 0) {
+    status = 128 + sig;
+  } else if (summary.videos_failed + summary.videos_partial > 0) {
+    status = kExitSomeFailed;
+  } else if (input_paths.empty() || current.frames_analysed == 0) {
+    status = kExitNothing;
   }
-  if (sig != 0) return 128 + sig;
-  return (summary.videos_failed + summary.videos_partial) > 0 ? kExitSomeFailed : kExitOk;
+  if (res.fatal_error.empty()) {
+    try {
+      if (!o.quiet) {
+        print_run_summary(*store, run_id, &current, std::cerr);
+        if (const std::string note = sampling_note(*store, run_id, popts.sampling); !note.empty())
+          say("  note: " + note);
+      } else if (status != kExitOk) {
+        // -q: no table, but never silence when something is wrong.
+        for (const auto& l : problem_lines(current, run_id)) std::cerr << "vidsift: " << l << "\n";
+      }
+      if (o.json) {
+        std::cout << run_summary_json(*store, run_id, &current) << std::endl;
+        if (!std::cout) {
+          // The results are in the database, but whoever reads stdout got nothing.
+          std::cerr << "vidsift: cannot write the --json summary to stdout (disk full or output closed?); the "
+                       "results are in "
+                    << o.db << "\n";
+          status = kExitCannotStart;
+        }
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "vidsift: " << e.what() << "\n";
+      status = kExitCannotStart;
+    }
+  } else {
+    std::cerr << "vidsift: run stopped: " << res.fatal_error << "\n";
+  }
+  if (!o.quiet || status != kExitOk) {
+    SummaryFacts f;
+    f.run_id = run_id;
+    f.status = summary.status;
+    f.exit_status = status;
+    f.inputs = static_cast<std::int64_t>(input_paths.size());
+    f.done = summary.videos_done;
+    f.partial = summary.videos_partial;
+    f.failed = summary.videos_failed;
+    f.skipped = summary.videos_skipped;
+    f.unfinished = std::max<std::int64_t>(0, f.inputs - f.done - f.partial - f.failed - f.skipped);
+    f.frames = summary.frames_analysed;
+    f.detections = summary.detections;
+    f.seconds = summary.wall_seconds;
+    f.db = o.db;
+    line(summary_line(f));
+  }
+  return status;
 }
 
 int report_command(const CliOptions& o) {
+  ReportScope scope;
+  bool found = false;
+  std::string json;
   try {
     Store store(o.db, seconds_to_ms(o.db_timeout), OpenMode::ReadOnly);
-    print_report(store, std::cout);
+    if (o.report_run > 0) scope.run = o.report_run;
+    if (!o.report_video.empty()) scope.video = recorded_path(o.report_video);
+    try {
+      scope.since = utc_time(store, "--since", o.report_since);
+      scope.until = utc_time(store, "--until", o.report_until);
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "vidsift: " << e.what() << "\n(see vidsift --help)\n";
+      return kExitUsage;
+    }
+    if (o.json) {
+      found = report_json(store, scope, json);
+      std::cout << json << std::endl;
+    } else {
+      found = print_report(store, scope, std::cout);
+    }
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     return kExitCannotStart;
   }
-  return kExitOk;
+  if (!std::cout) {
+    std::cerr << "vidsift: cannot write the report to stdout (disk full or output closed?)\n";
+    return kExitCannotStart;
+  }
+  return found ? kExitOk : kExitNothing;
 }
 
 }  // namespace
@@ -359,6 +431,8 @@ int main(int argc, char** argv) {
       return kExitOk;
     case Command::Report: return report_command(o);
     case Command::Run: {
+      // In a log (stderr not a terminal) every line starts with the UTC time.
+      StampedStderr stamps(!isatty(STDERR_FILENO));
       if (o.verbose) {
         av_log_set_level(AV_LOG_WARNING);
         cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_WARNING);

@@ -18,12 +18,14 @@ namespace {
 
 const char* kUsage =
     "usage: vidsift run INPUT... [options]     analyse videos into a SQLite database\n"
-    "       vidsift report [--db FILE]         summarise what a database holds\n"
+    "       vidsift report [DB | --db DB] [--run ID] [--video PATH] [--since T] [--until T] [--json]\n"
+    "                                          summarise what a database holds (read-only)\n"
     "       vidsift --version | --help\n"
     "\n"
     "INPUT is a video file, a directory (walked recursively) or @list.txt (one path per line).\n"
     "Exit status: 0 all videos done, 1 some videos failed, 2 usage error, 3 cannot start\n"
-    "(model or database), 130/143 interrupted.\n"
+    "(model or database), 4 nothing analysed (no inputs found, or no frame in any input's\n"
+    "sampling window; report: nothing matches), 130/143 interrupted.\n"
     "Yes/no options take =yes/=no (or true/false, on/off, 1/0), e.g. --keyframes=no, or --no-OPTION.\n"
     "With --config FILE, the command line wins; a sampling mode (--every, --fps, --keyframes) on the\n"
     "command line replaces the file's sampling mode as a whole.\n";
@@ -179,7 +181,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "force", flag(&o.force), "analyse again even videos already done with the same settings")(
       "retry-failed", flag(&o.retry_failed), "analyse again videos that failed before")(
       "progress", po::value<bool>()->implicit_value(true, "yes"),
-      "show a progress line (default: when stderr is a terminal)")("quiet,q", flag(&o.quiet), "print only errors")(
+      "show a progress line (default: when stderr is a terminal)")("quiet,q", flag(&o.quiet),
+      "no progress, no summary table; failures and the summary line only when the exit status is not 0")(
       "verbose,v", flag(&o.verbose), "also show FFmpeg's and OpenCV's own warnings")(
       "json", flag(&o.json), "print the run summary as JSON on stdout");
 
@@ -223,8 +226,15 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "video-timeout", po::value(&o.pipeline.video_timeout)->default_value(0.0, "none"),
       "give up on a video after S seconds");
 
+  po::options_description report("Report (vidsift report only)");
+  report.add_options()("run", po::value(&o.report_run), "report this run: its counts, timings and the rows it wrote")(
+      "video", po::value(&o.report_video), "report the current results of this video file")(
+      "since", po::value(&o.report_since),
+      "results finished at or after this UTC time (2026-11-21, 2026-11-21T03:00, ...)")(
+      "until", po::value(&o.report_until), "results finished before this UTC time");
+
   po::options_description all;
-  all.add(general).add(io).add(model).add(sampling).add(perf);
+  all.add(general).add(io).add(model).add(sampling).add(perf).add(report);
   po::positional_options_description pos;
   pos.add("command", 1).add("input", -1);
   po::options_description hidden;
@@ -307,6 +317,16 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     o.command = Command::Run;
   } else if (cmd == "report") {
     o.command = Command::Report;
+    if (!o.inputs.empty()) {
+      // `vidsift report e.db`: the database, positionally.
+      if (o.inputs.size() > 1)
+        throw UsageError("report takes one database (got " + std::to_string(o.inputs.size()) + ")");
+      if (!vm["db"].defaulted())
+        throw UsageError("report: give the database once, either as " + o.inputs[0] + " or with --db " + o.db);
+      o.db = o.inputs[0];
+      o.inputs.clear();
+    }
+    if (vm.count("run") && o.report_run < 1) throw UsageError("--run must be a run id (1 or more)");
     check_db_path(o.db);
     check(check_range("--db-timeout", o.db_timeout, 0, kMaxDurationSeconds));
     return o;
@@ -319,6 +339,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
                      " (commands: run, report)");
   }
 
+  for (const char* opt : {"run", "video", "since", "until"})
+    if (vm.count(opt)) throw UsageError(std::string("--") + opt + " is an option of `vidsift report`, not of run");
   if (o.inputs.empty()) throw UsageError("run needs at least one INPUT (file, directory or @list.txt)");
   if (vm.count("progress")) o.progress = vm["progress"].as<bool>() ? 1 : 0;
   try {

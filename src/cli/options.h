@@ -10,10 +10,15 @@
 //  * Yes/no options accept --NAME, --NAME=VALUE, --NAME VALUE (VALUE one of
 //    true/false, yes/no, on/off, 1/0) and --no-NAME.
 //  * Unknown options and commands get a "did you mean" when one is near.
+//    "input = /archive/today"); the command line wins over the file.
+//  * `report` takes the database positionally or with --db (not both), and
+//    --run ID, --video PATH, --since/--until TIME, --json; the report
+//    options are refused by `run`.
 //  * Throws UsageError (exit status 2) with a message naming the bad option;
 //    `help`/`version` requests are returned, not thrown.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -47,6 +52,11 @@ struct CliOptions {
   bool verbose = false;  // let FFmpeg and OpenCV print their own warnings
   bool json = false;
   bool calibrate = false;  // measure and pick workers/net-threads before running
+  // `report` only: the run, video and time range to report (empty = all).
+  std::int64_t report_run = 0;  // 0 = no run chosen
+  std::string report_video;     // as given
+  std::string report_since;     // as given; report normalises them
+  std::string report_until;
   std::string command_line;
   std::vector<std::string> notes;  // how options were combined, for the user
 };

@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
 #include <iomanip>
+#include <stdexcept>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +12,8 @@
 namespace vidsift::cli {
 
 namespace {
+
+using Json = nlohmann::ordered_json;
 
 // SQLite text of an INTEGER column -> the integer (0 for NULL or non-numbers).
 std::int64_t integer(const std::string& s) {
@@ -28,106 +32,257 @@ double exact_real(const std::string& s) {
 
 double num(const std::string& s) { return s.empty() ? 0.0 : std::stod(s); }
 
-}  // namespace
-
-void print_run_summary(Store& store, std::int64_t run_id, std::ostream& out) {
+// The run line, the model line and what the run itself analysed. False when
+// there is no such run.
+bool print_run_header(Store& store, std::int64_t run_id, std::ostream& out, std::int64_t* frames_out = nullptr,
+                      std::int64_t* skipped_out = nullptr, std::int64_t* inputs_out = nullptr) {
   const std::string id = std::to_string(run_id);
   auto run = store.query(
       "SELECT status, wall_seconds, videos_done, videos_partial, videos_failed, videos_skipped, frames_analysed, "
       "detections, model_path, model_family, input_size, "
       "coalesce(CASE WHEN json_valid(execution) THEN json_extract(execution, '$.backend') END, "
-      "CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, '') FROM runs WHERE id=?",
+      "CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, ''), coalesce(started_at,'') "
+      "FROM runs WHERE id=?",
       {id});
-  if (run.empty()) {
-    out << "no run " << id << " in " << store.path() << "\n";
-    return;
-  }
+  if (run.empty()) return false;
   const auto& r = run[0];
   const double wall = num(r[1]);
   const double frames = num(r[6]);
-  out << "vidsift run " << id << " (" << r[0] << "): " << r[2] << " done, " << r[3] << " partial, " << r[4]
-      << " failed, " << r[5] << " skipped in " << std::fixed << std::setprecision(1) << wall << " s\n";
+  out << "vidsift run " << id << " (" << r[0] << ", started " << r[12] << "): " << r[2] << " done, " << r[3]
+      << " partial, " << r[4] << " failed, " << r[5] << " skipped in " << std::fixed << std::setprecision(1) << wall
+      << " s\n";
   out << "  model " << r[8] << " (" << r[9] << ", " << r[10] << ")";
   if (!r[11].empty()) out << " on " << r[11];
   out << "\n";
-  out << "  frames analysed " << r[6] << " (" << std::setprecision(1) << (wall > 0 ? frames / wall : 0.0)
+  out << "  this run analysed " << r[6] << " frame(s) (" << std::setprecision(1) << (wall > 0 ? frames / wall : 0.0)
       << " frames/s), detections " << r[7] << "\n";
+  out.unsetf(std::ios::fixed);
+  if (frames_out) *frames_out = integer(r[6]);
+  if (skipped_out) *skipped_out = integer(r[5]);
+  if (inputs_out) *inputs_out = integer(r[2]) + integer(r[3]) + integer(r[4]) + integer(r[5]);
+  return true;
+}
 
-  auto bad = store.query(
-      "SELECT status, path, error FROM videos WHERE run_id=? AND status IN ('failed','partial') ORDER BY path LIMIT 20",
-      {id});
-  for (const auto& b : bad) out << "  " << b[0] << ": " << b[1] << ": " << b[2] << "\n";
-
-  auto labels = store.query(
-      "SELECT d.label, COUNT(*) FROM detections d JOIN videos v ON v.id=d.video_id WHERE v.run_id=? "
-      "GROUP BY d.label ORDER BY COUNT(*) DESC LIMIT 8",
-      {id});
-  if (!labels.empty()) {
-    out << "  top labels:";
-    for (std::size_t i = 0; i < labels.size(); ++i) out << (i ? ", " : " ") << labels[i][0] << " " << labels[i][1];
-    out << "\n";
-  }
+void print_timings(Store& store, std::int64_t run_id, std::ostream& out) {
   auto timings = store.query(
       "SELECT stage, frames, total_s, mean_ms, p50_ms, p95_ms, max_ms FROM timings WHERE run_id=? AND video_id IS "
       "NULL ORDER BY rowid",
-      {id});
-  if (!timings.empty()) {
-    out << "  stage         frames   total s   mean ms    p50 ms    p95 ms    max ms\n";
-    for (const auto& t : timings) {
-      out << "  " << std::left << std::setw(12) << t[0] << std::right << std::setw(8) << t[1];
-      for (int c = 2; c < 7; ++c)
-        out << std::setw(10) << std::setprecision(c == 2 ? 2 : 1) << num(t[static_cast<std::size_t>(c)]);
-      out << "\n";
-    }
-    out << "  (stages overlap: decoding, inference and storing run concurrently)\n";
+      {std::to_string(run_id)});
+  if (timings.empty()) return;
+  out << std::fixed;
+  out << "  stage         frames   total s   mean ms    p50 ms    p95 ms    max ms\n";
+  for (const auto& t : timings) {
+    out << "  " << std::left << std::setw(12) << t[0] << std::right << std::setw(8) << t[1];
+    for (int c = 2; c < 7; ++c)
+      out << std::setw(10) << std::setprecision(c == 2 ? 2 : 1) << num(t[static_cast<std::size_t>(c)]);
+    out << "\n";
   }
-  out << "  database " << store.path() << "\n";
+  out << "  (stages overlap: decoding, inference and storing run concurrently)\n";
   out.unsetf(std::ios::fixed);
 }
 
-void print_report(Store& store, std::ostream& out) {
-  auto last = store.query("SELECT MAX(id) FROM runs");
-  if (last.empty() || last[0][0].empty()) {
-    out << store.path() << " holds no runs yet\n";
-    return;
-  }
-  print_run_summary(store, std::stoll(last[0][0]), out);
-  auto totals = store.query("SELECT status, COUNT(*) FROM videos GROUP BY status ORDER BY status");
-  out << "  all videos in the database:";
-  for (const auto& t : totals) out << " " << t[0] << " " << t[1];
-  out << "\n";
+// `head` + the totals, the labels, then every problem named.
+void print_results(const std::string& head, const ResultSet& set, std::int64_t this_run, std::ostream& out) {
+  const auto totals = totals_lines(set);
+  out << "  " << head << totals[0] << "\n";
+  for (std::size_t i = 1; i < totals.size(); ++i) out << "  " << totals[i] << "\n";
+  for (const auto& l : problem_lines(set, this_run)) out << "  " << l << "\n";
 }
 
-std::string run_summary_json(Store& store, std::int64_t run_id) {
-  using Json = nlohmann::ordered_json;
-  const std::string id = std::to_string(run_id);
+// The runs row as JSON (counts as integers, wall_seconds exact).
+void add_run_json(Store& store, std::int64_t run_id, Json& j) {
   auto run = store.query(
       "SELECT status, quote(wall_seconds), videos_done, videos_partial, videos_failed, videos_skipped, "
       "frames_analysed, detections, "
-      "coalesce(CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, '') FROM runs WHERE id=?",
-      {id});
-  Json j = {{"run_id", run_id}, {"database", store.path()}};
-  if (!run.empty()) {
-    const auto& r = run[0];
-    j["status"] = r[0];
-    j["wall_seconds"] = exact_real(r[1]);
-    j["videos_done"] = integer(r[2]);
-    j["videos_partial"] = integer(r[3]);
-    j["videos_failed"] = integer(r[4]);
-    j["videos_skipped"] = integer(r[5]);
-    j["frames_analysed"] = integer(r[6]);
-    j["detections"] = integer(r[7]);
-    if (!r[8].empty()) j["backend"] = r[8];
-  }
+      "coalesce(CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, ''), "
+      "coalesce(started_at,''), coalesce(finished_at,''), coalesce(settings_key,'') FROM runs WHERE id=?",
+      {std::to_string(run_id)});
+  if (run.empty()) return;
+  const auto& r = run[0];
+  j["status"] = r[0];
+  j["started_at"] = r[9];
+  j["finished_at"] = r[10];
+  j["settings_key"] = r[11];
+  j["wall_seconds"] = exact_real(r[1]);
+  j["videos_done"] = integer(r[2]);
+  j["videos_partial"] = integer(r[3]);
+  j["videos_failed"] = integer(r[4]);
+  j["videos_skipped"] = integer(r[5]);
+  j["frames_analysed"] = integer(r[6]);
+  j["detections"] = integer(r[7]);
+  if (!r[8].empty()) j["backend"] = r[8];
+}
+
+Json results_json(const ResultSet& set) {
+  Json j;
+  j["videos"] = static_cast<std::int64_t>(set.videos.size());
+  j["by_status"] = status_counts_json(set);
+  j["frames_analysed"] = set.frames_analysed;
+  j["detections"] = set.detections;
+  j["labels"] = labels_json(set.labels);
+  return j;
+}
+
+Json videos_json(const ResultSet& set) {
   Json videos = Json::array();
-  for (const auto& v :
-       store.query("SELECT path, status, error, frames_analysed FROM videos WHERE run_id=? ORDER BY path", {id})) {
-    videos.push_back({{"path", v[0]}, {"status", v[1]}, {"error", v[2]}, {"frames_analysed", integer(v[3])}});
-  }
-  j["videos"] = std::move(videos);
+  for (const auto& v : set.videos) videos.push_back(to_json(v));
+  return videos;
+}
+
+std::string dump(const Json& j) {
   // Paths are bytes, not always UTF-8: invalid sequences become U+FFFD so the
   // output is always valid JSON.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The runs a report concerns: the chosen one, those started in the time
+// range, or the latest.
+std::vector<std::int64_t> runs_in_scope(Store& store, const ReportScope& scope) {
+  std::vector<std::int64_t> ids;
+  if (scope.run) {
+    if (!store.query("SELECT id FROM runs WHERE id=?", {std::to_string(*scope.run)}).empty()) ids.push_back(*scope.run);
+    return ids;
+  }
+  if (!scope.since.empty() || !scope.until.empty()) {
+    for (const auto& r :
+         store.query("SELECT id FROM runs WHERE (?1 = '' OR started_at >= ?1) AND (?2 = '' OR started_at < ?2) "
+                     "ORDER BY id",
+                     {scope.since, scope.until}))
+      ids.push_back(integer(r[0]));
+    return ids;
+  }
+  auto last = store.query("SELECT MAX(id) FROM runs");
+  if (!last.empty() && !last[0][0].empty()) ids.push_back(integer(last[0][0]));
+  return ids;
+}
+
+std::string scope_text(const ReportScope& scope) {
+  if (!scope.any()) return "current results (latest result per video and settings)";
+  std::string s = scope.run ? "results written by run " + std::to_string(*scope.run) : "current results";
+  if (scope.video) s += " for " + *scope.video;
+  if (!scope.since.empty()) s += " finished from " + scope.since;
+  if (!scope.until.empty()) s += " finished before " + scope.until;
+  return s;
+}
+
+}  // namespace
+
+void print_run_summary(Store& store, std::int64_t run_id, const ResultSet* inputs, std::ostream& out) {
+  std::int64_t frames = 0, skipped = 0, counted = 0;
+  if (!print_run_header(store, run_id, out, &frames, &skipped, &counted)) {
+    out << "no run " << run_id << " in " << store.path() << "\n";
+    return;
+  }
+  if (inputs) {
+    const auto n = static_cast<std::int64_t>(inputs->videos.size());
+    if (n > 0 && skipped == n)
+      out << "  nothing new to analyse: all " << n
+          << " input(s) were analysed before with these settings (--force to redo them)\n";
+    print_results("results for these " + std::to_string(n) + " input(s) and settings: ", *inputs, run_id, out);
+  } else {
+    ReportScope scope;
+    scope.run = run_id;
+    const ResultSet set = results_in_scope(store, scope);
+    print_results("rows written by this run: ", set, run_id, out);
+  }
+  if (frames > 0) print_timings(store, run_id, out);
+  out << "  database " << store.path() << "\n";
+}
+
+std::string run_summary_json(Store& store, std::int64_t run_id, const ResultSet* inputs) {
+  Json j = {{"run_id", run_id}, {"database", store.path()}};
+  add_run_json(store, run_id, j);
+  if (inputs) {
+    j["inputs"] = static_cast<std::int64_t>(inputs->videos.size());
+    j["results"] = results_json(*inputs);
+    j["videos"] = videos_json(*inputs);
+  } else {
+    ReportScope scope;
+    scope.run = run_id;
+    const ResultSet set = results_in_scope(store, scope);
+    j["results"] = results_json(set);
+    j["videos"] = videos_json(set);
+  }
+  return dump(j);
+}
+
+bool print_report(Store& store, const ReportScope& scope, std::ostream& out) {
+  const ResultSet set = results_in_scope(store, scope);
+  const auto runs = runs_in_scope(store, scope);
+  if (!scope.any() && runs.empty()) {
+    out << store.path() << " holds no runs yet\n";
+    return true;
+  }
+  if (scope.run && runs.empty()) {
+    out << "no run " << *scope.run << " in " << store.path() << "\n";
+    return false;
+  }
+  out << "vidsift report of " << store.path() << ": " << scope_text(scope) << "\n";
+  print_results(std::to_string(set.videos.size()) + " video(s): ", set, 0, out);
+  if (!scope.run) {
+    // Results from several settings are never mixed: say how many there are.
+    std::map<std::string, std::int64_t> keys;
+    for (const auto& v : set.videos) ++keys[v.settings_key];
+    if (keys.size() > 1) {
+      out << "  settings (results of different settings are kept apart):\n";
+      for (const auto& [key, n] : keys) {
+        auto m = store.query(
+            "SELECT coalesce(model_path,''), coalesce(settings,'') FROM runs WHERE settings_key=? ORDER BY id DESC "
+            "LIMIT 1",
+            {key});
+        out << "    " << key << ": " << n << " video(s)";
+        if (!m.empty()) out << ", model " << m[0][0];
+        out << "\n";
+      }
+    }
+  }
+  for (std::int64_t id : runs) {
+    out << (scope.run ? "" : (scope.since.empty() && scope.until.empty() ? "latest " : ""));
+    print_run_header(store, id, out);
+    if (scope.run) print_timings(store, id, out);
+  }
+  if (scope.any() && set.videos.empty() && !scope.run) return false;
+  return true;
+}
+
+bool report_json(Store& store, const ReportScope& scope, std::string& json) {
+  const ResultSet set = results_in_scope(store, scope);
+  const auto runs = runs_in_scope(store, scope);
+  Json j;
+  j["database"] = store.path();
+  Json s = Json::object();
+  if (scope.run) s["run"] = *scope.run;
+  if (scope.video) s["video"] = *scope.video;
+  if (!scope.since.empty()) s["since"] = scope.since;
+  if (!scope.until.empty()) s["until"] = scope.until;
+  j["scope"] = s;
+  j["results"] = results_json(set);
+  j["videos"] = videos_json(set);
+  Json rj = Json::array();
+  for (std::int64_t id : runs) {
+    Json r = {{"run_id", id}};
+    add_run_json(store, id, r);
+    rj.push_back(r);
+  }
+  j["runs"] = rj;
+  json = dump(j);
+  if (scope.run) return !runs.empty();
+  return !(scope.any() && set.videos.empty());
+}
+
+std::string recorded_path(const std::string& arg) {
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(arg, ec);
+  return (ec ? std::filesystem::path(arg) : abs).lexically_normal().string();
+}
+
+std::string utc_time(Store& store, const std::string& option, const std::string& text) {
+  if (text.empty()) return {};
+  const auto r = store.query("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?1)", {text});
+  if (r.empty() || r[0][0].empty())
+    throw std::invalid_argument(option + " " + text +
+                                ": not a time SQLite can read (use UTC, e.g. 2026-11-21 or 2026-11-21T03:00:00)");
+  return r[0][0];
 }
 
 }  // namespace vidsift::cli
