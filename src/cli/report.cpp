@@ -36,7 +36,8 @@ void print_run_summary(Store& store, std::int64_t run_id, std::ostream& out) {
       "SELECT status, wall_seconds, videos_done, videos_partial, videos_failed, videos_skipped, frames_analysed, "
       "detections, model_path, model_family, input_size, "
       "coalesce(CASE WHEN json_valid(execution) THEN json_extract(execution, '$.backend') END, "
-      "CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, '') FROM runs WHERE id=?",
+      "CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, ''), "
+      "coalesce(videos_interrupted, 0) FROM runs WHERE id=?",
       {id});
   if (run.empty()) {
     out << "no run " << id << " in " << store.path() << "\n";
@@ -46,7 +47,8 @@ void print_run_summary(Store& store, std::int64_t run_id, std::ostream& out) {
   const double wall = num(r[1]);
   const double frames = num(r[6]);
   out << "vidsift run " << id << " (" << r[0] << "): " << r[2] << " done, " << r[3] << " partial, " << r[4]
-      << " failed, " << r[5] << " skipped in " << std::fixed << std::setprecision(1) << wall << " s\n";
+      << " failed, " << (integer(r[12]) > 0 ? r[12] + " interrupted, " : std::string()) << r[5] << " skipped in "
+      << std::fixed << std::setprecision(1) << wall << " s\n";
   out << "  model " << r[8] << " (" << r[9] << ", " << r[10] << ")";
   if (!r[11].empty()) out << " on " << r[11];
   out << "\n";
@@ -54,7 +56,9 @@ void print_run_summary(Store& store, std::int64_t run_id, std::ostream& out) {
       << " frames/s), detections " << r[7] << "\n";
 
   auto bad = store.query(
-      "SELECT status, path, error FROM videos WHERE run_id=? AND status IN ('failed','partial') ORDER BY path LIMIT 20",
+      "SELECT status, path, error FROM videos WHERE run_id=? AND status IN ('failed','partial','interrupted') ORDER BY "
+      "path "
+      "LIMIT 20",
       {id});
   for (const auto& b : bad) out << "  " << b[0] << ": " << b[1] << ": " << b[2] << "\n";
 
@@ -104,7 +108,8 @@ std::string run_summary_json(Store& store, std::int64_t run_id) {
   auto run = store.query(
       "SELECT status, quote(wall_seconds), videos_done, videos_partial, videos_failed, videos_skipped, "
       "frames_analysed, detections, "
-      "coalesce(CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, '') FROM runs WHERE id=?",
+      "coalesce(CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, ''), "
+      "coalesce(videos_interrupted, 0) FROM runs WHERE id=?",
       {id});
   Json j = {{"run_id", run_id}, {"database", store.path()}};
   if (!run.empty()) {
@@ -115,6 +120,7 @@ std::string run_summary_json(Store& store, std::int64_t run_id) {
     j["videos_partial"] = integer(r[3]);
     j["videos_failed"] = integer(r[4]);
     j["videos_skipped"] = integer(r[5]);
+    j["videos_interrupted"] = integer(r[9]);
     j["frames_analysed"] = integer(r[6]);
     j["detections"] = integer(r[7]);
     if (!r[8].empty()) j["backend"] = r[8];
