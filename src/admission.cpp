@@ -2,7 +2,8 @@
 
 namespace vidsift {
 
-Admission admit(const VideoFile& file, const AdmissionOptions& opts, const FinalLookup& lookup) noexcept {
+Admission admit(const VideoFile& file, const AdmissionOptions& opts, const FinalLookup& lookup,
+                const ResumeLookup& resume_lookup) noexcept {
   Admission a;
   try {
     a.fingerprint = fingerprint(file);
@@ -17,6 +18,10 @@ Admission admit(const VideoFile& file, const AdmissionOptions& opts, const Final
   }
   if (opts.force || !lookup) return a;
   try {
+    if (resume_lookup) {
+      a.resume = resume_lookup(file.path, a.fingerprint);
+      if (a.resume) return a;
+    }
     if (auto prev = lookup(file.path, a.fingerprint, !opts.retry_failed)) {
       a.verdict = *prev == VideoStatus::Done ? Admit::SkipDone : Admit::SkipFailed;
     }

@@ -9,7 +9,7 @@ namespace vidsift {
 Verdict decide_status(const VideoEnd& e, std::int64_t analysed, std::int64_t frame_errors, std::int64_t lost,
                       const std::string& frame_error) {
   Verdict v;
-  if (e.cancelled) {
+  if (e.cancelled && !e.opened) {
     v.status = VideoStatus::Cancelled;
     v.error = "the run was cancelled";
     return v;
@@ -35,6 +35,17 @@ Verdict decide_status(const VideoEnd& e, std::int64_t analysed, std::int64_t fra
   };
   if (frame_errors > 0) append(why, std::to_string(frame_errors) + " frame(s) could not be analysed: " + frame_error);
   if (lost > 0) append(why, std::to_string(lost) + " frame(s) were lost in the pipeline");
+  // Stopped (signal or --video-timeout) with every frame sent stored and no
+  // error: what is stored is a clean prefix, and a rerun resumes after it.
+  const bool clean_so_far = e.error.empty() && !e.truncated && e.decode_errors == 0 && frame_errors == 0 && lost == 0;
+  if ((e.cancelled || e.timed_out) && clean_so_far) {
+    v.status = VideoStatus::Interrupted;
+    v.error = (e.timed_out ? "timed out after " + human_number(e.timeout_s) + " s (--video-timeout)"
+                           : std::string("the run was interrupted")) +
+              "; a rerun resumes after the last stored frame";
+    return v;
+  }
+  if (e.cancelled) append(why, "the run was interrupted");
 
   if (!why.empty()) {
     v.status = analysed > 0 ? VideoStatus::Partial : VideoStatus::Failed;
@@ -66,6 +77,7 @@ void Assembler::count(VideoStatus s) {
     case VideoStatus::Done: ++totals_.videos_done; break;
     case VideoStatus::Partial: ++totals_.videos_partial; break;
     case VideoStatus::Cancelled: ++totals_.videos_cancelled; break;
+    case VideoStatus::Interrupted: ++totals_.videos_interrupted; break;
     default: ++totals_.videos_failed; break;
   }
   if (progress_ && s != VideoStatus::Cancelled) {
@@ -76,8 +88,21 @@ void Assembler::count(VideoStatus s) {
 
 void Assembler::on_start(const VideoStart& s) {
   VideoState& st = videos_[s.vid];
-  if (st.db_id) return;  // duplicate start: ignore
-  st.db_id = store_.start_video(run_id_, s.rec, settings_key_);
+  if (st.db_id || st.dropped) return;  // duplicate start: ignore
+  if (s.resume) {
+    if (!store_.resume_video(run_id_, s.resume->video_id)) {
+      // Another process resumed it first: it finishes the video; this run
+      // drops its frames and records nothing.
+      st.dropped = true;
+      drain(s.vid, st);
+      return;
+    }
+    st.db_id = s.resume->video_id;
+    st.prior_frames = s.resume->frames;
+    st.prior_decoded = s.resume->frames_decoded;
+  } else {
+    st.db_id = store_.start_video(run_id_, s.rec, settings_key_);
+  }
   if (progress_) {
     progress_->frames_expected += s.frames_estimate;
     st.estimate = s.frames_estimate;
@@ -111,6 +136,15 @@ void Assembler::on_end(const VideoEnd& e) {
 }
 
 void Assembler::drain(int vid, VideoState& st) {
+  if (st.dropped) {
+    st.next_seq += static_cast<std::int64_t>(st.pending.size());
+    st.pending.clear();
+    if (st.end && st.next_seq >= st.end->sampled) {
+      count(VideoStatus::Cancelled);
+      videos_.erase(vid);
+    }
+    return;
+  }
   if (!st.db_id) {
     // No row yet. A video that never opened is final at its end; otherwise
     // its results wait for the VideoStart.
@@ -153,7 +187,7 @@ void Assembler::drain(int vid, VideoState& st) {
 
 void Assembler::finalize(int vid, VideoState& st, std::int64_t lost) {
   const VideoEnd& e = *st.end;
-  const Verdict v = decide_status(e, st.written, st.frame_errors, lost, st.frame_error);
+  const Verdict v = decide_status(e, st.prior_frames + st.written, st.frame_errors, lost, st.frame_error);
   if (e.tail_decode_s > 0) st.timings[Stage::Decode].add(e.tail_decode_s);
   if (!st.db_id) {
     // Never opened.
@@ -164,8 +198,8 @@ void Assembler::finalize(int vid, VideoState& st, std::int64_t lost) {
     VideoResult r;
     r.status = v.status;
     r.error = v.error;
-    r.frames_decoded = e.decoded;
-    r.frames_analysed = st.written;
+    r.frames_decoded = st.prior_decoded + e.decoded;
+    r.frames_analysed = st.prior_frames + st.written;
     store_.write_timings(run_id_, *st.db_id, st.timings);
     store_.finish_video(*st.db_id, r, e.warning);
   }

@@ -1,5 +1,6 @@
 #include "vidsift/decode_stage.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -57,6 +58,8 @@ void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, 
     DecoderOptions dopts;
     dopts.sampling = opts.sampling;
     dopts.threads = opts.decode_threads;
+    if (job.resume && job.resume->last_index >= 0)
+      dopts.resume_after = DecoderOptions::ResumeAfter{job.resume->last_index, job.resume->last_ts};
     dopts.should_stop = [&] {
       if (cancelled()) return true;
       if (has_deadline && Clock::now() > deadline) {
@@ -84,7 +87,9 @@ void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, 
       end.rec.stream_index = info.stream_index;
       end.rec.fps = info.fps;
       end.rec.duration = info.duration;
-      sink.video_start(VideoStart{vid, end.rec, estimate_sampled(info, opts.sampling)});
+      const std::int64_t done_before = job.resume ? job.resume->frames : 0;
+      sink.video_start(VideoStart{
+          vid, end.rec, std::max<std::int64_t>(0, estimate_sampled(info, opts.sampling) - done_before), job.resume});
       end.opened = true;
 
       StageTimer t;

@@ -33,6 +33,9 @@ constexpr int kMaxSeekAttempts = 8;  // seek back 1, 2, 4 ... 64 s, then from th
 // --start; a stream without one (no key flags, e.g. H.264 intra refresh) is
 // decoded from the beginning instead.
 constexpr double kMaxKeyFrameWait = 60.0;
+// Resume: how far (in frames) a counted index may differ from the one the
+// timestamp gives for the decoder to still seek (see the resume rule).
+constexpr std::int64_t kMaxResumeIndexOffset = 2;
 // MPEG-TS/PS: a decode timestamp more than this far behind the previous
 // packet's is a discontinuity (see fix_discontinuity).
 constexpr double kDiscontinuityTolerance = 0.5;
@@ -218,13 +221,6 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
   info_.frame_count_estimate =
       st->nb_frames > 0 ? st->nb_frames : static_cast<std::int64_t>(std::llround(info_.duration * info_.fps));
 
-  index_from_pts_ = opts_.sampling.keyframes;
-  // A seek needs the stream origin (for timestamps) and the frame rate (for
-  // indices); without them, decode from the start and count.
-  if (opts_.sampling.start > 0 && start_pts_ != AV_NOPTS_VALUE && info_.fps > 0 &&
-      seek_to(opts_.sampling.start, true)) {
-    index_from_pts_ = true;
-  }
   // Skipping non-reference frames needs timestamps for the indices (and is
   // pointless for key-frame-only decoding, where nothing else is decoded).
   // Only for containers that store real presentation timestamps per packet
@@ -233,8 +229,37 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
   const std::string container = fmt_->iformat && fmt_->iformat->name ? fmt_->iformat->name : "";
   const bool packet_pts_reliable = container.find("mp4") != std::string::npos ||
                                    container.find("matroska") != std::string::npos || container == "mpegts";
-  skip_nonref_ = opts_.skip_unsampled_nonref && packet_pts_reliable && !opts_.sampling.keyframes && info_.fps > 0 &&
-                 (opts_.sampling.fps > 0 || opts_.sampling.start > 0);
+  const bool can_skip_nonref =
+      opts_.skip_unsampled_nonref && packet_pts_reliable && !opts_.sampling.keyframes && info_.fps > 0;
+  // A seek needs the stream origin (for timestamps) and the frame rate (for
+  // indices); without them, decode from the start and count.
+  const bool seekable = start_pts_ != AV_NOPTS_VALUE && info_.fps > 0;
+  seek_target_ = opts_.sampling.start;
+  if (const auto& r = opts_.resume_after; r && r->index >= 0) {
+    sampler_.resume_after(r->index, r->ts);
+    // Would a run from the start derive this frame's index from its
+    // timestamp too? Then a seek gives the same indices.
+    const bool from_start_by_pts = opts_.sampling.keyframes || (opts_.sampling.start > 0 && seekable) ||
+                                   (can_skip_nonref && (opts_.sampling.fps > 0 || opts_.sampling.start > 0));
+    // Otherwise the run from the start counts frames: after the seek, the
+    // index is derived from the timestamp plus the offset seen at the resume
+    // frame (B-frame delay puts an AVI's first frame one tick late). A larger
+    // offset means a variable frame rate: no seek then.
+    const std::int64_t offset = from_start_by_pts ? 0 : r->index - std::llround(r->ts * info_.fps);
+    if (seekable && r->ts > seek_target_ && offset >= -kMaxResumeIndexOffset && offset <= kMaxResumeIndexOffset) {
+      seek_target_ = r->ts;
+      resumed_by_seek_ = true;
+      index_offset_ = offset;
+    }
+  }
+  index_from_pts_ = opts_.sampling.keyframes;
+  if (seek_target_ > 0 && seekable && seek_to(seek_target_, true)) {
+    index_from_pts_ = true;
+  } else {
+    resumed_by_seek_ = false;
+    index_offset_ = 0;
+  }
+  skip_nonref_ = can_skip_nonref && (opts_.sampling.fps > 0 || opts_.sampling.start > 0 || resumed_by_seek_);
   if (skip_nonref_) index_from_pts_ = true;
   if (index_from_pts_ && info_.fps <= 0) {
     // Without a frame rate the index cannot be derived; count instead.
@@ -327,7 +352,7 @@ bool Decoder::seek_to(double seconds, bool verify) {
 }
 
 bool Decoder::retry_seek(double key_ts) {
-  const double start = opts_.sampling.start;
+  const double start = seek_target_;
   if (key_ts <= start + 0.5 / info_.fps) return false;  // landed at or before start
   if (seek_attempts_ >= kMaxSeekAttempts) return false;
   ++seek_attempts_;
@@ -500,7 +525,7 @@ bool Decoder::receive(DecodedFrame& out) {
     }
     std::int64_t index;
     if (index_from_pts_) {
-      index = static_cast<std::int64_t>(std::llround(ts * info_.fps));
+      index = static_cast<std::int64_t>(std::llround(ts * info_.fps)) + index_offset_;
       // Garbage or repeated timestamps must not give two frames one index.
       if (index <= last_index_) index = last_index_ + 1;
     } else {
@@ -512,7 +537,7 @@ bool Decoder::receive(DecodedFrame& out) {
     if (seek_verify_) {
       if (!is_key_frame(scratch_.get())) {
         av_frame_unref(scratch_.get());  // references before the seek point are missing
-        if (ts > opts_.sampling.start + kMaxKeyFrameWait || sampler_.done(ts)) {
+        if (ts > seek_target_ + kMaxKeyFrameWait || sampler_.done(ts)) {
           seek_verify_ = false;
           seek_attempts_ = kMaxSeekAttempts;
           seek_to(0.0, false);  // on failure: keep going from here

@@ -336,6 +336,10 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
           if (!reader) reader = std::make_unique<Store>(store_.path(), 10000, OpenMode::ReadOnly);
           return reader->find_final(path, fp, settings_key_, include_failed);
         };
+        const ResumeLookup resume_lookup = [&](const std::string& path, const std::string& fp) {
+          if (!reader) reader = std::make_unique<Store>(store_.path(), 10000, OpenMode::ReadOnly);
+          return reader->find_resume(path, fp, settings_key_);
+        };
         for (;;) {
           if (stop_all()) break;
           const std::size_t j = next_job.fetch_add(1);
@@ -345,7 +349,7 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
             decode_video(vid, jobs[j], dopts, pool, sink);
             continue;
           }
-          const Admission a = admit(jobs[j].file, opts_.admission, lookup);
+          const Admission a = admit(jobs[j].file, opts_.admission, lookup, resume_lookup);
           if (a.verdict == Admit::SkipDone || a.verdict == Admit::SkipFailed) {
             ++skipped;
             if (a.verdict == Admit::SkipFailed) ++skipped_failed;
@@ -357,6 +361,7 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
           }
           VideoJob job = jobs[j];
           job.fingerprint = a.fingerprint;
+          job.resume = a.resume;
           if (a.verdict == Admit::Unreadable) {
             VideoEnd end;
             end.vid = vid;

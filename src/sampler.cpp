@@ -34,21 +34,33 @@ std::string SamplingOptions::describe() const {
 
 Sampler::Sampler(const SamplingOptions& opts) : opts_(opts), next_tick_(opts.start) {}
 
+void Sampler::advance_tick(double ts) {
+  // Next tick strictly after this frame's slot.
+  const double k = std::floor((ts - opts_.start) * opts_.fps + kEps) + 1.0;
+  next_tick_ = opts_.start + k / opts_.fps;
+}
+
+void Sampler::resume_after(std::int64_t index, double ts) {
+  resume_index_ = index;
+  resume_ts_ = ts;
+  if (opts_.fps > 0) advance_tick(ts);
+}
+
 bool Sampler::take(std::int64_t index, double ts) {
+  if (index <= resume_index_) return false;
   if (ts + kEps < opts_.start) return false;
   if (done(ts)) return false;
   if (opts_.every > 1 && index % opts_.every != 0) return false;
   if (opts_.fps > 0) {
     if (ts + kEps < next_tick_) return false;
-    // Next tick strictly after this frame's slot.
-    const double k = std::floor((ts - opts_.start) * opts_.fps + kEps) + 1.0;
-    next_tick_ = opts_.start + k / opts_.fps;
+    advance_tick(ts);
   }
   return true;
 }
 
 bool Sampler::may_take(double ts) const {
   if (ts + kEps < opts_.start || done(ts)) return false;
+  if (resume_index_ >= 0 && ts + kEps < resume_ts_) return false;  // analysed before
   // next_tick_ only grows, so a frame before it now stays rejected.
   if (opts_.fps > 0 && ts + kEps < next_tick_) return false;
   return true;

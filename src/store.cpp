@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS runs (
   videos_skipped  INTEGER,
   frames_analysed INTEGER,
   detections      INTEGER,
-  execution       TEXT
+  execution       TEXT,
+  videos_interrupted INTEGER
 );
 CREATE TABLE IF NOT EXISTS videos (
   id              INTEGER PRIMARY KEY,
@@ -62,7 +63,7 @@ CREATE TABLE IF NOT EXISTS videos (
   duration        REAL,
   frame_count     INTEGER,  -- frames decoded, not frames in the video (fewer with --keyframes, --start, --end)
   frames_analysed INTEGER,
-  status          TEXT NOT NULL CHECK (status IN ('running','done','partial','failed')),
+  status          TEXT NOT NULL CHECK (status IN ('running','done','partial','failed','interrupted')),
   error           TEXT,
   started_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
   finished_at     TEXT,
@@ -138,6 +139,9 @@ CREATE VIEW IF NOT EXISTS per_minute_label_counts AS
 //  4  videos.path_bytes (the exact bytes of the path; `path` is made valid
 //     UTF-8, see repair_text()). Also the first version to set
 //     PRAGMA application_id.
+//  5  videos.status may be 'interrupted' (a resumable prefix; the table is
+//     rebuilt, since SQLite cannot change a CHECK in place);
+//     runs.videos_interrupted.
 // Each migration upgrades `version - 1` to `version`; append, never edit.
 struct Migration {
   int version;
@@ -151,8 +155,50 @@ constexpr Migration kMigrations[] = {
      "ALTER TABLE videos ADD COLUMN stream_index INTEGER; ALTER TABLE videos ADD COLUMN warning TEXT;"},
     {kPathBytesVersion,
      "ALTER TABLE videos ADD COLUMN path_bytes BLOB; UPDATE videos SET path_bytes = CAST(path AS BLOB);"},
+    // legacy_alter_table: the views name `videos`; renaming the new table
+    // onto that name must not make SQLite re-check them mid-way.
+    {5, R"SQL(
+PRAGMA legacy_alter_table=ON;
+CREATE TABLE videos_v5 (
+  id              INTEGER PRIMARY KEY,
+  run_id          INTEGER NOT NULL REFERENCES runs(id),
+  path            TEXT NOT NULL,
+  size            INTEGER,
+  mtime           INTEGER,
+  fingerprint     TEXT,
+  settings_key    TEXT,
+  codec           TEXT,
+  width           INTEGER,
+  height          INTEGER,
+  fps             REAL,
+  duration        REAL,
+  frame_count     INTEGER,
+  frames_analysed INTEGER,
+  status          TEXT NOT NULL CHECK (status IN ('running','done','partial','failed','interrupted')),
+  error           TEXT,
+  started_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  finished_at     TEXT,
+  rotation        INTEGER,
+  mirrored        INTEGER,
+  stream_index    INTEGER,
+  warning         TEXT,
+  path_bytes      BLOB
+);
+INSERT INTO videos_v5(id, run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps,
+  duration, frame_count, frames_analysed, status, error, started_at, finished_at, rotation, mirrored,
+  stream_index, warning, path_bytes)
+  SELECT id, run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps,
+  duration, frame_count, frames_analysed, status, error, started_at, finished_at, rotation, mirrored,
+  stream_index, warning, path_bytes FROM videos;
+DROP TABLE videos;
+ALTER TABLE videos_v5 RENAME TO videos;
+CREATE INDEX IF NOT EXISTS videos_by_path ON videos(path, settings_key);
+CREATE INDEX IF NOT EXISTS videos_by_status ON videos(status);
+ALTER TABLE runs ADD COLUMN videos_interrupted INTEGER;
+PRAGMA legacy_alter_table=OFF;
+)SQL"},
 };
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 // PRAGMA application_id of a vidsift database: "vsft" in ASCII. Files made
 // before schema version 4 say 0 and are recognised by their tables.
 constexpr int kApplicationId = 0x76736674;
@@ -170,8 +216,8 @@ constexpr bool check_lists_stored_statuses(std::string_view schema) {
   if (end == std::string_view::npos) return false;
   list = list.substr(0, end);
   bool first = true;
-  for (VideoStatus s :
-       {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed, VideoStatus::Cancelled}) {
+  for (VideoStatus s : {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed,
+                        VideoStatus::Interrupted, VideoStatus::Cancelled}) {
     const std::string_view name = status_name(s);
     if (!parse_status(name)) continue;  // not a stored status
     if (!first) {
@@ -501,7 +547,10 @@ void Store::begin_if_needed() {
 
 void Store::commit() {
   if (!in_txn_) return;
+  StageTimer t;
   exec("COMMIT");
+  ++commits_;
+  commit_seconds_ += t.seconds();
   in_txn_ = false;
   pending_rows_ = 0;
 }
@@ -539,8 +588,8 @@ void Store::finish_run(std::int64_t run_id, const RunSummary& s) {
   begin_if_needed();
   auto st = prepare(
       "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), status=?, wall_seconds=?, "
-      "videos_done=?, videos_partial=?, videos_failed=?, videos_skipped=?, frames_analysed=?, detections=? "
-      "WHERE id=?");
+      "videos_done=?, videos_partial=?, videos_failed=?, videos_skipped=?, frames_analysed=?, detections=?, "
+      "videos_interrupted=?10 WHERE id=?9");
   bind_text(st.get(), 1, s.status);
   sqlite3_bind_double(st.get(), 2, s.wall_seconds);
   sqlite3_bind_int64(st.get(), 3, s.videos_done);
@@ -550,6 +599,7 @@ void Store::finish_run(std::int64_t run_id, const RunSummary& s) {
   sqlite3_bind_int64(st.get(), 7, s.frames_analysed);
   sqlite3_bind_int64(st.get(), 8, s.detections);
   sqlite3_bind_int64(st.get(), 9, run_id);
+  sqlite3_bind_int64(st.get(), 10, s.videos_interrupted);
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record the end of the run");
   commit();
 }
@@ -591,7 +641,16 @@ int Store::recover_stale() {
     while (sqlite3_step(vids.get()) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(vids.get(), 0));
     vids.reset();
     for (auto id : ids) {
-      delete_video_rows(id);
+      // What was committed is a prefix of the video's frames in sampling
+      // order (the assembler writes them in order, whole transactions at a
+      // time): keep it, and let a rerun resume after its last frame.
+      auto keep = prepare(
+          "UPDATE videos SET status=?2, frames_analysed=(SELECT COUNT(*) FROM frames WHERE video_id=?1), "
+          "error='the run stopped without finishing this video (process killed or crashed); a rerun resumes "
+          "after the last stored frame', finished_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id=?1");
+      sqlite3_bind_int64(keep.get(), 1, id);
+      sqlite3_bind_text(keep.get(), 2, status_name(VideoStatus::Interrupted), -1, SQLITE_STATIC);
+      if (sqlite3_step(keep.get()) != SQLITE_DONE) fail("cannot keep an interrupted video");
       ++removed;
     }
     auto upd = prepare(
@@ -610,7 +669,7 @@ std::optional<VideoStatus> Store::find_final(const std::string& path, const std:
   // "done" because an older attempt was (a failure keeps older results).
   auto st = prepare(
       "SELECT status FROM videos WHERE path=? AND fingerprint=? AND settings_key=? AND status<>?4 "
-      "AND path_bytes=?5 ORDER BY id DESC LIMIT 1");
+      "AND status<>'interrupted' AND path_bytes=?5 ORDER BY id DESC LIMIT 1");
   // `path` is the text form (valid UTF-8, for the index); path_bytes tells
   // apart names whose invalid bytes give the same text.
   bind_text(st.get(), 1, path);
@@ -627,6 +686,52 @@ std::optional<VideoStatus> Store::find_final(const std::string& path, const std:
   // Without include_failed only a done result counts.
   if (!include_failed && *status != VideoStatus::Done) return std::nullopt;
   return status;
+}
+
+std::optional<ResumePoint> Store::find_resume(const std::string& path, const std::string& fingerprint,
+                                              const std::string& settings_key) {
+  auto st = prepare(
+      "SELECT id, status, COALESCE(frame_count, 0) FROM videos WHERE path=? AND fingerprint=? AND settings_key=? "
+      "AND path_bytes=?4 AND status<>'running' ORDER BY id DESC LIMIT 1");
+  bind_text(st.get(), 1, path);
+  bind_text(st.get(), 2, fingerprint);
+  bind_text(st.get(), 3, settings_key);
+  bind_blob(st.get(), 4, path);
+  const int rc = sqlite3_step(st.get());
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail("cannot look up " + path);
+  if (std::string_view(text_column(st.get(), 1)) != status_name(VideoStatus::Interrupted)) return std::nullopt;
+  ResumePoint r;
+  r.video_id = sqlite3_column_int64(st.get(), 0);
+  r.frames_decoded = sqlite3_column_int64(st.get(), 2);
+  st.reset();
+  auto last = prepare(
+      "SELECT frame_index, ts, (SELECT COUNT(*) FROM frames WHERE video_id=?1) FROM frames WHERE video_id=?1 "
+      "ORDER BY frame_index DESC LIMIT 1");
+  sqlite3_bind_int64(last.get(), 1, r.video_id);
+  const int rc2 = sqlite3_step(last.get());
+  if (rc2 == SQLITE_ROW) {
+    r.last_index = sqlite3_column_int64(last.get(), 0);
+    r.last_ts = sqlite3_column_double(last.get(), 1);
+    r.frames = sqlite3_column_int64(last.get(), 2);
+  } else if (rc2 != SQLITE_DONE) {
+    fail("cannot look up the frames of " + path);
+  }
+  return r;
+}
+
+bool Store::resume_video(std::int64_t run_id, std::int64_t video_id) {
+  require_writable("resume a video");
+  begin_if_needed();
+  auto st = prepare("UPDATE videos SET status=?1, run_id=?2, error=NULL, finished_at=NULL WHERE id=?3 AND status=?4");
+  sqlite3_bind_text(st.get(), 1, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st.get(), 2, run_id);
+  sqlite3_bind_int64(st.get(), 3, video_id);
+  sqlite3_bind_text(st.get(), 4, status_name(VideoStatus::Interrupted), -1, SQLITE_STATIC);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot resume video " + std::to_string(video_id));
+  const bool claimed = sqlite3_changes(db_.get()) == 1;
+  commit();
+  return claimed;
 }
 
 namespace {
@@ -744,7 +849,7 @@ void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts
 void Store::finish_video(std::int64_t video_id, const VideoResult& r, const std::string& warning) {
   if (!is_final(r.status))
     throw std::invalid_argument(std::string("finish_video: status '") + status_name(r.status) +
-                                "' is not final (done, partial or failed)");
+                                "' is not final (done, partial, failed or interrupted)");
   require_writable("finish a video");
   begin_if_needed();
   auto st = prepare(

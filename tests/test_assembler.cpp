@@ -69,9 +69,27 @@ TEST(DecideStatus, Rules) {
   EXPECT_EQ(decide_status(e, 10, 0).status, VideoStatus::Done);
   EXPECT_EQ(decide_status(e, 10, 0).error, "");
 
+  // Stopped by a signal or --video-timeout with a clean prefix: resumable.
   VideoEnd c = e;
   c.cancelled = true;
-  EXPECT_EQ(decide_status(c, 10, 0).status, VideoStatus::Cancelled);
+  EXPECT_EQ(decide_status(c, 10, 0).status, VideoStatus::Interrupted);
+  EXPECT_EQ(decide_status(c, 0, 0).status, VideoStatus::Interrupted);
+  EXPECT_EQ(decide_status(c, 10, 0).error, "the run was interrupted; a rerun resumes after the last stored frame");
+  VideoEnd to = e;
+  to.timed_out = true;
+  to.timeout_s = 2;
+  EXPECT_EQ(decide_status(to, 4, 0).status, VideoStatus::Interrupted);
+  EXPECT_EQ(decide_status(to, 4, 0).error,
+            "timed out after 2 s (--video-timeout); a rerun resumes after the last stored frame");
+  // A hole (a frame that failed) or corrupt packets: not a clean prefix.
+  EXPECT_EQ(decide_status(c, 10, 1, 0, "x").status, VideoStatus::Partial);
+  VideoEnd cd = c;
+  cd.decode_errors = 1;
+  EXPECT_EQ(decide_status(cd, 10, 0).status, VideoStatus::Partial);
+  // Cancelled before it opened: no row at all.
+  VideoEnd cc = c;
+  cc.opened = false;
+  EXPECT_EQ(decide_status(cc, 0, 0).status, VideoStatus::Cancelled);
 
   VideoEnd closed = e;
   closed.opened = false;
@@ -82,9 +100,11 @@ TEST(DecideStatus, Rules) {
   VideoEnd t = e;
   t.timed_out = true;
   t.timeout_s = 1800;
-  EXPECT_EQ(decide_status(t, 4, 0).status, VideoStatus::Partial);
-  EXPECT_EQ(decide_status(t, 4, 0).error, "timed out after 1800 s (--video-timeout)");
-  EXPECT_EQ(decide_status(t, 0, 0).status, VideoStatus::Failed);
+  // With a hole it is not resumable: partial, and the error says both.
+  EXPECT_EQ(decide_status(t, 4, 1, 0, "x").status, VideoStatus::Partial);
+  EXPECT_EQ(decide_status(t, 4, 1, 0, "x").error,
+            "timed out after 1800 s (--video-timeout); 1 frame(s) could not be analysed: x");
+  EXPECT_EQ(decide_status(t, 0, 1, 0, "x").status, VideoStatus::Failed);
 
   VideoEnd pre = e;
   pre.error = "cannot convert pixel format rgb4 64x48";
@@ -196,18 +216,47 @@ TEST(Assembler, VideoThatNeverOpenedIsOneFailedRow) {
   EXPECT_EQ(a.open_videos(), 0u);
 }
 
-TEST(Assembler, CancelledVideoIsRolledBack) {
+TEST(Assembler, CancelledVideoKeepsItsFramesAsInterruptedAndResumesInTheSameRow) {
   Fixture f;
-  Assembler a(f.store, f.run, "k", 2);
-  a.on_start(start(0));
+  std::int64_t id = 0;
+  {
+    Assembler a(f.store, f.run, "k", 2);
+    a.on_start(start(0));
+    auto b = batch({result(0, 0), result(0, 1)});
+    a.on_results(b);
+    VideoEnd e = end(0, 2);
+    e.cancelled = true;
+    a.on_end(e);
+    EXPECT_EQ(one(f.store, "SELECT status || ' ' || frames_analysed FROM videos"), "interrupted 2");
+    EXPECT_EQ(a.totals().videos_interrupted, 1);
+    EXPECT_EQ(a.totals().frames_analysed, 2);
+    id = std::stoll(one(f.store, "SELECT id FROM videos"));
+  }
+  // The next run claims the row and adds the rest.
+  const auto run2 = f.store.begin_run(RunRecord{});
+  Assembler a(f.store, run2, "k", 2);
+  VideoStart s = start(0);
+  s.resume = ResumePoint{id, 2, 2, 10, 1.0};
+  a.on_start(s);
   auto b = batch({result(0, 0), result(0, 1)});
+  b[0].index = 20;
+  b[1].index = 30;
   a.on_results(b);
-  VideoEnd e = end(0, 2);
-  e.cancelled = true;
-  a.on_end(e);
-  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM videos"), "0");
-  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM detections"), "0");
-  EXPECT_EQ(a.totals().videos_cancelled, 1);
+  a.on_end(end(0, 2));
+  EXPECT_EQ(one(f.store, "SELECT status || ' ' || frames_analysed || ' ' || run_id FROM videos"),
+            "done 4 " + std::to_string(run2));
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM frames"), "4");
+  EXPECT_EQ(a.totals().frames_analysed, 2);  // this run's share
+  // A second claim of the same row (another process won) records nothing.
+  f.store.query("UPDATE videos SET status='running'");
+  Assembler late(f.store, run2, "k", 2);
+  late.on_start(s);
+  auto b2 = batch({result(0, 0)});
+  late.on_results(b2);
+  late.on_end(end(0, 1));
+  EXPECT_EQ(late.totals().videos_cancelled, 1);
+  EXPECT_EQ(late.open_videos(), 0u);
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM frames"), "4");
 }
 
 // A video whose end says more frames were sent than ever came back must not

@@ -625,6 +625,61 @@ TEST(DecoderCancel, NeverStoppingIsNotCancelled) {
   EXPECT_FALSE(d.cancelled());
 }
 
+// --- resume after an interrupted run -----------------------------------------------
+
+// Resuming after the k-th analysed frame of a clean decode seeks (fewer
+// frames decoded) and returns exactly the clean decode's later frames, for
+// every sampling mode and container (AVI: indices counted from the start by
+// the clean decode, derived from timestamps after the seek).
+void expect_resume_matches_clean(const fs::path& clip, const DecoderOptions& o, const std::string& what) {
+  Decoder clean(clip.string(), o);
+  const std::vector<Got> full = decode_all(clean);
+  ASSERT_GT(full.size(), 3u) << what;
+  for (std::size_t k : {full.size() / 3, full.size() * 2 / 3}) {
+    DecoderOptions r = o;
+    r.resume_after = DecoderOptions::ResumeAfter{full[k].index, full[k].ts};
+    Decoder d(clip.string(), r);
+    const std::vector<Got> got = decode_all(d);
+    const std::string at = what + ", resumed after frame " + std::to_string(full[k].index);
+    ASSERT_EQ(got.size(), full.size() - k - 1) << at;
+    for (std::size_t j = 0; j < got.size(); ++j) {
+      EXPECT_EQ(got[j].index, full[k + 1 + j].index) << at;
+      EXPECT_NEAR(got[j].ts, full[k + 1 + j].ts, 1e-6) << at;
+    }
+    EXPECT_TRUE(d.resumed_by_seek()) << at;
+    EXPECT_LT(d.frames_decoded(), clean.frames_decoded()) << at << ": the frames before were decoded again";
+  }
+}
+
+TEST(DecoderResume, EverySamplingModeContinuesExactlyAfterTheResumePoint) {
+  const std::vector<std::pair<std::string, DecoderOptions>> modes = {
+      {"every 3", with(3)},
+      {"fps 2.5", with(1, 2.5)},
+      {"keyframes", with(1, 0, 0, 0, true)},
+      {"every 2 from 2 s", with(2, 0, 2.0)},
+  };
+  for (const auto& [name, clip] : std::vector<std::pair<std::string, fs::path>>{
+           {"mp4", mp4_clip()}, {"mkv", mkv_clip()}, {"ts", ts_clip()}, {"avi", avi_clip()}})
+    for (const auto& [mode, o] : modes) expect_resume_matches_clean(clip, o, name + " " + mode);
+}
+
+// When a seek could give other indices than counting from the start (the
+// resume frame's timestamp does not map to its index: variable frame rate),
+// the decoder decodes from the start and only skips what was analysed.
+TEST(DecoderResume, InconsistentIndexDecodesFromTheStart) {
+  const fs::path clip = avi_clip();
+  const std::vector<Got> full = decode_all(clip, with(1));
+  ASSERT_GT(full.size(), 100u);
+  DecoderOptions r = with(1);
+  r.resume_after = DecoderOptions::ResumeAfter{full[100].index, full[100].ts + 0.5};  // ts maps to another index
+  Decoder d(clip.string(), r);
+  const std::vector<Got> got = decode_all(d);
+  EXPECT_FALSE(d.resumed_by_seek());
+  ASSERT_EQ(got.size(), full.size() - 101);
+  EXPECT_EQ(got.front().index, full[101].index);
+  EXPECT_EQ(d.frames_decoded(), static_cast<std::int64_t>(full.size()));
+}
+
 }  // namespace
 
 // The review's defect 11: kMaxConsecutiveErrors counted every error and only

@@ -152,7 +152,7 @@ TEST(Pipeline, OneBadVideoDoesNotStopTheOthers) {
   EXPECT_NE(one(f.store, "SELECT error FROM videos WHERE path LIKE '%bad.mp4'"), "");
 }
 
-TEST(Pipeline, CancellationRollsBackVideosInFlight) {
+TEST(Pipeline, CancellationKeepsVideosInFlightAsInterrupted) {
   Fixture f;
   std::vector<VideoJob> jobs;
   for (int i = 0; i < 4; ++i) jobs.push_back(job(clip(30 + i, 60)));
@@ -163,9 +163,12 @@ TEST(Pipeline, CancellationRollsBackVideosInFlight) {
   o.should_stop = [&progress] { return progress.frames_analysed.load() >= 5; };
   auto res = Pipeline(yolox(), f.store, f.run, "k", o).run(jobs, &progress);
   EXPECT_TRUE(res.fatal_error.empty()) << res.fatal_error;
-  EXPECT_GT(res.videos_cancelled, 0);
+  EXPECT_GT(res.videos_interrupted, 0);
   EXPECT_LT(res.videos_done, 4);
-  // Nothing half-written remains: every row is final, and every final video is complete.
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM videos WHERE status='interrupted'"),
+            std::to_string(res.videos_interrupted));
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM frames"), std::to_string(res.frames_analysed));
+  // Nothing half-written remains: every row is final, and each holds exactly its frames.
   EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM videos WHERE status='running'"), "0");
   EXPECT_EQ(one(f.store,
                 "SELECT COUNT(*) FROM videos v WHERE frames_analysed <> (SELECT COUNT(*) FROM frames "
@@ -173,16 +176,18 @@ TEST(Pipeline, CancellationRollsBackVideosInFlight) {
             "0");
 }
 
-TEST(Pipeline, VideoTimeoutKeepsAnalysedFramesAsPartial) {
+TEST(Pipeline, VideoTimeoutKeepsAnalysedFramesAsInterrupted) {
   Fixture f;
   std::vector<VideoJob> jobs = {job(clip(40, 200))};
   PipelineOptions o;
   o.workers = 1;
   o.video_timeout = 0.5;  // 200 frames at ~20 frames/s cannot finish in time
   auto res = Pipeline(yolox(), f.store, f.run, "k", o).run(jobs);
-  EXPECT_EQ(res.videos_partial + res.videos_failed, 1);
+  EXPECT_EQ(res.videos_interrupted, 1);
+  EXPECT_EQ(one(f.store, "SELECT status FROM videos"), "interrupted");
   EXPECT_NE(one(f.store, "SELECT error FROM videos").find("timed out"), std::string::npos);
   EXPECT_LT(res.frames_analysed, 200);
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM frames"), std::to_string(res.frames_analysed));
 }
 
 namespace {

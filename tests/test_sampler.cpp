@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -268,6 +269,48 @@ TEST(SamplingOptions, DescribeIsCanonicalAndDistinguishesSettings) {
   EXPECT_EQ(b.describe(), "every=5;fps=2.5;keyframes=1;start=1;end=9");
   EXPECT_EQ(b.describe(), SamplingOptions(b).describe());
   EXPECT_NE(opts_with(1, 0.0, 1.0).describe(), opts_with(1, 0.0, 0.0, 1.0).describe());
+}
+
+// --- resume after an interrupted run -------------------------------------------
+
+// A resumed Sampler, fed every frame (index, ts) of a variable-rate video,
+// takes exactly what a fresh one takes after the resume point.
+TEST(Sampler, ResumeAfterATakenFrameContinuesAsIfItHadSeenEverything) {
+  std::vector<std::pair<std::int64_t, double>> frames;
+  double ts = 0;
+  for (std::int64_t i = 0; i < 400; ++i) {
+    frames.emplace_back(i, ts);
+    ts += (i % 7 == 3) ? 0.11 : (i % 5 == 0 ? 0.021 : 0.04);  // irregular gaps
+  }
+  for (const SamplingOptions& o : {opts_with(3, 0), opts_with(1, 2.5), opts_with(4, 7.0), opts_with(2, 1.3, 1.1)}) {
+    Sampler fresh(o);
+    std::vector<std::size_t> taken;
+    for (std::size_t k = 0; k < frames.size(); ++k)
+      if (fresh.take(frames[k].first, frames[k].second)) taken.push_back(k);
+    ASSERT_GT(taken.size(), 6u) << o.describe();
+    for (std::size_t at : {taken[0], taken[taken.size() / 3], taken[taken.size() - 2]}) {
+      // Fed from the start (as when the decoder cannot seek) or from a few
+      // frames before the resume point (a seek to the key frame before it).
+      for (std::size_t from : {std::size_t{0}, at > 5 ? at - 5 : 0}) {
+        Sampler resumed(o);
+        resumed.resume_after(frames[at].first, frames[at].second);
+        std::vector<std::size_t> got;
+        for (std::size_t k = from; k < frames.size(); ++k)
+          if (resumed.take(frames[k].first, frames[k].second)) got.push_back(k);
+        const std::vector<std::size_t> want(std::upper_bound(taken.begin(), taken.end(), at), taken.end());
+        EXPECT_EQ(got, want) << o.describe() << " resumed after frame " << at << ", fed from " << from;
+      }
+    }
+  }
+}
+
+TEST(Sampler, MayTakeIsFalseBeforeTheResumePoint) {
+  Sampler s(opts_with(1, 0));
+  s.resume_after(50, 2.0);
+  EXPECT_FALSE(s.may_take(1.5));
+  EXPECT_TRUE(s.may_take(2.04));
+  EXPECT_FALSE(s.take(50, 2.0));
+  EXPECT_TRUE(s.take(51, 2.04));
 }
 
 }  // namespace

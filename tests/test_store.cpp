@@ -326,7 +326,7 @@ TEST(Store, FailedRowsAndFailedLookups) {
   EXPECT_EQ(s.find_final("/v/bad.mp4", "fp1", "key1", true), VideoStatus::Failed);
 }
 
-TEST(Store, RecoverStaleRollsBackVideosOfDeadRuns) {
+TEST(Store, RecoverStaleKeepsTheCommittedFramesOfDeadRunsAsInterrupted) {
   TempDir d("store-stale");
   const auto db = (d / "a.db").string();
   {
@@ -343,11 +343,49 @@ TEST(Store, RecoverStaleRollsBackVideosOfDeadRuns) {
   }
   Store s(db);
   EXPECT_EQ(s.recover_stale(), 1);
-  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos"), "1");
-  EXPECT_EQ(one(s, "SELECT path FROM videos"), "/v/done.mp4");
-  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections"), "1");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos"), "2");
+  EXPECT_EQ(one(s, "SELECT status || ' ' || frames_analysed FROM videos WHERE path='/v/half.mp4'"), "interrupted 1");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections"), "3");
   EXPECT_EQ(one(s, "SELECT status FROM runs"), "interrupted");
   EXPECT_EQ(s.recover_stale(), 0);
+  // Not a final result to skip, but a point to resume from.
+  EXPECT_FALSE(s.find_final("/v/half.mp4", "fp1", "key1", true));
+  const auto r = s.find_resume("/v/half.mp4", "fp1", "key1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->frames, 1);
+  EXPECT_EQ(r->last_index, 0);
+  EXPECT_FALSE(s.find_resume("/v/done.mp4", "fp1", "key1"));
+}
+
+TEST(Store, AnInterruptedVideoIsResumedInItsOwnRowOnce) {
+  TempDir d("store-resume");
+  Store s((d / "a.db").string());
+  const auto run1 = s.begin_run(run_record());
+  const auto vid = s.start_video(run1, video("/v/a.mp4"), "key1");
+  s.add_frame(vid, 0, 0.0, dets(1));
+  s.add_frame(vid, 3, 0.3, dets(2));
+  s.finish_video(vid, VideoResult{VideoStatus::Interrupted, "the run was interrupted", 5, 2});
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM per_video_label_counts"), "0");  // the views show final results only
+  const auto r = s.find_resume("/v/a.mp4", "fp1", "key1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->video_id, vid);
+  EXPECT_EQ(r->frames, 2);
+  EXPECT_EQ(r->frames_decoded, 5);
+  EXPECT_EQ(r->last_index, 3);
+  EXPECT_DOUBLE_EQ(r->last_ts, 0.3);
+  EXPECT_FALSE(s.find_resume("/v/a.mp4", "other-fp", "key1"));
+  EXPECT_FALSE(s.find_resume("/v/a.mp4", "fp1", "other-key"));
+  const auto run2 = s.begin_run(run_record());
+  EXPECT_TRUE(s.resume_video(run2, vid));
+  EXPECT_FALSE(s.resume_video(run2, vid));  // already claimed
+  EXPECT_EQ(one(s, "SELECT status || ' ' || run_id FROM videos"), "running " + std::to_string(run2));
+  s.add_frame(vid, 6, 0.6, dets(1));
+  s.finish_video(vid, VideoResult{VideoStatus::Done, "", 9, 3});
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos"), "1");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM frames"), "3");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections"), "4");
+  EXPECT_FALSE(s.find_resume("/v/a.mp4", "fp1", "key1"));
+  EXPECT_EQ(s.find_final("/v/a.mp4", "fp1", "key1", false), VideoStatus::Done);
 }
 
 TEST(Store, LiveRunIsNotRecovered) {
@@ -430,8 +468,8 @@ TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
   Store s((d / "a.db").string());
   const auto run = s.begin_run(run_record());
   const auto vid = std::to_string(s.start_video(run, video("/v/a.mp4"), "key1"));
-  for (VideoStatus v :
-       {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed, VideoStatus::Cancelled}) {
+  for (VideoStatus v : {VideoStatus::Running, VideoStatus::Done, VideoStatus::Partial, VideoStatus::Failed,
+                        VideoStatus::Interrupted, VideoStatus::Cancelled}) {
     const std::string name = status_name(v);
     const bool stored = parse_status(name).has_value();
     EXPECT_EQ(stored, v != VideoStatus::Cancelled) << name;
@@ -450,7 +488,7 @@ TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
 TEST(Store, NewFileGetsTheLatestSchemaVersion) {
   TempDir d("store-new");
   Store s((d / "a.db").string());
-  EXPECT_EQ(Store::schema_version(), 4);
+  EXPECT_EQ(Store::schema_version(), 5);
   EXPECT_EQ(one(s, "PRAGMA application_id"), std::to_string(Store::application_id_value()));
   EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
@@ -479,6 +517,9 @@ TEST(Store, UpgradesARelease010DatabaseInPlace) {
     EXPECT_EQ(s.find_final("/v/old.mp4", "fp1", "key1", false), VideoStatus::Done);
     EXPECT_EQ(s.find_final("/v/bad.mp4", "fp1", "key1", true), VideoStatus::Failed);
     EXPECT_EQ(one(s, "PRAGMA integrity_check"), "ok");
+    // Schema 5: the rebuilt videos table takes the new status.
+    EXPECT_NO_THROW(s.query("UPDATE videos SET status='interrupted' WHERE id=2; "));
+    EXPECT_NO_THROW(s.query("UPDATE videos SET status='failed' WHERE id=2"));
     if (open == 0) {
       RunRecord r = run_record();
       r.execution = R"({"workers":2})";
@@ -644,7 +685,8 @@ TEST(Store, OlderVidsiftFileWithoutApplicationIdIsUpgradedAndMarked) {
     RawDb raw(db);
     ASSERT_EQ(raw.one("PRAGMA application_id"), std::to_string(Store::application_id_value()));
     // As schema 3 left it: no application_id, no path_bytes.
-    ASSERT_EQ(raw.exec("PRAGMA application_id=0; PRAGMA user_version=3; ALTER TABLE videos DROP COLUMN path_bytes"),
+    ASSERT_EQ(raw.exec("PRAGMA application_id=0; PRAGMA user_version=3; ALTER TABLE videos DROP COLUMN path_bytes; "
+                       "ALTER TABLE runs DROP COLUMN videos_interrupted"),
               SQLITE_OK);
   }
   Store s(db);

@@ -5,6 +5,9 @@
 //  * Fingerprints the file (discover.h: size, mtime and a hash of its first
 //    and last MiB) and looks the (path, fingerprint) pair up among the
 //    finished results made with the run's settings key:
+//      - an `interrupted` row as the latest one, unless force
+//                                             → Analyse with `resume` set
+//                                               (continue after its last frame);
 //      - a `done` result                      → SkipDone;
 //      - a `failed`/`partial` result, unless retry_failed → SkipFailed
 //        (reported as still failed, not analysed again);
@@ -25,6 +28,7 @@
 #include <string>
 
 #include "vidsift/discover.h"
+#include "vidsift/store.h"
 #include "vidsift/video_status.h"
 
 namespace vidsift {
@@ -38,8 +42,9 @@ enum class Admit { Analyse, SkipDone, SkipFailed, Unreadable };
 
 struct Admission {
   Admit verdict = Admit::Analyse;
-  std::string fingerprint;  // set unless Unreadable
-  std::string error;        // set when Unreadable
+  std::string fingerprint;            // set unless Unreadable
+  std::string error;                  // set when Unreadable
+  std::optional<ResumePoint> resume;  // Analyse: continue this interrupted row
 };
 
 // Latest final status for (path, fingerprint) under the run's settings key:
@@ -48,7 +53,12 @@ struct Admission {
 using FinalLookup = std::function<std::optional<VideoStatus>(const std::string& path, const std::string& fingerprint,
                                                              bool include_failed)>;
 
-// See contract above.
-Admission admit(const VideoFile& file, const AdmissionOptions& opts, const FinalLookup& lookup) noexcept;
+// Where an interrupted row for (path, fingerprint) resumes, if the latest
+// row is one. Store::find_resume has exactly this meaning.
+using ResumeLookup = std::function<std::optional<ResumePoint>(const std::string& path, const std::string& fingerprint)>;
+
+// See contract above. Without `resume_lookup`, nothing is resumed.
+Admission admit(const VideoFile& file, const AdmissionOptions& opts, const FinalLookup& lookup,
+                const ResumeLookup& resume_lookup = {}) noexcept;
 
 }  // namespace vidsift

@@ -12,8 +12,11 @@
 //    results that come before the video's VideoStart are held until it
 //    arrives (the ordering is structural, not a property of the graph), and
 //    a VideoEnd waits until every one of its `sampled` frames is written.
-//  * A video is finalised (store.finish_video, timings written, or rolled back
-//    when cancelled) as soon as its start, its end and all its frames are in.
+//  * A video is finalised (store.finish_video, timings written) as soon as its
+//    start, its end and all its frames are in. A VideoStart with `resume`
+//    claims the interrupted row (Store::resume_video) and counts its stored
+//    frames in the video's totals; if another process claimed it first, the
+//    video's frames are dropped and nothing is recorded (Cancelled).
 //  * finish_all() is called once the graph has drained: nothing is in
 //    flight any more, so a video still waiting for frames will never get
 //    them. It is finalised with what it has (partial or failed, the error
@@ -89,8 +92,11 @@ struct Verdict {
 
 // The final-status rules, from the decode stage's facts and what the
 // assembler saw:
-//  * cancelled run                          → Cancelled (rolled back);
+//  * cancelled run, video not opened        → Cancelled (nothing recorded);
 //  * never opened                           → Failed with the open error;
+//  * cancelled run or --video-timeout, with every frame sent analysed and
+//    no error                               → Interrupted (kept; a rerun
+//                                             resumes after the last frame);
 //  * frames were analysed, then a timeout, an error, a truncated stream or
 //    frames that could not be analysed      → Partial;
 //  * the same with no frame analysed        → Failed;
@@ -108,7 +114,8 @@ struct AssemblyTotals {
   std::int64_t videos_done = 0;
   std::int64_t videos_partial = 0;
   std::int64_t videos_failed = 0;
-  std::int64_t videos_cancelled = 0;
+  std::int64_t videos_cancelled = 0;    // not opened when cancelled, or resumed by another process
+  std::int64_t videos_interrupted = 0;  // stopped by a signal or --video-timeout; resumable
   std::int64_t frames_analysed = 0;
   std::int64_t frames_decoded = 0;
   std::int64_t detections = 0;
@@ -146,6 +153,9 @@ class Assembler {
     StageTimer since_first;                       // started with the first message about it
     std::int64_t frame_errors = 0;                // frames that came back with an error
     std::int64_t estimate = 0;                    // frames expected (counted in Progress)
+    std::int64_t prior_frames = 0;                // resumed: frames stored by earlier runs
+    std::int64_t prior_decoded = 0;               // resumed: frames decoded by earlier runs
+    bool dropped = false;                         // resumed by another process: record nothing
     std::string frame_error;
     StageTimings timings;
   };

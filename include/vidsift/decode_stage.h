@@ -9,6 +9,9 @@
 //    acquires a pooled slot, preprocesses the frame into it (Preprocessor)
 //    and hands a FrameJob to the sink. Frames the sampler rejects are never
 //    converted or copied.
+//    A job with `resume` continues an interrupted row: only the frames after
+//    its last stored one are sent (decoder.h), and the VideoStart carries the
+//    resume point.
 //  * Emits, in this order on the calling thread: video_start() once if the
 //    file opened, then frame() for seq 0, 1, 2, ... (a seq is assigned only
 //    to a frame that was actually sent: a frame the preprocessor rejects ends

@@ -74,6 +74,19 @@
 //    data the container's index lists (an MP4 cut short), or an MPEG-TS file
 //    that stops mid-packet. The caller decides
 //    between `partial` and `failed`.
+//  * Resume (opts.resume_after: the last frame an interrupted run analysed,
+//    as (index, ts)): next() returns exactly the frames a decoder without it
+//    would return after that one (the Sampler continues as if it had seen
+//    the frames before, see sampler.h). It seeks to `ts` with the --start
+//    machinery above (key frame at or before, overshoot retries), so the
+//    frames before are not decoded, when that gives the same indices as a
+//    run from the start: when such a run derives indices from timestamps
+//    too (keyframes, --start, --fps in MP4/Matroska/MPEG-TS), or else the
+//    timestamp maps to `index` at the stream's frame rate within 2 frames
+//    (constant frame rate; B-frame delay makes an AVI's first frame one
+//    tick late): the indices after the seek keep that offset. Otherwise it
+//    decodes from the start, counting, and only skips the analysis of the
+//    frames up to `index`. resumed_by_seek() says which.
 //  * should_stop (optional) is polled on entry to next(), between packets and
 //    during blocking I/O; once it returns true, next() returns false and
 //    cancelled() is true.
@@ -82,6 +95,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -103,6 +117,13 @@ struct DecoderOptions {
   // (AVDISCARD_NONREF, per packet) that the sampler will certainly reject.
   bool skip_unsampled_nonref = true;
   std::function<bool()> should_stop;
+  // Continue after this frame (index, timestamp in seconds) of an earlier,
+  // interrupted run (see contract).
+  struct ResumeAfter {
+    std::int64_t index = -1;
+    double ts = 0;
+  };
+  std::optional<ResumeAfter> resume_after;
 };
 
 struct VideoInfo {
@@ -140,6 +161,7 @@ class Decoder {
   std::int64_t discontinuities() const { return discontinuities_; }
   bool truncated() const { return truncated_; }
   bool cancelled() const { return cancelled_; }
+  bool resumed_by_seek() const { return resumed_by_seek_; }
   const std::string& last_error() const { return last_error_; }
 
  private:
@@ -195,6 +217,9 @@ class Decoder {
   std::int64_t backward_drops_ = 0;
   bool truncated_ = false;
   bool cancelled_ = false;
+  bool resumed_by_seek_ = false;
+  std::int64_t index_offset_ = 0;  // resume: counted index minus the timestamp's
+  double seek_target_ = 0;         // where the last verified seek aimed (--start or the resume point)
   std::string last_error_;
 };
 

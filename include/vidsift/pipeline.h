@@ -26,8 +26,9 @@
 //  * Per video, frames are stored in frame order; videos interleave. The
 //    final status of a video (done, partial, failed) is decided by the
 //    assembler (decide_status in assembler.h) and always carries the error
-//    text. A cancelled run (should_stop) stops taking new videos and rolls
-//    back the ones in flight (their rows are deleted).
+//    text. A cancelled run (should_stop) stops taking new videos; the ones in
+//    flight stop decoding, the frames already sent are analysed and stored,
+//    and they end `interrupted` (resumable, see video_status.h).
 //  * No exception escapes a graph body or a decoder thread: a frame that
 //    cannot be batched, inferred or postprocessed comes back as an error
 //    result, so its video still finishes (partial or failed). Videos still
@@ -129,7 +130,8 @@ class Pipeline {
   // first admitted on its decoder thread (admission.h): fingerprinted and
   // looked up, through a read-only connection to the store's database, among
   // the results already made with this settings key; it is skipped when
-  // found (per opts.admission), recorded as failed when unreadable. So
+  // found (per opts.admission), resumed when the latest row is
+  // `interrupted`, recorded as failed when unreadable. So
   // fingerprinting overlaps with decoding and stops when the run is
   // cancelled. A job with a fingerprint is analysed as given.
   // `progress`, when given, is updated live and may be read from another

@@ -19,6 +19,12 @@
 //    end of the window.
 //  * may_take(ts) is false only for a frame take() would certainly reject;
 //    the decoder uses it to skip decoding unsampled non-reference frames.
+//  * resume_after(index, ts): the frames up to and including (index, ts)
+//    were analysed by an earlier, interrupted run. From then on take()
+//    rejects every frame with an index <= `index` and decides the rest
+//    exactly as a Sampler that had seen every frame from the start and taken
+//    that one: --every depends only on the index, and the --fps tick that
+//    follows a taken frame depends only on its timestamp.
 // Not thread-safe: one Sampler per video.
 #pragma once
 
@@ -63,9 +69,16 @@ class Sampler {
   // non-reference frames nobody will look at.
   bool may_take(double ts) const;
 
+  // See contract: continue after a frame an earlier run analysed.
+  void resume_after(std::int64_t index, double ts);
+
  private:
+  void advance_tick(double ts);
+
   SamplingOptions opts_;
   double next_tick_;
+  std::int64_t resume_index_ = -1;  // frames at or before it were analysed already
+  double resume_ts_ = -1;
 };
 
 }  // namespace vidsift

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ namespace vidsift {
 struct VideoJob {
   VideoFile file;
   std::string fingerprint;
+  std::optional<ResumePoint> resume;  // continue this interrupted row
 };
 
 // A sampled, preprocessed frame in a pooled input slot.
@@ -66,7 +68,8 @@ struct FrameResult {
 struct VideoStart {
   int vid = 0;
   VideoRecord rec;
-  std::int64_t frames_estimate = 0;  // sampled frames expected (for progress)
+  std::int64_t frames_estimate = 0;   // sampled frames expected (for progress)
+  std::optional<ResumePoint> resume;  // continue this interrupted row (frames after its last)
 };
 
 // The decode stage is done with a video. Sent once per video, last.

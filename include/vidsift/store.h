@@ -45,8 +45,12 @@
 //    record_failed) deletes older *failed* rows for the same path and key, and
 //    never results: one file with one settings key has at most one failed row,
 //    and its current row is the latest final one.
-//  * recover_stale() deletes `running` videos (and their rows) left by runs
-//    whose process is gone, and marks those runs `interrupted`.
+//  * recover_stale() turns the `running` videos left by runs whose process is
+//    gone into `interrupted` ones, keeping their committed frames (a prefix
+//    in sampling order: frames are added in order and committed whole), and
+//    marks those runs `interrupted`.
+//  * find_resume() / resume_video(): an `interrupted` video is continued by a
+//    later run in the same row, after its last stored frame.
 //  * find_final() answers "is this exact file already analysed with these
 //    settings?" for skipping.
 //  * A Store is not thread-safe: use one object from one thread at a time.
@@ -100,6 +104,16 @@ struct RunSummary {
   std::int64_t videos_skipped = 0;
   std::int64_t frames_analysed = 0;
   std::int64_t detections = 0;
+  std::int64_t videos_interrupted = 0;
+};
+
+// Where an `interrupted` video resumes (find_resume).
+struct ResumePoint {
+  std::int64_t video_id = 0;
+  std::int64_t frames = 0;          // frames stored so far
+  std::int64_t frames_decoded = 0;  // videos.frame_count so far (0 after a crash)
+  std::int64_t last_index = -1;     // the last stored frame (-1: none)
+  double last_ts = 0;
 };
 
 // The file and stream facts of one video (codec empty: never opened, the
@@ -168,18 +182,30 @@ class Store {
   // Records the end of a run and commits everything pending. Throws StoreError.
   void finish_run(std::int64_t run_id, const RunSummary& summary);
 
-  // Deletes the `running` videos (with their frames, detections and timings)
-  // of runs still marked running whose process is gone (same host, or no
-  // host recorded), marks those runs `interrupted` and returns how many
-  // videos it deleted. Commits. Throws StoreError.
+  // Marks the `running` videos of runs still marked running whose process is
+  // gone (same host, or no host recorded) `interrupted`, keeping their
+  // committed frames and detections (see contract), marks those runs
+  // `interrupted` and returns how many videos it kept so. Commits. Throws
+  // StoreError.
   int recover_stale();
 
   // Status of the latest final row for this path, fingerprint and settings
   // key; without include_failed only when that row is Done (a later failure
   // hides an older done row). std::nullopt when there is none. Reads only (allowed in ReadOnly mode).
   // Throws StoreError.
+  // Interrupted rows are never returned (see find_resume).
   std::optional<VideoStatus> find_final(const std::string& path, const std::string& fingerprint,
                                         const std::string& settings_key, bool include_failed);
+  // When the latest row (not `running`) for this path, fingerprint and
+  // settings key is `interrupted`: where it resumes. Reads only. Throws
+  // StoreError.
+  std::optional<ResumePoint> find_resume(const std::string& path, const std::string& fingerprint,
+                                         const std::string& settings_key);
+  // Claims an `interrupted` video for `run_id`: it becomes `running` again
+  // (its frames stay) and is finished by finish_video(). Commits. Returns
+  // false when the row is no longer `interrupted` (another process claimed
+  // it). Throws StoreError.
+  bool resume_video(std::int64_t run_id, std::int64_t video_id);
 
   // Records a video as `running` and commits that row at once (the write lock
   // is not kept; a running row is invisible to the views). Any batch that was
@@ -191,7 +217,8 @@ class Store {
   // idle. Box coordinates are stored rounded to 0.01 px. Throws StoreError.
   void add_frame(std::int64_t video_id, std::int64_t frame_index, double ts, const std::vector<Detection>& dets);
   // Writes the final status of a started video in the same transaction as its
-  // pending rows, and on Done/Partial deletes older results for the same path
+  // pending rows (Interrupted: what is stored so far is kept for a rerun to
+  // resume), and on Done/Partial deletes older results for the same path
   // and settings key; commits. Throws std::invalid_argument when
   // result.status is not final (Running, Cancelled: use discard_video() for a
   // cancelled video), StoreError on database errors.
@@ -229,6 +256,9 @@ class Store {
   bool commit_if_due();
   // Abandons the open batch (after an error); never throws.
   void rollback() noexcept;
+  // Commits made so far by this Store and the seconds spent in them.
+  std::int64_t commits() const { return commits_; }
+  double commit_seconds() const { return commit_seconds_; }
 
   // The path (or URI) the store was opened with.
   const std::string& path() const { return path_; }
@@ -282,6 +312,8 @@ class Store {
   int batch_rows_ = 5000;
   double batch_seconds_ = 1.0;
   StageTimer txn_timer_;
+  std::int64_t commits_ = 0;
+  double commit_seconds_ = 0;
 };
 
 }  // namespace vidsift

@@ -26,6 +26,7 @@ extern "C" {
 #include "summary.h"
 #include "vidsift/calibrate.h"
 #include "vidsift/discover.h"
+#include "vidsift/format.h"
 #include "vidsift/inference.h"
 #include "vidsift/labels.h"
 #include "vidsift/limits.h"
@@ -46,7 +47,8 @@ constexpr int kExitNothing = 4;  // no inputs found, or no frame analysed in any
 // Every stage polls signal() and stops within about a second; should one be
 // stuck anyway (a read from a hung network share cannot be interrupted), the
 // process exits kStopGrace seconds after the first signal: its unfinished
-// videos stay `running` until the next run rolls them back.
+// videos stay `running` until the next run marks them `interrupted` (keeping
+// their committed frames) and resumes them.
 class SignalWatcher {
  public:
   static constexpr int kStopGrace = 10;  // seconds
@@ -207,7 +209,8 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     store = std::make_unique<Store>(o.db, seconds_to_ms(o.db_timeout));
     const int stale = store->recover_stale();
     if (stale > 0)
-      say("vidsift: rolled back " + std::to_string(stale) + " unfinished video(s) from an interrupted run");
+      say("vidsift: kept " + std::to_string(stale) +
+          " unfinished video(s) of a run that stopped as `interrupted`; they resume after their last stored frame");
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     return kExitCannotStart;
@@ -293,6 +296,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   summary.wall_seconds = res.wall_seconds;
   summary.videos_done = res.videos_done;
   summary.videos_partial = res.videos_partial;
+  summary.videos_interrupted = res.videos_interrupted;
   // Each input is counted once: done, partial, failed (now, or before and
   // not retried) or skipped (done before), so the counts add up to the inputs.
   summary.videos_failed += res.videos_failed + res.videos_skipped_failed;
@@ -310,6 +314,12 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   summary.status = !res.fatal_error.empty() ? "failed" : (sig != 0 ? "interrupted" : "finished");
   ResultSet current;  // the current results of this run's inputs
   try {
+    if (o.verbose)
+      say("vidsift: store: " + std::to_string(store->commits()) + " commits (" +
+          human_number(res.wall_seconds > 0 ? static_cast<double>(store->commits()) / res.wall_seconds : 0.0) +
+          "/s), " + human_number(store->commit_seconds() * 1e3) + " ms committing (" +
+          human_number(res.wall_seconds > 0 ? 100.0 * store->commit_seconds() / res.wall_seconds : 0.0) +
+          "% of the wall time)");
     store->write_timings(run_id, std::nullopt, res.timings);
     store->finish_run(run_id, summary);
     current = results_for_inputs(*store, input_paths, key);

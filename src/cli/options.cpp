@@ -181,7 +181,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "force", flag(&o.force), "analyse again even videos already done with the same settings")(
       "retry-failed", flag(&o.retry_failed), "analyse again videos that failed before")(
       "progress", po::value<bool>()->implicit_value(true, "yes"),
-      "show a progress line (default: when stderr is a terminal)")("quiet,q", flag(&o.quiet),
+      "show a progress line (default: when stderr is a terminal)")(
+      "quiet,q", flag(&o.quiet),
       "no progress, no summary table; failures and the summary line only when the exit status is not 0")(
       "verbose,v", flag(&o.verbose), "also show FFmpeg's and OpenCV's own warnings")(
       "json", flag(&o.json), "print the run summary as JSON on stdout");

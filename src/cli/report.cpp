@@ -41,7 +41,8 @@ bool print_run_header(Store& store, std::int64_t run_id, std::ostream& out, std:
       "SELECT status, wall_seconds, videos_done, videos_partial, videos_failed, videos_skipped, frames_analysed, "
       "detections, model_path, model_family, input_size, "
       "coalesce(CASE WHEN json_valid(execution) THEN json_extract(execution, '$.backend') END, "
-      "CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, ''), coalesce(started_at,'') "
+      "CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, ''), coalesce(started_at,''), "
+      "coalesce(videos_interrupted, 0) "
       "FROM runs WHERE id=?",
       {id});
   if (run.empty()) return false;
@@ -49,8 +50,8 @@ bool print_run_header(Store& store, std::int64_t run_id, std::ostream& out, std:
   const double wall = num(r[1]);
   const double frames = num(r[6]);
   out << "vidsift run " << id << " (" << r[0] << ", started " << r[12] << "): " << r[2] << " done, " << r[3]
-      << " partial, " << r[4] << " failed, " << r[5] << " skipped in " << std::fixed << std::setprecision(1) << wall
-      << " s\n";
+      << " partial, " << r[4] << " failed, " << (integer(r[13]) > 0 ? r[13] + " interrupted, " : std::string()) << r[5]
+      << " skipped in " << std::fixed << std::setprecision(1) << wall << " s\n";
   out << "  model " << r[8] << " (" << r[9] << ", " << r[10] << ")";
   if (!r[11].empty()) out << " on " << r[11];
   out << "\n";
@@ -59,7 +60,7 @@ bool print_run_header(Store& store, std::int64_t run_id, std::ostream& out, std:
   out.unsetf(std::ios::fixed);
   if (frames_out) *frames_out = integer(r[6]);
   if (skipped_out) *skipped_out = integer(r[5]);
-  if (inputs_out) *inputs_out = integer(r[2]) + integer(r[3]) + integer(r[4]) + integer(r[5]);
+  if (inputs_out) *inputs_out = integer(r[2]) + integer(r[3]) + integer(r[4]) + integer(r[5]) + integer(r[13]);
   return true;
 }
 
@@ -95,7 +96,8 @@ void add_run_json(Store& store, std::int64_t run_id, Json& j) {
       "SELECT status, quote(wall_seconds), videos_done, videos_partial, videos_failed, videos_skipped, "
       "frames_analysed, detections, "
       "coalesce(CASE WHEN json_valid(settings) THEN json_extract(settings, '$.backend') END, ''), "
-      "coalesce(started_at,''), coalesce(finished_at,''), coalesce(settings_key,'') FROM runs WHERE id=?",
+      "coalesce(started_at,''), coalesce(finished_at,''), coalesce(settings_key,''), coalesce(videos_interrupted, 0) "
+      "FROM runs WHERE id=?",
       {std::to_string(run_id)});
   if (run.empty()) return;
   const auto& r = run[0];
@@ -108,6 +110,7 @@ void add_run_json(Store& store, std::int64_t run_id, Json& j) {
   j["videos_partial"] = integer(r[3]);
   j["videos_failed"] = integer(r[4]);
   j["videos_skipped"] = integer(r[5]);
+  j["videos_interrupted"] = integer(r[12]);
   j["frames_analysed"] = integer(r[6]);
   j["detections"] = integer(r[7]);
   if (!r[8].empty()) j["backend"] = r[8];
