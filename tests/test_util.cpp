@@ -20,7 +20,12 @@ fs::path shared_dir() {
 }
 fs::path model_path(const std::string& file) { return shared_dir() / "models" / file; }
 fs::path video_path(const std::string& file) { return shared_dir() / "videos" / file; }
-std::string vidsift_binary() { return VIDSIFT_BINARY; }
+std::string vidsift_binary() {
+  // VIDSIFT_TEST_BINARY runs the CLI tests against another build (e.g. the
+  // previous release, to see a new test fail there).
+  if (const char* env = std::getenv("VIDSIFT_TEST_BINARY"); env && *env) return env;
+  return VIDSIFT_BINARY;
+}
 
 std::string sh_quote(const std::string& s) {
   std::string o = "'";

@@ -9,7 +9,7 @@
 //  * make_clip(path, args): makes a synthetic clip with the ffmpeg CLI
 //    (e.g. "-f lavfi -i testsrc2=size=320x240:rate=30 -frames:v 300 -g 30
 //    -c:v libx264"); cached by path, so repeated calls are cheap.
-//  * vidsift_binary(): path of the built CLI.
+//  * vidsift_binary(): path of the built CLI ($VIDSIFT_TEST_BINARY overrides it).
 #pragma once
 
 #include <filesystem>

@@ -17,6 +17,8 @@ namespace {
 const char* kUsage =
     "usage: vidsift run INPUT... [options]     analyse videos into a SQLite database\n"
     "       vidsift report [--db FILE]         summarise what a database holds\n"
+    "       vidsift export DB --format csv|jsonl|coco|yolo [--where SQL] [--out PATH]\n"
+    "       vidsift events DB --label NAME [--min-count K] [--gap S] [--json]\n"
     "       vidsift --version | --help\n"
     "\n"
     "INPUT is a video file, a directory (walked recursively) or @list.txt (one path per line).\n"
@@ -177,7 +179,7 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     o.command = Command::Help;
     return o;
   } else {
-    throw UsageError("unknown command '" + cmd + "' (commands: run, report)");
+    throw UsageError("unknown command '" + cmd + "' (commands: run, report, export, events)");
   }
 
   if (o.inputs.empty()) throw UsageError("run needs at least one INPUT (file, directory or @list.txt)");
