@@ -74,8 +74,7 @@ std::vector<Event> find_events(Store& store, const EventQuery& q) {
   if (!std::isfinite(q.gap) || q.gap < 0) throw std::invalid_argument("gap must be a finite number >= 0");
   // Parameters arrive as text: cast them, or SQLite would compare numbers
   // with strings.
-  const std::string sql = "SELECT * FROM (" +
-                          events_select("d.label = ?1", "CAST(?2 AS INTEGER)", "CAST(?3 AS REAL)") +
+  const std::string sql = "SELECT * FROM (" + events_select("d.label = ?1", "CAST(?2 AS INTEGER)", "CAST(?3 AS REAL)") +
                           ") ORDER BY path, settings_key, video_id, start_ts";
   std::vector<Event> out;
   for (const auto& r : store.query(sql, {q.label, std::to_string(q.min_count), number(q.gap)})) {

@@ -136,9 +136,9 @@ void write_csv(Store& store, const std::string& where, std::ostream& out, Export
   out << "video_id,path,settings_key,frame_index,ts,class_id,label,confidence,x,y,w,h\n";
   std::set<std::int64_t> videos;
   store.each_row(ordered_detections(where), {}, [&](const std::vector<std::string>& r) {
-    out << r[kVideo] << ',' << csv_field(r[kPath]) << ',' << csv_field(r[kKey]) << ',' << r[kFrame] << ','
-        << r[kTs] << ',' << r[kClass] << ',' << csv_field(r[kLabel]) << ',' << r[kConf] << ',' << r[kX] << ','
-        << r[kY] << ',' << r[kW] << ',' << r[kH] << '\n';
+    out << r[kVideo] << ',' << csv_field(r[kPath]) << ',' << csv_field(r[kKey]) << ',' << r[kFrame] << ',' << r[kTs]
+        << ',' << r[kClass] << ',' << csv_field(r[kLabel]) << ',' << r[kConf] << ',' << r[kX] << ',' << r[kY] << ','
+        << r[kW] << ',' << r[kH] << '\n';
     videos.insert(integer(r[kVideo]));
     ++n.detections;
     if ((n.detections & 0xfff) == 0) check_stream(out);

@@ -118,9 +118,10 @@ TEST(Events, ViewHoldsTheDefaultRangesOfEveryLabel) {
     EXPECT_EQ(rows, expected) << label;
     EXPECT_FALSE(rows.empty()) << label;
   }
-  EXPECT_EQ(s.query("SELECT start_ts, end_ts, duration FROM label_events WHERE label='person' AND "
-                    "settings_key='key1' ORDER BY start_ts"),
-            (std::vector<std::vector<std::string>>{{"0.0", "1.0", "1.0"}, {"4.0", "5.0", "1.0"}, {"9.0", "9.0", "0.0"}}));
+  EXPECT_EQ(
+      s.query("SELECT start_ts, end_ts, duration FROM label_events WHERE label='person' AND "
+              "settings_key='key1' ORDER BY start_ts"),
+      (std::vector<std::vector<std::string>>{{"0.0", "1.0", "1.0"}, {"4.0", "5.0", "1.0"}, {"9.0", "9.0", "0.0"}}));
 }
 
 TEST(Events, CommandPrintsJsonAndTableAndNeverCreatesTheDatabase) {
@@ -161,9 +162,8 @@ TEST(Events, VtestPersonsFormOneRangeAndCrowdsMatchTheFrames) {
   TempDir d("events-vtest");
   const auto db = d / "v.db";
   const std::string bin = sh_quote(vidsift_binary());
-  auto r = run_command(bin + " run " + sh_quote(video_path("vtest.avi").string()) + " --db " +
-                       sh_quote(db.string()) + " --model " + sh_quote(model_path("yolox_nano.onnx").string()) +
-                       " --every 10 --progress=false");
+  auto r = run_command(bin + " run " + sh_quote(video_path("vtest.avi").string()) + " --db " + sh_quote(db.string()) +
+                       " --model " + sh_quote(model_path("yolox_nano.onnx").string()) + " --every 10 --progress=false");
   ASSERT_EQ(r.status, 0) << r.output;
   // 80 frames, one a second, each with a person: one range 0 .. 79 s.
   r = stdout_of(bin + " events " + sh_quote(db.string()) + " --label person --json");
@@ -200,13 +200,13 @@ TEST(Events, VtestPersonsFormOneRangeAndCrowdsMatchTheFrames) {
     last = ts;
   }
   ASSERT_FALSE(expected.empty());
-  r = stdout_of(bin + " events " + sh_quote(db.string()) + " --label person --gap 1 --min-count " +
-                std::to_string(k) + " --json");
+  r = stdout_of(bin + " events " + sh_quote(db.string()) + " --label person --gap 1 --min-count " + std::to_string(k) +
+                " --json");
   ASSERT_EQ(r.status, 0) << r.output;
   j = nlohmann::json::parse(r.output);
   std::vector<std::vector<double>> got;
   for (const auto& e : j["events"])
-    got.push_back({e["start"].get<double>(), e["end"].get<double>(), e["frames"].get<double>(),
-                   e["max_count"].get<double>()});
+    got.push_back(
+        {e["start"].get<double>(), e["end"].get<double>(), e["frames"].get<double>(), e["max_count"].get<double>()});
   EXPECT_EQ(got, expected) << "min-count " << k << "\n" << r.output;
 }

@@ -73,10 +73,10 @@ class Export : public ::testing::Test {
     dir_ = std::make_unique<TempDir>("export");
     db_ = dir_->path() / "e.db";
     for (const char* every : {"20", "40"}) {
-      const auto r = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(video_path("vtest.avi").string()) +
-                                 " --db " + sh_quote(db_.string()) + " --model " +
-                                 sh_quote(model_path("yolox_nano.onnx").string()) + " --every " + every +
-                                 " --progress=false");
+      const auto r =
+          run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(video_path("vtest.avi").string()) + " --db " +
+                      sh_quote(db_.string()) + " --model " + sh_quote(model_path("yolox_nano.onnx").string()) +
+                      " --every " + every + " --progress=false");
       ASSERT_EQ(r.status, 0) << r.output;
     }
     std::ofstream(dir_->path() / "read.py") << kReader;
@@ -94,9 +94,10 @@ class Export : public ::testing::Test {
     return nlohmann::json::parse(r.output, nullptr, false);
   }
   static long long detections(const std::string& cond = "1") {
-    return query_int(db_, "SELECT COUNT(*) FROM detections d JOIN videos v ON v.id = d.video_id WHERE v.status IN "
-                          "('done','partial') AND " +
-                              cond);
+    return query_int(db_,
+                     "SELECT COUNT(*) FROM detections d JOIN videos v ON v.id = d.video_id WHERE v.status IN "
+                     "('done','partial') AND " +
+                         cond);
   }
   static inline std::unique_ptr<TempDir> dir_;
   static inline fs::path db_;
@@ -200,7 +201,7 @@ TEST_F(Export, UsageErrorsAndAMissingDatabase) {
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_GT(detections(), 0);
   EXPECT_EQ(vidsift_export("--format xml").status, 2);
-  EXPECT_EQ(vidsift_export("").status, 2);             // no --format
+  EXPECT_EQ(vidsift_export("").status, 2);               // no --format
   EXPECT_EQ(vidsift_export("--format yolo").status, 2);  // yolo needs --out
   const fs::path missing = dir_->path() / "missing.db";
   r = run_command(sh_quote(vidsift_binary()) + " export --db " + sh_quote(missing.string()) + " --format csv");

@@ -70,12 +70,11 @@ int events_command(int argc, const char* const argv[]) {
   double db_timeout = 10;
   bool json = false;
   po::options_description opts("events options");
-  opts.add_options()("help,h", "show this help")("db", po::value(&db), "database to read")(
-      "label", po::value(&q.label), "label, e.g. person")(
-      "min-count", po::value(&q.min_count)->default_value(kDefaultEventMinCount),
-      "boxes of the label a frame needs")("gap", po::value(&q.gap)->default_value(kDefaultEventGap, "2"),
-                                          "seconds between frames that still belong to one range")(
-      "json", po::bool_switch(&json), "print JSON on stdout")(
+  opts.add_options()("help,h", "show this help")("db", po::value(&db), "database to read")("label", po::value(&q.label),
+                                                                                           "label, e.g. person")(
+      "min-count", po::value(&q.min_count)->default_value(kDefaultEventMinCount), "boxes of the label a frame needs")(
+      "gap", po::value(&q.gap)->default_value(kDefaultEventGap, "2"),
+      "seconds between frames that still belong to one range")("json", po::bool_switch(&json), "print JSON on stdout")(
       "db-timeout", po::value(&db_timeout)->default_value(10.0, "10"), "seconds to wait for a locked database");
   po::options_description hidden;
   hidden.add_options()("db-pos", po::value(&db_pos));
@@ -142,8 +141,8 @@ int events_command(int argc, const char* const argv[]) {
                      {"last_frame", e.last_frame},
                      {"frames", e.frames},
                      {"max_count", e.max_count}});
-    const Json j = {{"database", db},     {"label", q.label},     {"min_count", q.min_count},
-                    {"gap", q.gap},       {"events", std::move(arr)}};
+    const Json j = {
+        {"database", db}, {"label", q.label}, {"min_count", q.min_count}, {"gap", q.gap}, {"events", std::move(arr)}};
     std::cout << j.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
   } else if (events.empty()) {
     std::cout << "no time ranges with " << q.min_count << " or more '" << q.label << "' in " << db << "\n";
