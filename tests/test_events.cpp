@@ -146,6 +146,11 @@ TEST(Events, CommandPrintsJsonAndTableAndNeverCreatesTheDatabase) {
   EXPECT_NE(r.output.find("0:00:04.00"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("0:00:05.00"), std::string::npos) << r.output;
 
+  // Gap 0 s with frames 1 s apart: every range is one frame, and a hint says why.
+  r = run_command(bin + " events " + sh_quote(db) + " --label person --gap 0");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("raise --gap"), std::string::npos) << r.output;
+
   r = run_command(bin + " events " + sh_quote(db) + " --label persn");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("labels found: person, car"), std::string::npos) << r.output;

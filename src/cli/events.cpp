@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -124,6 +125,22 @@ int events_command(int argc, const char* const argv[]) {
     std::cerr << "vidsift events: no current detection is labelled '" << q.label << "'"
               << (list.empty() ? std::string(" (the database holds no detections)") : " (labels found: " + list + ")")
               << "\n";
+  }
+  // Sparse sampling (--fps 0.2, --keyframes with long GOPs) puts analysed
+  // frames further apart than the gap: every range is then one frame.
+  std::map<std::int64_t, std::pair<int, int>> per_video;  // ranges, one-frame ranges
+  for (const auto& e : events) {
+    auto& [ranges, single] = per_video[e.video_id];
+    ++ranges;
+    single += e.frames == 1 ? 1 : 0;
+  }
+  for (const auto& [video, counts] : per_video) {
+    if (counts.first > 1 && counts.first == counts.second) {
+      std::cerr << "vidsift events: hint: every range of video " << video
+                << " is a single frame; its analysed frames may be more than --gap " << q.gap
+                << " s apart (sparse sampling): raise --gap\n";
+      break;
+    }
   }
   if (json) {
     using Json = nlohmann::ordered_json;
