@@ -10,6 +10,9 @@
 #include <iterator>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
+#include "vidsift/events.h"
 #include "vidsift/format.h"
 #include "vidsift/labels.h"
 #include "vidsift/utf8.h"
@@ -46,7 +49,8 @@ CREATE TABLE IF NOT EXISTS runs (
   frames_analysed INTEGER,
   detections      INTEGER,
   execution       TEXT,
-  videos_interrupted INTEGER
+  videos_interrupted INTEGER,
+  labels          TEXT
 );
 CREATE TABLE IF NOT EXISTS videos (
   id              INTEGER PRIMARY KEY,
@@ -108,28 +112,52 @@ CREATE TABLE IF NOT EXISTS timings (
 CREATE INDEX IF NOT EXISTS timings_by_run ON timings(run_id, video_id);
 CREATE VIEW IF NOT EXISTS finished_videos AS
   SELECT * FROM videos WHERE status IN ('done','partial');
-CREATE VIEW IF NOT EXISTS per_video_label_counts AS
-  SELECT v.id AS video_id, v.path AS path, d.label AS label,
+)SQL";
+
+// The views that summarise current results, dropped and recreated whole by
+// every migration that changes one of them (and created for a new file).
+// They read `finished_videos`, the one place that says which rows are
+// current. Each row names its video row (video_id, path, settings_key,
+// run_id): one file analysed under two settings gives rows that differ there.
+constexpr const char* kLabelCountViews = R"SQL(
+DROP VIEW IF EXISTS per_video_label_counts;
+DROP VIEW IF EXISTS per_minute_label_counts;
+CREATE VIEW per_video_label_counts AS
+  SELECT v.id AS video_id, v.path AS path, v.settings_key AS settings_key, v.run_id AS run_id,
+         r.model_path AS model, d.label AS label,
          COUNT(*) AS detections,
          COUNT(DISTINCT d.frame_index) AS frames_with_label,
          v.frames_analysed AS frames_analysed,
          ROUND(CAST(COUNT(*) AS REAL) / MAX(v.frames_analysed, 1), 3) AS mean_per_frame,
          ROUND(MAX(d.confidence), 3) AS max_confidence
-  FROM detections d JOIN videos v ON v.id = d.video_id
-  WHERE v.status IN ('done','partial')
+  FROM detections d JOIN finished_videos v ON v.id = d.video_id LEFT JOIN runs r ON r.id = v.run_id
   GROUP BY v.id, d.label;
-CREATE VIEW IF NOT EXISTS per_minute_label_counts AS
-  SELECT v.id AS video_id, v.path AS path, CAST(d.ts / 60 AS INTEGER) AS minute, d.label AS label,
-         COUNT(*) AS detections,
-         COUNT(DISTINCT d.frame_index) AS frames_with_label,
-         (SELECT COUNT(*) FROM frames f WHERE f.video_id = v.id
-            AND CAST(f.ts / 60 AS INTEGER) = CAST(d.ts / 60 AS INTEGER)) AS frames_analysed,
-         ROUND(CAST(COUNT(*) AS REAL) / MAX((SELECT COUNT(*) FROM frames f WHERE f.video_id = v.id
-            AND CAST(f.ts / 60 AS INTEGER) = CAST(d.ts / 60 AS INTEGER)), 1), 3) AS mean_per_frame
-  FROM detections d JOIN videos v ON v.id = d.video_id
-  WHERE v.status IN ('done','partial')
-  GROUP BY v.id, minute, d.label;
+-- Every analysed minute (a minute with at least one row in `frames`) of a
+-- video, for every label detected anywhere in that video: a minute without
+-- that label has detections 0.
+CREATE VIEW per_minute_label_counts AS
+  WITH minutes AS (
+    SELECT f.video_id AS video_id, CAST(f.ts / 60 AS INTEGER) AS minute, COUNT(*) AS frames_analysed
+    FROM frames f JOIN finished_videos v ON v.id = f.video_id
+    GROUP BY f.video_id, minute),
+  counts AS (
+    SELECT d.video_id AS video_id, CAST(d.ts / 60 AS INTEGER) AS minute, d.label AS label,
+           COUNT(*) AS detections, COUNT(DISTINCT d.frame_index) AS frames_with_label
+    FROM detections d JOIN finished_videos v ON v.id = d.video_id
+    GROUP BY d.video_id, minute, d.label),
+  labels AS (SELECT DISTINCT video_id, label FROM counts)
+  SELECT v.id AS video_id, v.path AS path, v.settings_key AS settings_key, v.run_id AS run_id,
+         m.minute AS minute, l.label AS label,
+         COALESCE(c.detections, 0) AS detections,
+         COALESCE(c.frames_with_label, 0) AS frames_with_label,
+         m.frames_analysed AS frames_analysed,
+         ROUND(CAST(COALESCE(c.detections, 0) AS REAL) / m.frames_analysed, 3) AS mean_per_frame
+  FROM minutes m JOIN labels l ON l.video_id = m.video_id JOIN videos v ON v.id = m.video_id
+  LEFT JOIN counts c ON c.video_id = m.video_id AND c.minute = m.minute AND c.label = l.label;
 )SQL";
+
+// Every view but finished_videos (see kLabelCountViews), as one script.
+std::string views_sql() { return std::string(kLabelCountViews) + label_events_view_sql(); }
 
 // Schema versions (PRAGMA user_version):
 //  1  vidsift 0.1.0 (its files say user_version 0; probe_version() knows them);
@@ -142,12 +170,18 @@ CREATE VIEW IF NOT EXISTS per_minute_label_counts AS
 //  5  videos.status may be 'interrupted' (a resumable prefix; the table is
 //     rebuilt, since SQLite cannot change a CHECK in place);
 //     runs.videos_interrupted.
+//  6  runs.labels (the model's label list, JSON); the views name their
+//     video row (settings_key, run_id, model), per_minute_label_counts has
+//     the analysed minutes without detections, new view label_events.
+//     Views are recreated from views_sql() after a migration to
+//     kViewsVersion or earlier.
 // Each migration upgrades `version - 1` to `version`; append, never edit.
 struct Migration {
   int version;
   const char* sql;
 };
 constexpr int kPathBytesVersion = 4;
+constexpr int kViewsVersion = 6;  // the last migration that changed the views
 constexpr Migration kMigrations[] = {
     {2, "ALTER TABLE runs ADD COLUMN execution TEXT;"},
     {3,
@@ -197,8 +231,9 @@ CREATE INDEX IF NOT EXISTS videos_by_status ON videos(status);
 ALTER TABLE runs ADD COLUMN videos_interrupted INTEGER;
 PRAGMA legacy_alter_table=OFF;
 )SQL"},
+    {kViewsVersion, "ALTER TABLE runs ADD COLUMN labels TEXT;"},
 };
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 // PRAGMA application_id of a vidsift database: "vsft" in ASCII. Files made
 // before schema version 4 say 0 and are recognised by their tables.
 constexpr int kApplicationId = 0x76736674;
@@ -500,6 +535,7 @@ void Store::migrate() {
       version = m.version;
     }
     if (from > 0 && from < kPathBytesVersion) repair_text();
+    if (from < kViewsVersion) exec(views_sql().c_str());
     exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
     exec(("PRAGMA user_version=" + std::to_string(version)).c_str());
     exec("COMMIT");
@@ -570,7 +606,7 @@ std::int64_t Store::begin_run(const RunRecord& run) {
   commit();
   auto st = prepare(
       "INSERT INTO runs(pid, host, tool_version, opencv_version, model_path, model_sha256, model_family, "
-      "input_size, settings, settings_key, command, execution) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+      "input_size, settings, settings_key, command, execution, labels) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
   const std::string host = host_name();
   sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(getpid()));
   bind_text(st.get(), 2, host);
@@ -579,6 +615,14 @@ std::int64_t Store::begin_run(const RunRecord& run) {
                                  &run.command,      &run.execution};
   int i = 3;
   for (const auto* f : fields) bind_text(st.get(), i++, *f);
+  // The model's label list (index = class id), so that exports can name
+  // every class, not only those detected. NULL when set_labels() was not
+  // called.
+  if (labels_.empty()) {
+    sqlite3_bind_null(st.get(), i);
+  } else {
+    bind_text(st.get(), i, nlohmann::json(labels_).dump());
+  }
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record the run");
   return sqlite3_last_insert_rowid(db_.get());
 }
@@ -895,21 +939,39 @@ void Store::replace_older(std::int64_t video_id, bool failed_only) {
 }
 
 std::vector<std::vector<std::string>> Store::query(const std::string& sql, const std::vector<std::string>& params) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) fail("cannot run query");
-  StmtPtr st(raw);
-  for (std::size_t i = 0; i < params.size(); ++i) bind_text(st.get(), static_cast<int>(i + 1), params[i]);
   std::vector<std::vector<std::string>> rows;
+  each_row(sql, params, [&rows](const std::vector<std::string>& row) { rows.push_back(row); });
+  return rows;
+}
+
+void Store::each_row(const std::string& sql, const std::vector<std::string>& params,
+                     const std::function<void(const std::vector<std::string>&)>& fn) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, &tail) != SQLITE_OK) fail("cannot run query");
+  StmtPtr st(raw);
+  if (!st) throw StoreError("database " + path_ + ": the query is empty");
+  if (tail && *tail) {
+    // Whatever follows must be only spaces, comments and semicolons.
+    sqlite3_stmt* next = nullptr;
+    const int rc = sqlite3_prepare_v2(db_.get(), tail, -1, &next, nullptr);
+    StmtPtr more(next);
+    if (rc != SQLITE_OK || more)
+      throw StoreError("database " + path_ + ": give one SQL statement, not several (found more after the first)");
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) bind_text(st.get(), static_cast<int>(i + 1), params[i]);
   const int cols = sqlite3_column_count(st.get());
+  std::vector<std::string> row(static_cast<std::size_t>(cols));
   int rc;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    row.reserve(static_cast<std::size_t>(cols));
-    for (int c = 0; c < cols; ++c) row.emplace_back(text_column(st.get(), c));
-    rows.push_back(std::move(row));
+    for (int c = 0; c < cols; ++c) row[static_cast<std::size_t>(c)] = text_column(st.get(), c);
+    fn(row);
   }
   if (rc != SQLITE_DONE) fail("query failed");
-  return rows;
+}
+
+bool Store::has_column(const std::string& table, const std::string& column) {
+  return !query("SELECT 1 FROM pragma_table_info(?) WHERE name=?", {table, column}).empty();
 }
 
 void Store::discard_video(std::int64_t video_id) {

@@ -240,7 +240,7 @@ TEST(Store, CreatesSchemaInWalModeIdempotently) {
   Store s(db);  // reopening keeps the schema
   EXPECT_EQ(one(s, "PRAGMA journal_mode"), "wal");
   for (const char* t : {"runs", "videos", "frames", "detections", "timings", "per_video_label_counts",
-                        "per_minute_label_counts", "finished_videos"}) {
+                        "per_minute_label_counts", "finished_videos", "label_events"}) {
     EXPECT_EQ(one(s, std::string("SELECT COUNT(*) FROM sqlite_master WHERE name='") + t + "'"), "1") << t;
   }
 }
@@ -488,7 +488,7 @@ TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
 TEST(Store, NewFileGetsTheLatestSchemaVersion) {
   TempDir d("store-new");
   Store s((d / "a.db").string());
-  EXPECT_EQ(Store::schema_version(), 5);
+  EXPECT_EQ(Store::schema_version(), 6);
   EXPECT_EQ(one(s, "PRAGMA application_id"), std::to_string(Store::application_id_value()));
   EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
@@ -686,7 +686,7 @@ TEST(Store, OlderVidsiftFileWithoutApplicationIdIsUpgradedAndMarked) {
     ASSERT_EQ(raw.one("PRAGMA application_id"), std::to_string(Store::application_id_value()));
     // As schema 3 left it: no application_id, no path_bytes.
     ASSERT_EQ(raw.exec("PRAGMA application_id=0; PRAGMA user_version=3; ALTER TABLE videos DROP COLUMN path_bytes; "
-                       "ALTER TABLE runs DROP COLUMN videos_interrupted"),
+                       "ALTER TABLE runs DROP COLUMN videos_interrupted; ALTER TABLE runs DROP COLUMN labels"),
               SQLITE_OK);
   }
   Store s(db);
@@ -949,4 +949,92 @@ TEST(Store, LockMessageShowsTheTimeoutAsPeopleWriteIt) {
     }
   }
   holder.exec("ROLLBACK");
+}
+
+// --- views (schema 6) ------------------------------------------------------------
+
+namespace {
+
+// One file analysed under two settings keys (two runs, two models); in key1
+// persons in minutes 0 and 2 only, minute 1 analysed with nothing in it.
+void fill_two_settings(Store& s) {
+  s.set_labels({"person", "car"});
+  RunRecord r1 = run_record();
+  r1.model_path = "yolox_nano.onnx";
+  const auto run1 = s.begin_run(r1);
+  const auto v1 = s.start_video(run1, video("/v/a.mp4"), "key1");
+  s.add_frame(v1, 0, 0.0, dets(2));       // minute 0: 2 persons
+  s.add_frame(v1, 750, 30.0, {});         // minute 0: nothing
+  s.add_frame(v1, 1500, 60.0, {});        // minute 1: nothing
+  s.add_frame(v1, 2250, 90.0, {});        // minute 1: nothing
+  s.add_frame(v1, 3000, 120.0, dets(1));  // minute 2: 1 person
+  s.finish_video(v1, VideoResult{VideoStatus::Done, "", 3001, 5});
+  RunRecord r2 = run_record();
+  r2.model_path = "yolov8n.onnx";
+  r2.settings_key = "key2";
+  const auto run2 = s.begin_run(r2);
+  const auto v2 = s.start_video(run2, video("/v/a.mp4"), "key2");
+  s.add_frame(v2, 0, 0.0, dets(1));
+  s.finish_video(v2, VideoResult{VideoStatus::Done, "", 3001, 1});
+}
+
+}  // namespace
+
+TEST(Store, PerVideoViewTellsTwoSettingsOfOneFileApart) {
+  TempDir d("store-views-key");
+  Store s((d / "a.db").string());
+  fill_two_settings(s);
+  auto rows = s.query(
+      "SELECT path, settings_key, model, detections FROM per_video_label_counts WHERE label='person' "
+      "ORDER BY settings_key");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"/v/a.mp4", "key1", "yolox_nano.onnx", "3"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"/v/a.mp4", "key2", "yolov8n.onnx", "1"}));
+  EXPECT_EQ(one(s, "SELECT COUNT(DISTINCT run_id) FROM per_video_label_counts"), "2");
+  EXPECT_EQ(one(s, "SELECT COUNT(DISTINCT settings_key) FROM per_minute_label_counts"), "2");
+}
+
+TEST(Store, PerMinuteViewHasAnalysedMinutesWithoutDetectionsAsZero) {
+  TempDir d("store-views-minute");
+  Store s((d / "a.db").string());
+  fill_two_settings(s);
+  auto rows = s.query(
+      "SELECT minute, detections, frames_with_label, frames_analysed, mean_per_frame FROM per_minute_label_counts "
+      "WHERE settings_key='key1' AND label='person' ORDER BY minute");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"0", "2", "1", "2", "1.0"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"1", "0", "0", "2", "0.0"}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"2", "1", "1", "1", "1.0"}));
+  // Only labels seen in the video get rows: no car anywhere, so no car rows.
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM per_minute_label_counts WHERE label='car'"), "0");
+  // Minutes that were not analysed (none of key2's after minute 0) do not appear.
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM per_minute_label_counts WHERE settings_key='key2'"), "1");
+}
+
+TEST(Store, RunRecordsTheModelsLabelList) {
+  TempDir d("store-labels");
+  Store s((d / "a.db").string());
+  fill_two_settings(s);
+  EXPECT_EQ(one(s, "SELECT labels FROM runs ORDER BY id LIMIT 1"), "[\"person\",\"car\"]");
+}
+
+TEST(Store, UpgradedDatabaseGetsTheNewViews) {
+  TempDir d("store-views-upgrade");
+  const auto db = (d / "old.db").string();
+  make_010_database(db);
+  {
+    RawDb raw(db);
+    // Minute 1 analysed, nothing found.
+    ASSERT_EQ(raw.exec("INSERT INTO frames VALUES(1, 1500, 61.0, 0)"), SQLITE_OK);
+    ASSERT_EQ(raw.exec("UPDATE videos SET frames_analysed=3 WHERE id=1"), SQLITE_OK);
+  }
+  Store s(db);
+  EXPECT_EQ(one(s, "SELECT settings_key FROM per_video_label_counts WHERE label='person'"), "key1");
+  EXPECT_EQ(one(s,
+                "SELECT detections || '/' || frames_analysed FROM per_minute_label_counts WHERE label='person' "
+                "AND minute=1"),
+            "0/1");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM per_minute_label_counts"), "4");  // 2 minutes x {person, car}
+  EXPECT_EQ(one(s, "SELECT frames || ':' || max_count FROM label_events WHERE label='person'"), "2:1");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM runs WHERE labels IS NULL"), "1");  // older runs: unknown
 }

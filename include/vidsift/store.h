@@ -51,6 +51,11 @@
 //    marks those runs `interrupted`.
 //  * find_resume() / resume_video(): an `interrupted` video is continued by a
 //    later run in the same row, after its last stored frame.
+//  * begin_run() records the set_labels() list in runs.labels (JSON array,
+//    index = class id).
+//  * Views (see src/store.cpp): finished_videos, per_video_label_counts,
+//    per_minute_label_counts (every analysed minute, 0 where a label seen in
+//    the video was absent) and label_events (events.h).
 //  * find_final() answers "is this exact file already analysed with these
 //    settings?" for skipping.
 //  * A Store is not thread-safe: use one object from one thread at a time.
@@ -58,6 +63,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -243,6 +249,13 @@ class Store {
   // becomes ""). Meant for reports; in ReadOnly mode SQLite refuses any write.
   // Throws StoreError.
   std::vector<std::vector<std::string>> query(const std::string& sql, const std::vector<std::string>& params = {});
+  // Like query(), but hands each row to `fn` as it is read (constant memory,
+  // for exports). Refuses text holding more than one statement. An exception
+  // thrown by `fn` ends the query and propagates. Throws StoreError.
+  void each_row(const std::string& sql, const std::vector<std::string>& params,
+                const std::function<void(const std::vector<std::string>&)>& fn);
+  // Whether `table` has `column` (older schemas lack newer columns).
+  bool has_column(const std::string& table, const std::string& column);
 
   // Commits the open batch, if any, releasing the write lock. The caller (the
   // pipeline's serial store node) calls this whenever it becomes idle, so

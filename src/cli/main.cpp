@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
@@ -18,6 +19,8 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include "events.h"
+#include "export.h"
 #include "log.h"
 #include "options.h"
 #include "progress.h"
@@ -425,6 +428,9 @@ int main(int argc, char** argv) {
   // lines would only repeat them less clearly.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   av_log_set_level(AV_LOG_QUIET);  // decode problems are recorded per video instead
+  // Commands with their own options (src/cli/export.cpp, src/cli/events.cpp).
+  if (argc > 1 && std::string_view(argv[1]) == "export") return export_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string_view(argv[1]) == "events") return events_command(argc - 1, argv + 1);
   CliOptions o;
   try {
     o = parse_command_line(argc, argv);

@@ -20,6 +20,8 @@ const char* kUsage =
     "usage: vidsift run INPUT... [options]     analyse videos into a SQLite database\n"
     "       vidsift report [DB | --db DB] [--run ID] [--video PATH] [--since T] [--until T] [--json]\n"
     "                                          summarise what a database holds (read-only)\n"
+    "       vidsift export DB --format csv|jsonl|coco|yolo [--where SQL] [--out PATH]\n"
+    "       vidsift events DB --label NAME [--min-count K] [--gap S] [--json]\n"
     "       vidsift --version | --help\n"
     "\n"
     "INPUT is a video file, a directory (walked recursively) or @list.txt (one path per line).\n"
@@ -335,9 +337,9 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     o.command = Command::Help;
     return o;
   } else {
-    const std::string near = closest_name(cmd, {"run", "report", "help"});
+    const std::string near = closest_name(cmd, {"run", "report", "export", "events", "help"});
     throw UsageError("unknown command '" + cmd + "'" + (near.empty() ? "" : " (did you mean " + near + "?)") +
-                     " (commands: run, report)");
+                     " (commands: run, report, export, events)");
   }
 
   for (const char* opt : {"run", "video", "since", "until"})

@@ -1,0 +1,129 @@
+#include "export.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <boost/program_options.hpp>
+
+#include "vidsift/export.h"
+#include "vidsift/store.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace vidsift::cli {
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kUsage = 2;
+constexpr int kCannot = 3;
+
+const char* kExportUsage =
+    "usage: vidsift export [DB] [--db FILE] --format csv|jsonl|coco|yolo [--where SQL] [--out PATH]\n"
+    "Writes the detections of current results (done and partial videos). The database is only read.\n"
+    "  csv, jsonl, coco: to --out FILE, or stdout;  yolo: --out DIR (new or empty) gets classes.txt\n"
+    "  and one <video-stem>_<frame>.txt per analysed frame.\n"
+    "  --where: SQL over video_id, path, settings_key, run_id, frame_index, ts, class_id, label,\n"
+    "  confidence, x, y, w, h, width, height, e.g. --where \"label = 'person' AND confidence >= 0.5\"\n";
+
+int usage(const std::string& msg) {
+  std::cerr << "vidsift export: " << msg << "\n(see vidsift export --help)\n";
+  return kUsage;
+}
+
+}  // namespace
+
+int export_command(int argc, const char* const argv[]) {
+  std::string db, db_pos, format, where, out;
+  double db_timeout = 10;
+  po::options_description opts("export options");
+  opts.add_options()("help,h", "show this help")("db", po::value(&db), "database to read")(
+      "format", po::value(&format), "csv | jsonl | coco | yolo")("where", po::value(&where),
+                                                                 "SQL condition on the detections")(
+      "out,o", po::value(&out), "output file (csv, jsonl, coco; default stdout) or directory (yolo)")(
+      "db-timeout", po::value(&db_timeout)->default_value(10.0, "10"), "seconds to wait for a locked database");
+  po::options_description hidden;
+  hidden.add_options()("db-pos", po::value(&db_pos));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("db-pos", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << kExportUsage << "\n" << opts;
+    return kOk;
+  }
+  if (!db_pos.empty() && !db.empty() && db_pos != db) return usage("two databases given: " + db_pos + " and " + db);
+  if (db.empty()) db = db_pos;
+  if (db.empty()) return usage("give the database (--db FILE)");
+  if (db == ":memory:" || db.rfind("file:", 0) == 0) return usage("--db must be a plain file path");
+  if (format.empty()) return usage("give --format csv, jsonl, coco or yolo");
+  const auto fmt = parse_export_format(format);
+  if (!fmt) return usage("unknown --format '" + format + "' (csv, jsonl, coco, yolo)");
+  if (*fmt == ExportFormat::Yolo && out.empty()) return usage("--format yolo writes a directory: give --out DIR");
+  if (!std::isfinite(db_timeout) || db_timeout < 0 || db_timeout > 1e6)
+    return usage("--db-timeout must be within 0..1e6 seconds");
+
+  std::unique_ptr<Store> store;
+  try {
+    store = std::make_unique<Store>(db, static_cast<int>(db_timeout * 1000), OpenMode::ReadOnly);
+  } catch (const std::exception& e) {
+    std::cerr << "vidsift export: " << e.what() << "\n";
+    return kCannot;
+  }
+  // An SQL error in --where is the user's to fix (usage), found before any
+  // output exists.
+  try {
+    check_export_where(*store, where);
+  } catch (const StoreError& e) {
+    std::cerr << "vidsift export: --where: " << e.what() << "\n";
+    return kUsage;
+  }
+  ExportCounts n;
+  std::string dest = out.empty() ? "stdout" : out;
+  try {
+    if (*fmt == ExportFormat::Yolo) {
+      n = export_yolo(*store, where, out);
+    } else if (out.empty()) {
+      n = export_to_stream(*store, *fmt, where, std::cout);
+    } else {
+      const fs::path part = out + ".part";
+      try {
+        std::ofstream f(part, std::ios::binary | std::ios::trunc);
+        if (!f) throw ExportError("cannot write " + part.string());
+        n = export_to_stream(*store, *fmt, where, f);
+        f.close();
+        if (!f) throw ExportError("cannot write " + part.string() + " (disk full?)");
+        fs::rename(part, out);
+      } catch (...) {
+        std::error_code ec;
+        fs::remove(part, ec);
+        throw;
+      }
+    }
+  } catch (const StoreError& e) {
+    std::cerr << "vidsift export: " << e.what() << "\n";
+    return kCannot;
+  } catch (const std::exception& e) {
+    std::cerr << "vidsift export: " << e.what() << "\n";
+    return kCannot;
+  }
+  std::cerr << "vidsift export: " << n.detections << " detection(s) of " << n.videos << " video(s)";
+  if (*fmt == ExportFormat::Coco || *fmt == ExportFormat::Yolo) std::cerr << ", " << n.images << " image(s)";
+  std::cerr << " written as " << format << " to " << dest << "\n";
+  return kOk;
+}
+
+}  // namespace vidsift::cli
