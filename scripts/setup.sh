@@ -21,7 +21,8 @@ PACKAGES=(
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   libonnx-dev libprotobuf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  valgrind time python3-onnx
+  valgrind time python3-onnx python3-yaml
+  slurm-wlm munge
 )
 
 missing=()

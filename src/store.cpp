@@ -44,7 +44,10 @@ CREATE TABLE IF NOT EXISTS runs (
   videos_skipped  INTEGER,
   frames_analysed INTEGER,
   detections      INTEGER,
-  execution       TEXT
+  execution       TEXT,
+  shard           TEXT,
+  origin          TEXT,
+  merged_from     TEXT
 );
 CREATE TABLE IF NOT EXISTS videos (
   id              INTEGER PRIMARY KEY,
@@ -104,6 +107,11 @@ CREATE TABLE IF NOT EXISTS timings (
   max_ms    REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS timings_by_run ON timings(run_id, video_id);
+CREATE INDEX IF NOT EXISTS runs_by_origin ON runs(origin);
+CREATE VIEW IF NOT EXISTS video_provenance AS
+  SELECT v.id AS video_id, v.path AS path, v.status AS status, r.id AS run_id, r.shard AS shard,
+         r.host AS host, r.merged_from AS merged_from
+  FROM videos v JOIN runs r ON r.id = v.run_id;
 CREATE VIEW IF NOT EXISTS finished_videos AS
   SELECT * FROM videos WHERE status IN ('done','partial');
 CREATE VIEW IF NOT EXISTS per_video_label_counts AS
@@ -137,6 +145,10 @@ CREATE VIEW IF NOT EXISTS per_minute_label_counts AS
 //  4  videos.path_bytes (the exact bytes of the path; `path` is made valid
 //     UTF-8, see repair_text()). Also the first version to set
 //     PRAGMA application_id.
+//  7  runs.shard ("I/N" of a --shard run), runs.origin (host|pid|started_at
+//     of the run a merged run came from), runs.merged_from (the shard
+//     database it was merged from), the runs_by_origin index and the
+//     video_provenance view (vidsift merge).
 // Each migration upgrades `version - 1` to `version`; append, never edit.
 struct Migration {
   int version;
@@ -150,8 +162,18 @@ constexpr Migration kMigrations[] = {
      "ALTER TABLE videos ADD COLUMN stream_index INTEGER; ALTER TABLE videos ADD COLUMN warning TEXT;"},
     {kPathBytesVersion,
      "ALTER TABLE videos ADD COLUMN path_bytes BLOB; UPDATE videos SET path_bytes = CAST(path AS BLOB);"},
+    // Placeholders for the migrations 5 and 6 of other branches (branch
+    // `shard` only: the lead renumbers 7 when merging and drops these two).
+    {5, ""},
+    {6, ""},
+    {7,
+     "ALTER TABLE runs ADD COLUMN shard TEXT; ALTER TABLE runs ADD COLUMN origin TEXT; "
+     "ALTER TABLE runs ADD COLUMN merged_from TEXT; CREATE INDEX runs_by_origin ON runs(origin); "
+     "CREATE VIEW video_provenance AS SELECT v.id AS video_id, v.path AS path, v.status AS status, "
+     "r.id AS run_id, r.shard AS shard, r.host AS host, r.merged_from AS merged_from "
+     "FROM videos v JOIN runs r ON r.id = v.run_id;"},
 };
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 7;
 // PRAGMA application_id of a vidsift database: "vsft" in ASCII. Files made
 // before schema version 4 say 0 and are recognised by their tables.
 constexpr int kApplicationId = 0x76736674;
@@ -520,7 +542,7 @@ std::int64_t Store::begin_run(const RunRecord& run) {
   commit();
   auto st = prepare(
       "INSERT INTO runs(pid, host, tool_version, opencv_version, model_path, model_sha256, model_family, "
-      "input_size, settings, settings_key, command, execution) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+      "input_size, settings, settings_key, command, execution, shard) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
   const std::string host = host_name();
   sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(getpid()));
   bind_text(st.get(), 2, host);
@@ -529,6 +551,7 @@ std::int64_t Store::begin_run(const RunRecord& run) {
                                  &run.command,      &run.execution};
   int i = 3;
   for (const auto* f : fields) bind_text(st.get(), i++, *f);
+  if (!run.shard.empty()) bind_text(st.get(), i, run.shard);  // else NULL
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record the run");
   return sqlite3_last_insert_rowid(db_.get());
 }

@@ -18,6 +18,7 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include "merge.h"
 #include "options.h"
 #include "report.h"
 #include "vidsift/calibrate.h"
@@ -255,6 +256,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
   Discovery found = discover(o.inputs);
   for (const auto& w : found.warnings) say("vidsift: warning: " + w);
+  if (o.shard) say("vidsift: " + keep_shard(o, found));
 
   RunRecord rr;
   rr.tool_version = VIDSIFT_VERSION;
@@ -269,6 +271,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   ExecutionPlan plan = plan_execution(popts, found.files.size());
   plan.backend = backend_name(model.backend) + " (" + backend_library(model.backend) + ")";
   rr.execution = plan.json();
+  if (o.shard) rr.shard = o.shard->label();
 
   std::int64_t run_id = 0;
   RunSummary summary;
@@ -390,7 +393,9 @@ int main(int argc, char** argv) {
                 << (vidsift::ort_built_in() ? "onnxruntime when it runs the model" : "opencv-dnn") << ")\n";
       return kExitOk;
     case Command::Report: return report_command(o);
+    case Command::Merge: return merge_command(o);
     case Command::Run: {
+      if (o.dry_run) return dry_run_command(o);
       if (o.verbose) {
         av_log_set_level(AV_LOG_WARNING);
         cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_WARNING);

@@ -9,6 +9,7 @@
 //    `help`/`version` requests are returned, not thrown.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "vidsift/family.h"
 #include "vidsift/inference.h"
 #include "vidsift/pipeline.h"
+#include "vidsift/shard.h"
 
 namespace vidsift::cli {
 
@@ -24,7 +26,7 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class Command { Run, Report, Help, Version };
+enum class Command { Run, Report, Merge, Help, Version };
 
 struct CliOptions {
   Command command = Command::Help;
@@ -43,6 +45,11 @@ struct CliOptions {
   bool json = false;
   bool calibrate = false;  // measure and pick workers/net-threads before running
   std::string command_line;
+  // Scale-out (see shard.h): the shard this run analyses (none: every file),
+  // how files are assigned, and --dry-run (list the shard's files only).
+  std::optional<Shard> shard;
+  ShardBy shard_by = ShardBy::Path;
+  bool dry_run = false;
 };
 
 CliOptions parse_command_line(int argc, const char* const argv[]);
