@@ -157,16 +157,23 @@ same_as_single "$T/out1/archive.db"
   fail "no shard provenance"
 echo "slurm_e2e: array + merge == single run ($(sqlite3 "$T/out1/archive.db" "SELECT COUNT(*) FROM detections") detections)" >&2
 
-# 2. One task killed mid-run with scancel, requeued, then merged. --every 1
-#    makes the tasks last a few seconds.
+# 2. One task killed mid-run with scancel, requeued, then merged. The victim
+#    is the shard with the most files (--dry-run says which); --every 5 makes
+#    it last a few seconds.
 mkdir -p "$T/out2"
-export ARCHIVE="$A" OUT="$T/out2" VIDSIFT="$VIDSIFT" VIDSIFT_ARGS="--model $MODEL --every 1 --workers 1"
+victim_shard=0
+most=-1
+for i in 0 1 2 3; do
+  n=$("$VIDSIFT" run "$A" --dry-run --shard "$i/4" | grep -c '\.mp4$' || true)
+  if [ "$n" -gt "$most" ]; then most=$n victim_shard=$i; fi
+done
+export ARCHIVE="$A" OUT="$T/out2" VIDSIFT="$VIDSIFT" VIDSIFT_ARGS="--model $MODEL --every 5"
 array=$(sbatch --parsable --export=ALL --chdir="$T/out2" --array=0-3 examples/slurm/shard.sbatch)
-victim="${array}_1"
+victim="${array}_${victim_shard}"
+vdb="$T/out2/shard-$victim_shard.db"
 killed=0
 for _ in $(seq 300); do
-  if [ -f "$T/out2/shard-1.db" ] &&
-    [ "$(sqlite3 "$T/out2/shard-1.db" "SELECT COUNT(*) FROM frames" 2>/dev/null || echo 0)" -gt 0 ]; then
+  if [ -f "$vdb" ] && [ "$(sqlite3 "$vdb" "SELECT COUNT(*) FROM frames" 2>/dev/null || echo 0)" -gt 0 ]; then
     scancel "$victim"
     killed=1
     break
@@ -189,5 +196,7 @@ dups="$(sqlite3 "$T/out2/archive.db" "SELECT COUNT(*) FROM (SELECT path FROM vid
 [ "$dups" -eq 0 ] || fail "$dups video(s) twice in the merge after the requeue"
 [ "$(sqlite3 "$T/out2/archive.db" "SELECT COUNT(*) FROM videos WHERE status='done'")" -eq 8 ] ||
   fail "not every video done after the requeue: $(sqlite3 "$T/out2/archive.db" "SELECT path, status FROM videos")"
-[ "$(sqlite3 "$T/out2/shard-1.db" "SELECT COUNT(*) FROM runs")" -ge 2 ] || fail "task 1 did not run twice"
+[ "$(sqlite3 "$vdb" "SELECT COUNT(*) FROM runs")" -ge 2 ] || fail "task $victim did not run twice"
+[ "$(sqlite3 "$vdb" "SELECT COUNT(*) FROM runs WHERE status='interrupted'")" -ge 1 ] ||
+  fail "the cancelled run of $victim is not marked interrupted: $(sqlite3 "$vdb" "SELECT id, status FROM runs")"
 echo "slurm_e2e: PASSED" >&2
