@@ -139,8 +139,9 @@ MergeResult merge_database(Store& dest, const std::string& input, int busy_timeo
 
     // New ids: the input's id plus an offset above every id dest has.
     const std::string off = std::to_string(to_int(dest.query("SELECT COALESCE(MAX(id), 0) FROM main.videos")));
-    const std::string run_map = "(SELECT n.id FROM temp.merge_runs m JOIN main.runs n ON n.origin = m.origin "
-                                "WHERE m.src_id = ";
+    const std::string run_map =
+        "(SELECT n.id FROM temp.merge_runs m JOIN main.runs n ON n.origin = m.origin "
+        "WHERE m.src_id = ";
     const auto video_cols = columns(dest, "videos", {"id", "run_id"});
     dest.query("INSERT INTO main.videos(id, run_id, " + join(video_cols, "") + ") SELECT v.id + " + off + ", " +
                run_map + "v.run_id), " + join(video_cols, "v.") +

@@ -73,8 +73,8 @@ std::optional<Shard> env_shard(int shards, const EnvLookup& env) {
       s.count = shards;
       s.source += ", --shards " + std::to_string(shards);
       if (env("VIDSIFT_SHARDS") && env_number(env, "VIDSIFT_SHARDS") != shards)
-        throw ShardError("--shards " + std::to_string(shards) + " disagrees with VIDSIFT_SHARDS=" +
-                         *env("VIDSIFT_SHARDS"));
+        throw ShardError("--shards " + std::to_string(shards) +
+                         " disagrees with VIDSIFT_SHARDS=" + *env("VIDSIFT_SHARDS"));
     } else if (env("VIDSIFT_SHARDS")) {
       s.count = static_cast<int>(std::min<long long>(env_number(env, "VIDSIFT_SHARDS"), kMaxShards + 1LL));
       s.source += ", VIDSIFT_SHARDS=" + std::to_string(s.count);
@@ -130,8 +130,7 @@ Shard parse_shard(const std::string& text) {
 }
 
 std::optional<Shard> resolve_shard(const std::string& flag, int shards, const EnvLookup& env) {
-  if (shards < 0 || shards > kMaxShards)
-    throw ShardError("--shards must be within 1.." + std::to_string(kMaxShards));
+  if (shards < 0 || shards > kMaxShards) throw ShardError("--shards must be within 1.." + std::to_string(kMaxShards));
   std::optional<Shard> from_env = env_shard(shards, env);
   if (from_env) check_shard(*from_env);
   if (!flag.empty()) {
@@ -179,8 +178,8 @@ std::vector<std::string> input_roots(const std::vector<std::string>& inputs) {
     if (in.empty() || in == "-") continue;
     std::error_code ec;
     if (in[0] == '@') {
-      roots.push_back(normal(fs::path(in.substr(1)).parent_path().empty() ? fs::path(".")
-                                                                          : fs::path(in.substr(1)).parent_path()));
+      roots.push_back(
+          normal(fs::path(in.substr(1)).parent_path().empty() ? fs::path(".") : fs::path(in.substr(1)).parent_path()));
     } else if (fs::is_directory(in, ec)) {
       roots.push_back(normal(in));
     } else {

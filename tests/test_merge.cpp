@@ -15,9 +15,7 @@ using namespace vidsift::test;
 
 namespace {
 
-CommandResult cli(const std::string& args) {
-  return run_command(sh_quote(vidsift_binary()) + " " + args + " 2>&1");
-}
+CommandResult cli(const std::string& args) { return run_command(sh_quote(vidsift_binary()) + " " + args + " 2>&1"); }
 
 CommandResult sql(const fs::path& db, const std::string& statements) {
   return run_command("sqlite3 " + sh_quote(db.string()) + " " + sh_quote(statements) + " 2>&1");
@@ -50,8 +48,8 @@ class Merge : public ::testing::Test {
     auto r = cli("run " + q(clips) + " --db " + q(*dir_ / "single.db") + common);
     ASSERT_EQ(r.status, 0) << r.output;
     for (int i = 0; i < 2; ++i) {
-      r = cli("run " + q(clips) + " --shard " + std::to_string(i) + "/2 --db " +
-                  q(*dir_ / "shard-{shard}.db") + common);
+      r = cli("run " + q(clips) + " --shard " + std::to_string(i) + "/2 --db " + q(*dir_ / "shard-{shard}.db") +
+              common);
       ASSERT_EQ(r.status, 0) << r.output;
     }
     // The same two clips analysed again, later: their newest results.
@@ -88,13 +86,14 @@ TEST_F(Merge, ShardsMergeIntoWhatOneMachineWouldHaveWritten) {
   EXPECT_EQ(query_db(all, kDetections), query_db(at("single.db"), kDetections));
   EXPECT_EQ(query_int(all, "SELECT COUNT(*) FROM frames"), query_int(at("single.db"), "SELECT COUNT(*) FROM frames"));
   // Remapped ids: every detection and frame points at a video of its run.
-  EXPECT_EQ(query_int(all, "SELECT COUNT(*) FROM detections d LEFT JOIN videos v ON v.id=d.video_id WHERE v.id IS NULL"),
-            0);
+  EXPECT_EQ(
+      query_int(all, "SELECT COUNT(*) FROM detections d LEFT JOIN videos v ON v.id=d.video_id WHERE v.id IS NULL"), 0);
   EXPECT_EQ(query_int(all, "SELECT COUNT(*) FROM videos v LEFT JOIN runs r ON r.id=v.run_id WHERE r.id IS NULL"), 0);
   EXPECT_EQ(query_int(all, "SELECT COUNT(*) FROM timings t LEFT JOIN runs r ON r.id=t.run_id WHERE r.id IS NULL"), 0);
   // Provenance: shard, host and source file per video.
-  EXPECT_EQ(query_int(all, "SELECT COUNT(*) FROM video_provenance WHERE shard IN ('0/2','1/2') AND host <> '' AND "
-                           "(merged_from LIKE '%shard-0.db' OR merged_from LIKE '%shard-1.db')"),
+  EXPECT_EQ(query_int(all,
+                      "SELECT COUNT(*) FROM video_provenance WHERE shard IN ('0/2','1/2') AND host <> '' AND "
+                      "(merged_from LIKE '%shard-0.db' OR merged_from LIKE '%shard-1.db')"),
             6);
   EXPECT_EQ(query_int(all, "SELECT COUNT(DISTINCT shard) FROM video_provenance"), 2);
 }
@@ -133,8 +132,9 @@ TEST_F(Merge, TheNewestDoneResultWinsWhateverTheOrder) {
   for (const fs::path& db : {a, b}) {
     EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM videos"), 6) << db;
     EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM (SELECT path FROM videos GROUP BY path HAVING COUNT(*) > 1)"), 0);
-    EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM video_provenance WHERE path LIKE '%/cam1/%' AND merged_from LIKE "
-                            "'%later.db'"),
+    EXPECT_EQ(query_int(db,
+                        "SELECT COUNT(*) FROM video_provenance WHERE path LIKE '%/cam1/%' AND merged_from LIKE "
+                        "'%later.db'"),
               3)
         << db;
     EXPECT_EQ(query_db(db, kDetections), query_db(at("single.db"), kDetections)) << db;
@@ -158,11 +158,11 @@ TEST_F(Merge, BadInputsAreRefusedAndTheRestMerged) {
                 .status,
             0);
   const auto r = cli("merge --db " + q(all) + " " + q(foreign) + " " + q(at("shard-0.db")) + " " + q(live) + " " +
-                         q(newer) + " " + q(older) + " " + q(at("nonexistent.db")));
+                     q(newer) + " " + q(older) + " " + q(at("nonexistent.db")));
   EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_NE(r.output.find("refused " + foreign.string() + ": database " + foreign.string() +
-                          " is not a vidsift database"),
-            std::string::npos)
+  EXPECT_NE(
+      r.output.find("refused " + foreign.string() + ": database " + foreign.string() + " is not a vidsift database"),
+      std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("refused " + live.string() + ": run 1 is still running"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("refused " + newer.string() + ": database " + newer.string() + " was made by a newer"),
@@ -195,9 +195,9 @@ TEST_F(Merge, EachInputIsOneTransaction) {
   const long long before_runs = query_int(all, "SELECT COUNT(*) FROM runs");
   const long long before_dets = query_int(all, "SELECT COUNT(*) FROM detections");
   // An error after the runs and videos of shard-1 are in: nothing of it stays.
-  ASSERT_EQ(sql(all, "CREATE TRIGGER boom BEFORE INSERT ON frames BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;")
-                .status,
-            0);
+  ASSERT_EQ(
+      sql(all, "CREATE TRIGGER boom BEFORE INSERT ON frames BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;").status,
+      0);
   auto r = cli("merge --db " + q(all) + " " + q(at("shard-1.db")));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("disk on fire"), std::string::npos) << r.output;
@@ -205,9 +205,10 @@ TEST_F(Merge, EachInputIsOneTransaction) {
   EXPECT_EQ(query_int(all, "SELECT COUNT(*) FROM runs"), before_runs);
   // A kill in the middle (a trigger that never ends holds the merge inside
   // its transaction): the database is as before.
-  ASSERT_EQ(sql(all, "DROP TRIGGER boom; CREATE TRIGGER slow BEFORE INSERT ON detections BEGIN SELECT COUNT(*) FROM "
-                     "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000000) "
-                     "SELECT x FROM c); END;")
+  ASSERT_EQ(sql(all,
+                "DROP TRIGGER boom; CREATE TRIGGER slow BEFORE INSERT ON detections BEGIN SELECT COUNT(*) FROM "
+                "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000000) "
+                "SELECT x FROM c); END;")
                 .status,
             0);
   r = run_command("timeout -s KILL 3 " + sh_quote(vidsift_binary()) + " merge --db " + q(all) + " " +

@@ -63,13 +63,13 @@ TEST(Shard, SlurmCountOrMinMax) {
   EXPECT_EQ(s->label(), "3/4");
   EXPECT_NE(s->source.find("SLURM_ARRAY_TASK_ID=3"), std::string::npos) << s->source;
   // --array=4-7: MIN/MAX give index ID-MIN and count MAX-MIN+1.
-  s = resolve_shard("", 0,
-                    env_of({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "4"}, {"SLURM_ARRAY_TASK_MAX", "7"}}));
+  s = resolve_shard(
+      "", 0, env_of({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "4"}, {"SLURM_ARRAY_TASK_MAX", "7"}}));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->label(), "1/4");
   // With COUNT and MIN both: index relative to MIN.
-  s = resolve_shard("", 0,
-                    env_of({{"SLURM_ARRAY_TASK_ID", "9"}, {"SLURM_ARRAY_TASK_MIN", "8"}, {"SLURM_ARRAY_TASK_COUNT", "2"}}));
+  s = resolve_shard(
+      "", 0, env_of({{"SLURM_ARRAY_TASK_ID", "9"}, {"SLURM_ARRAY_TASK_MIN", "8"}, {"SLURM_ARRAY_TASK_COUNT", "2"}}));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->label(), "1/2");
 }
@@ -80,10 +80,10 @@ TEST(Shard, SlurmErrors) {
                ShardError);  // outside 0..3
   EXPECT_THROW(resolve_shard("", 0, env_of({{"SLURM_ARRAY_TASK_ID", "x"}, {"SLURM_ARRAY_TASK_COUNT", "4"}})),
                ShardError);
-  EXPECT_THROW(resolve_shard("", 0,
-                             env_of({{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_MIN", "3"},
-                                     {"SLURM_ARRAY_TASK_MAX", "5"}})),
-               ShardError);  // below MIN
+  EXPECT_THROW(
+      resolve_shard(
+          "", 0, env_of({{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_MIN", "3"}, {"SLURM_ARRAY_TASK_MAX", "5"}})),
+      ShardError);  // below MIN
   EXPECT_THROW(resolve_shard("", 3, env_of({{"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_COUNT", "4"}})),
                ShardError);  // --shards disagrees
 }

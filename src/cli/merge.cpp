@@ -76,8 +76,8 @@ std::string keep_shard(const CliOptions& o, Discovery& found) {
 int dry_run_command(const CliOptions& o) {
   Discovery found = discover(o.inputs);
   for (const auto& w : found.warnings) std::cerr << "vidsift: warning: " << w << "\n";
-  const std::string line = o.shard ? keep_shard(o, found) : "all inputs: " + std::to_string(found.files.size()) +
-                                                                 " file(s)";
+  const std::string line =
+      o.shard ? keep_shard(o, found) : "all inputs: " + std::to_string(found.files.size()) + " file(s)";
   std::cout << "# " << line << "; --db " << o.db << "\n";
   for (const auto& f : found.files) std::cout << f.size << "\t" << f.path << "\n";
   for (const auto& m : found.missing) std::cout << "-\t" << m.path << "\t(" << m.error << ")\n";
