@@ -73,7 +73,7 @@ PORT=$((20000 + RANDOM % 20000))
 export SLURM_CONF="$T/slurm.conf"
 cat >"$SLURM_CONF" <<CONF
 ClusterName=vidsift
-SlurmctldHost=$H
+SlurmctldHost=$H(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort=$PORT
@@ -97,7 +97,7 @@ JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/builtin
 MinJobAge=600
-NodeName=$H CPUs=$(nproc) State=UNKNOWN
+NodeName=$H NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=debug Nodes=$H Default=YES MaxTime=INFINITE State=UP
 CONF
 mkdir -p "$T/state" "$T/spool"
