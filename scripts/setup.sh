@@ -21,7 +21,8 @@ PACKAGES=(
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   libonnx-dev libprotobuf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  valgrind time python3-onnx tmux
+  valgrind time python3-onnx python3-yaml tmux
+  slurm-wlm munge
 )
 
 missing=()

@@ -50,7 +50,10 @@ CREATE TABLE IF NOT EXISTS runs (
   detections      INTEGER,
   execution       TEXT,
   videos_interrupted INTEGER,
-  labels          TEXT
+  labels          TEXT,
+  shard           TEXT,
+  origin          TEXT,
+  merged_from     TEXT
 );
 CREATE TABLE IF NOT EXISTS videos (
   id              INTEGER PRIMARY KEY,
@@ -110,6 +113,11 @@ CREATE TABLE IF NOT EXISTS timings (
   max_ms    REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS timings_by_run ON timings(run_id, video_id);
+CREATE INDEX IF NOT EXISTS runs_by_origin ON runs(origin);
+CREATE VIEW IF NOT EXISTS video_provenance AS
+  SELECT v.id AS video_id, v.path AS path, v.status AS status, r.id AS run_id, r.shard AS shard,
+         r.host AS host, r.merged_from AS merged_from
+  FROM videos v JOIN runs r ON r.id = v.run_id;
 CREATE VIEW IF NOT EXISTS finished_videos AS
   SELECT * FROM videos WHERE status IN ('done','partial');
 )SQL";
@@ -175,6 +183,10 @@ std::string views_sql() { return std::string(kLabelCountViews) + label_events_vi
 //     the analysed minutes without detections, new view label_events.
 //     Views are recreated from views_sql() after a migration to
 //     kViewsVersion or earlier.
+//  7  runs.shard ("I/N" of a --shard run), runs.origin (host|pid|started_at
+//     of the run a merged run came from), runs.merged_from (the shard
+//     database it was merged from), the runs_by_origin index and the
+//     video_provenance view (vidsift merge).
 // Each migration upgrades `version - 1` to `version`; append, never edit.
 struct Migration {
   int version;
@@ -232,8 +244,14 @@ ALTER TABLE runs ADD COLUMN videos_interrupted INTEGER;
 PRAGMA legacy_alter_table=OFF;
 )SQL"},
     {kViewsVersion, "ALTER TABLE runs ADD COLUMN labels TEXT;"},
+    {7,
+     "ALTER TABLE runs ADD COLUMN shard TEXT; ALTER TABLE runs ADD COLUMN origin TEXT; "
+     "ALTER TABLE runs ADD COLUMN merged_from TEXT; CREATE INDEX runs_by_origin ON runs(origin); "
+     "CREATE VIEW video_provenance AS SELECT v.id AS video_id, v.path AS path, v.status AS status, "
+     "r.id AS run_id, r.shard AS shard, r.host AS host, r.merged_from AS merged_from "
+     "FROM videos v JOIN runs r ON r.id = v.run_id;"},
 };
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 // PRAGMA application_id of a vidsift database: "vsft" in ASCII. Files made
 // before schema version 4 say 0 and are recognised by their tables.
 constexpr int kApplicationId = 0x76736674;
@@ -606,7 +624,7 @@ std::int64_t Store::begin_run(const RunRecord& run) {
   commit();
   auto st = prepare(
       "INSERT INTO runs(pid, host, tool_version, opencv_version, model_path, model_sha256, model_family, "
-      "input_size, settings, settings_key, command, execution, labels) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "input_size, settings, settings_key, command, execution, labels, shard) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   const std::string host = host_name();
   sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(getpid()));
   bind_text(st.get(), 2, host);
@@ -623,6 +641,8 @@ std::int64_t Store::begin_run(const RunRecord& run) {
   } else {
     bind_text(st.get(), i, nlohmann::json(labels_).dump());
   }
+  ++i;
+  if (!run.shard.empty()) bind_text(st.get(), i, run.shard);  // else NULL
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot record the run");
   return sqlite3_last_insert_rowid(db_.get());
 }

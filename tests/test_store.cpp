@@ -488,7 +488,7 @@ TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
 TEST(Store, NewFileGetsTheLatestSchemaVersion) {
   TempDir d("store-new");
   Store s((d / "a.db").string());
-  EXPECT_EQ(Store::schema_version(), 6);
+  EXPECT_EQ(Store::schema_version(), 7);
   EXPECT_EQ(one(s, "PRAGMA application_id"), std::to_string(Store::application_id_value()));
   EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
@@ -686,7 +686,10 @@ TEST(Store, OlderVidsiftFileWithoutApplicationIdIsUpgradedAndMarked) {
     ASSERT_EQ(raw.one("PRAGMA application_id"), std::to_string(Store::application_id_value()));
     // As schema 3 left it: no application_id, no path_bytes.
     ASSERT_EQ(raw.exec("PRAGMA application_id=0; PRAGMA user_version=3; ALTER TABLE videos DROP COLUMN path_bytes; "
-                       "ALTER TABLE runs DROP COLUMN videos_interrupted; ALTER TABLE runs DROP COLUMN labels"),
+                       "ALTER TABLE runs DROP COLUMN videos_interrupted; ALTER TABLE runs DROP COLUMN labels; "
+
+                       "DROP VIEW video_provenance; DROP INDEX runs_by_origin; ALTER TABLE runs DROP COLUMN shard; "
+                       "ALTER TABLE runs DROP COLUMN origin; ALTER TABLE runs DROP COLUMN merged_from"),
               SQLITE_OK);
   }
   Store s(db);

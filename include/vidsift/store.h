@@ -98,6 +98,7 @@ struct RunRecord {
   std::string settings_key;  // sha256 of `settings`
   std::string command;       // the command line
   std::string execution;     // JSON: workers, threads, decoders... (not part of the key)
+  std::string shard;         // "I/N" when the run analysed one shard (empty: NULL)
 };
 
 // What finish_run() records when a run ends.

@@ -22,6 +22,7 @@ extern "C" {
 #include "events.h"
 #include "export.h"
 #include "log.h"
+#include "merge.h"
 #include "options.h"
 #include "progress.h"
 #include "report.h"
@@ -231,6 +232,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
   Discovery found = discover(o.inputs);
   for (const auto& w : found.warnings) say("vidsift: warning: " + w);
+  if (o.shard) say("vidsift: " + keep_shard(o, found));
   // Nothing to analyse is never silent, even with -q: an unmounted share is
   // an empty directory.
   for (const auto& w : empty_input_warnings(o.inputs, found)) std::cerr << "vidsift: warning: " << w << "\n";
@@ -251,6 +253,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   ExecutionPlan plan = plan_execution(popts, found.files.size());
   plan.backend = backend_name(model.backend) + " (" + backend_library(model.backend) + ")";
   rr.execution = plan.json();
+  if (o.shard) rr.shard = o.shard->label();
 
   std::int64_t run_id = 0;
   RunSummary summary;
@@ -446,9 +449,11 @@ int main(int argc, char** argv) {
                 << (vidsift::ort_built_in() ? "onnxruntime when it runs the model" : "opencv-dnn") << ")\n";
       return kExitOk;
     case Command::Report: return report_command(o);
+    case Command::Merge: return merge_command(o);
     case Command::Run: {
       // In a log (stderr not a terminal) every line starts with the UTC time.
       StampedStderr stamps(!isatty(STDERR_FILENO));
+      if (o.dry_run) return dry_run_command(o);
       if (o.verbose) {
         av_log_set_level(AV_LOG_WARNING);
         cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_WARNING);

@@ -22,6 +22,7 @@ const char* kUsage =
     "                                          summarise what a database holds (read-only)\n"
     "       vidsift export DB --format csv|jsonl|coco|yolo [--where SQL] [--out PATH]\n"
     "       vidsift events DB --label NAME [--min-count K] [--gap S] [--json]\n"
+    "       vidsift merge --db ALL.db SHARD.db...  merge shard databases into one\n"
     "       vidsift --version | --help\n"
     "\n"
     "INPUT is a video file, a directory (walked recursively) or @list.txt (one path per line).\n"
@@ -170,6 +171,9 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   std::string backend = "auto";
   std::string classes;
   int workers = hw;
+  std::string shard;
+  std::string shard_by = "path";
+  int shards = 0;
 
   po::options_description general("General");
   general.add_options()("help,h", "show this help")("version", "print the version")(
@@ -237,7 +241,18 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "until", po::value(&o.report_until), "results finished before this UTC time");
 
   po::options_description all;
-  all.add(general).add(io).add(model).add(sampling).add(perf).add(report);
+
+  po::options_description scale("Many machines");
+  scale.add_options()("shard", po::value(&shard),
+                      "analyse only shard I/N of the inputs (default: from SLURM_ARRAY_TASK_ID or "
+                      "JOB_COMPLETION_INDEX when set); {shard} in --db becomes I")(
+      "shards", po::value(&shards), "shard count N with JOB_COMPLETION_INDEX (or set VIDSIFT_SHARDS)")(
+      "shard-by", po::value(&shard_by)->default_value(shard_by),
+      "path (stable: a file's shard never changes) | size (balances bytes; adding a file can move others)")(
+      "dry-run", po::bool_switch(&o.dry_run), "print the files this run (shard) would take, with sizes; analyse none");
+
+  po::options_description all;
+  all.add(general).add(io).add(model).add(sampling).add(perf).add(report).add(scale);
   po::positional_options_description pos;
   pos.add("command", 1).add("input", -1);
   po::options_description hidden;
@@ -333,13 +348,20 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     check_db_path(o.db);
     check(check_range("--db-timeout", o.db_timeout, 0, kMaxDurationSeconds));
     return o;
+  } else if (cmd == "merge") {
+    o.command = Command::Merge;
+    check_db_path(o.db);
+    check(check_range("--db-timeout", o.db_timeout, 0, kMaxDurationSeconds));
+    if (o.inputs.empty())
+      throw UsageError("merge needs at least one shard database: vidsift merge --db ALL.db SHARD.db...");
+    return o;
   } else if (cmd == "help") {
     o.command = Command::Help;
     return o;
   } else {
-    const std::string near = closest_name(cmd, {"run", "report", "export", "events", "help"});
+    const std::string near = closest_name(cmd, {"run", "report", "export", "events", "merge", "help"});
     throw UsageError("unknown command '" + cmd + "'" + (near.empty() ? "" : " (did you mean " + near + "?)") +
-                     " (commands: run, report, export, events)");
+                     " (commands: run, report, export, events, merge)");
   }
 
   for (const char* opt : {"run", "video", "since", "until"})
@@ -367,6 +389,13 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     throw UsageError("--fps and --every are exclusive: choose frames by time or by count");
   // Every number is checked for finiteness and range (NaN passes every
   // comparison, so each check is written as "inside the range").
+  try {
+    o.shard = resolve_shard(shard, shards, process_env());
+    o.shard_by = parse_shard_by(shard_by);
+    o.db = expand_db_name(o.db, o.shard);
+  } catch (const ShardError& e) {
+    throw UsageError(e.what());
+  }
   check_db_path(o.db);
   check(check_range("--conf", o.pipeline.post.conf, 0, 1));
   if (!(o.pipeline.post.nms > 0 && o.pipeline.post.nms <= 1))

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "vidsift/family.h"
 #include "vidsift/inference.h"
 #include "vidsift/pipeline.h"
+#include "vidsift/shard.h"
 
 namespace vidsift::cli {
 
@@ -34,7 +36,7 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class Command { Run, Report, Help, Version };
+enum class Command { Run, Report, Merge, Help, Version };
 
 struct CliOptions {
   Command command = Command::Help;
@@ -59,6 +61,11 @@ struct CliOptions {
   std::string report_until;
   std::string command_line;
   std::vector<std::string> notes;  // how options were combined, for the user
+  // Scale-out (see shard.h): the shard this run analyses (none: every file),
+  // how files are assigned, and --dry-run (list the shard's files only).
+  std::optional<Shard> shard;
+  ShardBy shard_by = ShardBy::Path;
+  bool dry_run = false;
 };
 
 CliOptions parse_command_line(int argc, const char* const argv[]);
