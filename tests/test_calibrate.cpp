@@ -168,9 +168,11 @@ TEST(CalibrateCli, PrintsEveryBackendAndTheFastest) {
   std::string using_line;
   std::istringstream in(r.output);
   for (std::string line; std::getline(in, line);) {
+    // In a log (stderr is not a terminal here) each line starts with a timestamp.
     const std::string prefix = "vidsift: calibrate: ";
-    if (line.rfind(prefix, 0) != 0) continue;
-    line = line.substr(prefix.size());
+    const auto at = line.find(prefix);
+    if (at == std::string::npos) continue;
+    line = line.substr(at + prefix.size());
     if (line.rfind("fastest: ", 0) == 0) {
       fastest = line.substr(9);
     } else if (line.rfind("using ", 0) == 0) {

@@ -319,6 +319,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   const int sig = signals.signal();
   summary.status = !res.fatal_error.empty() ? "failed" : (sig != 0 ? "interrupted" : "finished");
   ResultSet current;  // the current results of this run's inputs
+  bool recorded = false;
   try {
     if (o.verbose)
       say("vidsift: store: " + std::to_string(store->commits()) + " commits (" +
@@ -329,6 +330,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     store->write_timings(run_id, std::nullopt, res.timings);
     store->finish_run(run_id, summary);
     current = results_for_inputs(*store, input_paths, key);
+    recorded = true;
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     if (res.fatal_error.empty()) res.fatal_error = e.what();
@@ -343,7 +345,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   } else if (input_paths.empty() || current.frames_analysed == 0) {
     status = kExitNothing;
   }
-  if (res.fatal_error.empty()) {
+  if (recorded) {
     try {
       if (!o.quiet) {
         print_run_summary(*store, run_id, &current, std::cerr);
@@ -367,9 +369,8 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
       std::cerr << "vidsift: " << e.what() << "\n";
       status = kExitCannotStart;
     }
-  } else {
-    std::cerr << "vidsift: run stopped: " << res.fatal_error << "\n";
   }
+  if (!res.fatal_error.empty()) std::cerr << "vidsift: run stopped: " << res.fatal_error << "\n";
   if (!o.quiet || status != kExitOk) {
     SummaryFacts f;
     f.run_id = run_id;
