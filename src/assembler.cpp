@@ -82,7 +82,7 @@ void Assembler::count(VideoStatus s) {
   }
   if (progress_ && s != VideoStatus::Cancelled) {
     ++progress_->videos_finished;
-    if (s != VideoStatus::Done) ++progress_->videos_failed;
+    if (s != VideoStatus::Done && s != VideoStatus::Interrupted) ++progress_->videos_failed;
   }
 }
 
