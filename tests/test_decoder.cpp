@@ -721,8 +721,9 @@ TEST(DecoderInfo, DisplayMatrixGivesTheUprightSize) {
   const fs::path p = clip_cache_dir() / "phone_cw90.mp4";
   // FFmpeg >= 6's CLI sets the display matrix with -display_rotation and
   // ignores the rotate tag; 5.1's (Debian 12) knows only the tag.
-  if (!make_clip(p, "-display_rotation:v 270 -i " + sh_quote(side.string()) + " -c copy"))
+  if (!make_clip(p, "-display_rotation:v 270 -i " + sh_quote(side.string()) + " -c copy")) {
     ASSERT_TRUE(make_clip(p, "-i " + sh_quote(side.string()) + " -c copy -metadata:s:v rotate=270"));
+  }
   Decoder d(p.string(), DecoderOptions{});
   EXPECT_EQ(d.info().width, 320);
   EXPECT_EQ(d.info().height, 240);

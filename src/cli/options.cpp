@@ -240,7 +240,6 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "results finished at or after this UTC time (2026-11-21, 2026-11-21T03:00, ...)")(
       "until", po::value(&o.report_until), "results finished before this UTC time");
 
-
   po::options_description scale("Many machines");
   scale.add_options()("shard", po::value(&shard),
                       "analyse only shard I/N of the inputs (default: from SLURM_ARRAY_TASK_ID or "
