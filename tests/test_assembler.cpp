@@ -284,7 +284,8 @@ TEST(Assembler, FinishAllFinalisesVideosWithMissingFrames) {
 }
 
 // Each video that reaches its final row is reported once, with its own
-// frames and detections, for the log line; a cancelled one is not.
+// frames and detections, for the log line; a cancelled one with frames is
+// `interrupted` (its frames are kept for a rerun to resume) and reported too.
 TEST(Assembler, ReportsEachFinishedVideoOnce) {
   Fixture f;
   Progress p;
@@ -304,13 +305,16 @@ TEST(Assembler, ReportsEachFinishedVideoOnce) {
   bad.rec.path = "/v/bad.mp4";
   bad.error = "cannot open video";
   a.on_end(bad);
-  ASSERT_EQ(seen.size(), 2u);
+  ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[0].path, "/v/0.mp4");
   EXPECT_EQ(seen[0].status, VideoStatus::Done);
   EXPECT_EQ(seen[0].frames_analysed, 2);
   EXPECT_EQ(seen[0].detections, 5);
   EXPECT_GE(seen[0].seconds, 0.0);
-  EXPECT_EQ(seen[1].path, "/v/bad.mp4");
-  EXPECT_EQ(seen[1].status, VideoStatus::Failed);
-  EXPECT_EQ(seen[1].error, "cannot open video");
+  EXPECT_EQ(seen[1].path, "/v/1.mp4");
+  EXPECT_EQ(seen[1].status, VideoStatus::Interrupted);
+  EXPECT_EQ(seen[1].frames_analysed, 1);
+  EXPECT_EQ(seen[2].path, "/v/bad.mp4");
+  EXPECT_EQ(seen[2].status, VideoStatus::Failed);
+  EXPECT_EQ(seen[2].error, "cannot open video");
 }

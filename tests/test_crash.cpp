@@ -322,7 +322,7 @@ TEST(Resume, SigintKeepsWhatWasAnalysedAndTheRerunResumesFromThere) {
   // The summary printed says what the database holds.
   const long long dets = query_int(db, "SELECT COUNT(*) FROM detections");
   const std::string out = read_text(log);
-  EXPECT_NE(out.find("frames analysed " + std::to_string(kept) + " "), std::string::npos) << out;
+  EXPECT_NE(out.find("this run analysed " + std::to_string(kept) + " frame(s)"), std::string::npos) << out;
   EXPECT_NE(out.find("detections " + std::to_string(dets) + "\n"), std::string::npos) << out;
   EXPECT_NE(out.find("1 interrupted"), std::string::npos) << out;
   EXPECT_EQ(query_int(db, "SELECT frames_analysed FROM runs"), kept);

@@ -340,7 +340,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     status = kExitCannotStart;
   } else if (sig != 0) {
     status = 128 + sig;
-  } else if (summary.videos_failed + summary.videos_partial > 0) {
+  } else if (summary.videos_failed + summary.videos_partial + summary.videos_interrupted > 0) {
     status = kExitSomeFailed;
   } else if (input_paths.empty() || current.frames_analysed == 0) {
     status = kExitNothing;
