@@ -341,7 +341,8 @@ TEST(Pipeline, FingerprintingOverlapsWithDecoding) {
   bool good_done_while_stalled = false;
   for (int i = 0; i < 600 && !good_done_while_stalled; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (fs::exists(db))
+    // The file exists a moment before vidsift has created its tables.
+    if (fs::exists(db) && query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='videos'") == 1)
       good_done_while_stalled =
           query_int(db, "SELECT COUNT(*) FROM videos WHERE status='done' AND path LIKE '%pipe_60_%'") == 1;
   }
