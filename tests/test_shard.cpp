@@ -253,3 +253,26 @@ TEST_F(ShardCli, UsageErrorsExit2) {
     EXPECT_NE(r.output.find(c.says), std::string::npos) << c.env << " " << c.args << "\n" << r.output;
   }
 }
+
+// A shard whose share of a non-empty listing is empty did its part: exit 0,
+// so that a Slurm `--dependency=afterok` merge still runs (exit 4 is for an
+// empty listing, e.g. a share that is not mounted: still so with --shard).
+TEST_F(ShardCli, EmptyShareOfAListingExits0AndAnEmptyListingExits4) {
+  int empty = -1;
+  for (int i = 0; i < 64 && empty < 0; ++i)
+    if (listed(dry("", "--shard " + std::to_string(i) + "/64").output).empty()) empty = i;
+  ASSERT_GE(empty, 0) << "12 files cannot fill 64 shards";
+  const auto run = [&](const fs::path& input, const std::string& shard) {
+    return run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(input.string()) + " --shard " + shard +
+                       " --db " + sh_quote((dir_ / ("s" + std::to_string(empty) + ".db")).string()) + " --model " +
+                       sh_quote(model_path("yolox_nano.onnx").string()) + " --progress false 2>&1");
+  };
+  const auto r = run(dir_.path(), std::to_string(empty) + "/64");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("not mounted"), std::string::npos) << r.output;
+  const fs::path nothing = dir_ / "nothing";
+  fs::create_directories(nothing);
+  const auto e = run(nothing, "0/2");
+  EXPECT_EQ(e.status, 4) << e.output;
+  EXPECT_NE(e.output.find("not mounted"), std::string::npos) << e.output;
+}

@@ -232,10 +232,14 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
   Discovery found = discover(o.inputs);
   for (const auto& w : found.warnings) say("vidsift: warning: " + w);
-  if (o.shard) say("vidsift: " + keep_shard(o, found));
   // Nothing to analyse is never silent, even with -q: an unmounted share is
-  // an empty directory.
+  // an empty directory. Judged on the whole listing, before sharding.
   for (const auto& w : empty_input_warnings(o.inputs, found)) std::cerr << "vidsift: warning: " << w << "\n";
+  const bool listing_empty = found.files.empty() && found.missing.empty();
+  if (o.shard) say("vidsift: " + keep_shard(o, found));
+  // A shard whose share of a non-empty listing is empty has done its part:
+  // not "nothing analysed" (exit 4), or a Slurm afterok merge would never run.
+  const bool empty_share = o.shard && !listing_empty && found.files.empty() && found.missing.empty();
   std::vector<std::string> input_paths;
   for (const auto& f : found.files) input_paths.push_back(f.path);
   for (const auto& m : found.missing) input_paths.push_back(m.path);
@@ -342,7 +346,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     status = 128 + sig;
   } else if (summary.videos_failed + summary.videos_partial + summary.videos_interrupted > 0) {
     status = kExitSomeFailed;
-  } else if (input_paths.empty() || current.frames_analysed == 0) {
+  } else if (!empty_share && (input_paths.empty() || current.frames_analysed == 0)) {
     status = kExitNothing;
   }
   if (recorded) {
