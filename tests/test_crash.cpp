@@ -298,6 +298,20 @@ unsigned test_seed() {
   return seed;
 }
 
+// Waits until the run writing `db` has committed at least `frames` frames
+// (or 60 s pass). Killing at a point of progress rather than of time: a
+// later run is faster than the first (warm caches), so a moment drawn from
+// the first run's wall time may come after the run has finished.
+void wait_for_frames(const fs::path& db, long long frames) {
+  for (int i = 0; i < 6000; ++i) {
+    if (fs::exists(db) &&
+        query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='frames'") == 1 &&
+        query_int(db, "SELECT COUNT(*) FROM frames") >= frames)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace
 
 TEST(Resume, SigintKeepsWhatWasAnalysedAndTheRerunResumesFromThere) {
@@ -305,14 +319,14 @@ TEST(Resume, SigintKeepsWhatWasAnalysedAndTheRerunResumesFromThere) {
   ASSERT_EQ(ref.frames.size(), 80u);  // 400 frames, every 5th
   std::mt19937 rng(test_seed());
   // Somewhere in the analysis, never at its very start or end.
-  const double at = std::uniform_real_distribution<double>(0.3, 0.7)(rng) * ref.wall;
+  const long long at = std::uniform_int_distribution<long long>(8, 48)(rng);
   const fs::path db = shared_tmp() / "resume-int.db";
   const fs::path log = shared_tmp() / "resume-int.log";
   const pid_t pid = spawn_logged(resume_args(ref.video, db), log);
-  std::this_thread::sleep_for(std::chrono::duration<double>(at));
+  wait_for_frames(db, at);
   kill(pid, SIGINT);
   ASSERT_EQ(wait_status(pid), 130) << read_text(log);
-  const std::string what = "SIGINT at " + std::to_string(at) + " s";
+  const std::string what = "SIGINT after " + std::to_string(at) + " frames";
 
   ASSERT_EQ(query_db(db, "SELECT status FROM videos"), (std::vector<std::vector<std::string>>{{"interrupted"}}))
       << what << "\n"
@@ -344,13 +358,13 @@ TEST(Resume, KillNineAtRandomMomentsThenTheRerunResumes) {
   const LongReference& ref = long_reference();
   std::mt19937 rng(test_seed());
   for (int k = 0; k < 2; ++k) {
-    const double at = std::uniform_real_distribution<double>(0.3, 0.8)(rng) * ref.wall;
+    const long long at = std::uniform_int_distribution<long long>(8, 56)(rng);
     const fs::path db = shared_tmp() / ("resume-kill" + std::to_string(k) + ".db");
     const pid_t pid = spawn(resume_args(ref.video, db));
-    std::this_thread::sleep_for(std::chrono::duration<double>(at));
+    wait_for_frames(db, at);
     kill(pid, SIGKILL);
     wait_status(pid);
-    const std::string what = "kill -9 #" + std::to_string(k) + " at " + std::to_string(at) + " s";
+    const std::string what = "kill -9 #" + std::to_string(k) + " after " + std::to_string(at) + " frames";
     // What the killed run committed is a clean prefix (the row is `running`
     // until the rerun finds its process gone).
     const long long kept = expect_clean_prefix(db, ref, what);
