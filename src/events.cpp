@@ -44,18 +44,6 @@ std::string events_select(const std::string& label_filter, const std::string& mi
          "GROUP BY i.video_id, i.label, i.event_no";
 }
 
-std::int64_t integer(const std::string& s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-double real(const std::string& s) {
-  double v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 std::string number(double v) {
   char buf[64];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -79,18 +67,18 @@ std::vector<Event> find_events(Store& store, const EventQuery& q) {
   std::vector<Event> out;
   for (const auto& r : store.query(sql, {q.label, std::to_string(q.min_count), number(q.gap)})) {
     Event e;
-    e.video_id = integer(r[0]);
+    e.video_id = cell_int(r[0]);
     e.path = r[1];
     e.settings_key = r[2];
-    e.run_id = integer(r[3]);
+    e.run_id = cell_int(r[3]);
     e.label = r[4];
-    e.start = real(r[5]);
-    e.end = real(r[6]);
-    e.duration = real(r[7]);
-    e.first_frame = integer(r[8]);
-    e.last_frame = integer(r[9]);
-    e.frames = integer(r[10]);
-    e.max_count = integer(r[11]);
+    e.start = cell_real(r[5]);
+    e.end = cell_real(r[6]);
+    e.duration = cell_real(r[7]);
+    e.first_frame = cell_int(r[8]);
+    e.last_frame = cell_int(r[9]);
+    e.frames = cell_int(r[10]);
+    e.max_count = cell_int(r[11]);
     out.push_back(std::move(e));
   }
   return out;

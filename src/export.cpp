@@ -42,18 +42,6 @@ std::string ordered_detections(const std::string& where) {
   return selected(kDetectionCols, where) + " ORDER BY path, video_id, frame_index, detection_id";
 }
 
-std::int64_t integer(const std::string& s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-double real(const std::string& s) {
-  double v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 std::string csv_field(const std::string& s) {
@@ -78,7 +66,7 @@ std::map<std::int64_t, std::string> image_prefixes(Store& store, const std::stri
                  [&](const std::vector<std::string>& r) {
                    std::string stem = fs::path(r[1]).stem().string();
                    if (stem.empty()) stem = "video";
-                   stems[integer(r[0])] = stem;
+                   stems[cell_int(r[0])] = stem;
                  });
   std::map<std::string, int> uses;
   for (const auto& [id, stem] : stems) ++uses[stem];
@@ -117,7 +105,7 @@ std::vector<std::string> class_names(Store& store, const std::string& where) {
     }
   }
   for (const auto& r : store.query(selected("DISTINCT class_id, label", where) + " ORDER BY class_id")) {
-    const std::int64_t id = integer(r[0]);
+    const std::int64_t id = cell_int(r[0]);
     if (id < 0 || id > 100000) throw ExportError("detection with class id " + r[0] + " cannot be exported");
     const auto i = static_cast<std::size_t>(id);
     if (i < names.size()) {
@@ -139,7 +127,7 @@ void write_csv(Store& store, const std::string& where, std::ostream& out, Export
     out << r[kVideo] << ',' << csv_field(r[kPath]) << ',' << csv_field(r[kKey]) << ',' << r[kFrame] << ',' << r[kTs]
         << ',' << r[kClass] << ',' << csv_field(r[kLabel]) << ',' << r[kConf] << ',' << r[kX] << ',' << r[kY] << ','
         << r[kW] << ',' << r[kH] << '\n';
-    videos.insert(integer(r[kVideo]));
+    videos.insert(cell_int(r[kVideo]));
     ++n.detections;
     if ((n.detections & 0xfff) == 0) check_stream(out);
   });
@@ -149,20 +137,20 @@ void write_csv(Store& store, const std::string& where, std::ostream& out, Export
 void write_jsonl(Store& store, const std::string& where, std::ostream& out, ExportCounts& n) {
   std::set<std::int64_t> videos;
   store.each_row(ordered_detections(where), {}, [&](const std::vector<std::string>& r) {
-    const Json j = {{"video_id", integer(r[kVideo])},
+    const Json j = {{"video_id", cell_int(r[kVideo])},
                     {"path", r[kPath]},
                     {"settings_key", r[kKey]},
-                    {"frame_index", integer(r[kFrame])},
-                    {"ts", real(r[kTs])},
-                    {"class_id", integer(r[kClass])},
+                    {"frame_index", cell_int(r[kFrame])},
+                    {"ts", cell_real(r[kTs])},
+                    {"class_id", cell_int(r[kClass])},
                     {"label", r[kLabel]},
-                    {"confidence", real(r[kConf])},
-                    {"x", real(r[kX])},
-                    {"y", real(r[kY])},
-                    {"w", real(r[kW])},
-                    {"h", real(r[kH])}};
+                    {"confidence", cell_real(r[kConf])},
+                    {"x", cell_real(r[kX])},
+                    {"y", cell_real(r[kY])},
+                    {"w", cell_real(r[kW])},
+                    {"h", cell_real(r[kH])}};
     out << dump(j) << '\n';
-    videos.insert(integer(r[kVideo]));
+    videos.insert(cell_int(r[kVideo]));
     ++n.detections;
     if ((n.detections & 0xfff) == 0) check_stream(out);
   });
@@ -189,36 +177,36 @@ void write_coco(Store& store, const std::string& where, std::ostream& out, Expor
   out << "],\"images\":[";
   std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> image_ids;
   store.each_row(frames_sql(where), {}, [&](const std::vector<std::string>& r) {
-    const std::int64_t video = integer(r[0]);
-    const std::int64_t frame = integer(r[4]);
+    const std::int64_t video = cell_int(r[0]);
+    const std::int64_t frame = cell_int(r[4]);
     const std::int64_t id = ++n.images;
     image_ids[{video, frame}] = id;
     out << (id > 1 ? ",\n" : "\n")
         << dump(Json{{"id", id},
                      {"file_name", image_name(prefixes.at(video), frame) + ".jpg"},
-                     {"width", integer(r[2])},
-                     {"height", integer(r[3])},
+                     {"width", cell_int(r[2])},
+                     {"height", cell_int(r[3])},
                      {"video_id", video},
                      {"video", r[1]},
                      {"frame_index", frame},
-                     {"ts", real(r[5])}});
+                     {"ts", cell_real(r[5])}});
   });
   out << "],\"annotations\":[";
   store.each_row(ordered_detections(where), {}, [&](const std::vector<std::string>& r) {
-    const auto it = image_ids.find({integer(r[kVideo]), integer(r[kFrame])});
+    const auto it = image_ids.find({cell_int(r[kVideo]), cell_int(r[kFrame])});
     if (it == image_ids.end())
       throw ExportError("detection of video " + r[kVideo] + " frame " + r[kFrame] + " has no row in `frames`");
-    const double w = real(r[kW]);
-    const double h = real(r[kH]);
+    const double w = cell_real(r[kW]);
+    const double h = cell_real(r[kH]);
     const std::int64_t id = ++n.detections;
     out << (id > 1 ? ",\n" : "\n")
         << dump(Json{{"id", id},
                      {"image_id", it->second},
-                     {"category_id", integer(r[kClass]) + 1},
-                     {"bbox", {real(r[kX]), real(r[kY]), w, h}},
+                     {"category_id", cell_int(r[kClass]) + 1},
+                     {"bbox", {cell_real(r[kX]), cell_real(r[kY]), w, h}},
                      {"area", static_cast<double>(static_cast<long long>(w * h * 100 + 0.5)) / 100},
                      {"iscrowd", 0},
-                     {"score", real(r[kConf])}});
+                     {"score", cell_real(r[kConf])}});
     if ((id & 0xfff) == 0) check_stream(out);
   });
   out << "]}\n";
@@ -296,22 +284,22 @@ ExportCounts export_yolo(Store& store, const std::string& where, const fs::path&
     text.clear();
   };
   store.each_row(ordered_detections(where), {}, [&](const std::vector<std::string>& r) {
-    const std::pair<std::int64_t, std::int64_t> frame{integer(r[kVideo]), integer(r[kFrame])};
+    const std::pair<std::int64_t, std::int64_t> frame{cell_int(r[kVideo]), cell_int(r[kFrame])};
     if (frame != current) {
       flush();
       current = frame;
     }
-    const double W = real(r[kWidth]);
-    const double H = real(r[kHeight]);
+    const double W = cell_real(r[kWidth]);
+    const double H = cell_real(r[kHeight]);
     if (!(W > 0 && H > 0)) throw ExportError("video " + r[kPath] + " has no width and height: cannot normalise");
-    const double x = real(r[kX]), y = real(r[kY]), w = real(r[kW]), h = real(r[kH]);
+    const double x = cell_real(r[kX]), y = cell_real(r[kY]), w = cell_real(r[kW]), h = cell_real(r[kH]);
     text += r[kClass] + " " + fixed6((x + w / 2) / W) + " " + fixed6((y + h / 2) / H) + " " + fixed6(w / W) + " " +
             fixed6(h / H) + "\n";
     ++n.detections;
   });
   flush();
   store.each_row(frames_sql(where), {}, [&](const std::vector<std::string>& r) {
-    const std::pair<std::int64_t, std::int64_t> frame{integer(r[0]), integer(r[4])};
+    const std::pair<std::int64_t, std::int64_t> frame{cell_int(r[0]), cell_int(r[4])};
     ++n.images;
     if (!written.count(frame)) write_file(dir / (image_name(prefixes.at(frame.first), frame.second) + ".txt"), "");
   });

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -1027,6 +1028,18 @@ void Store::write_timings(std::int64_t run_id, std::optional<std::int64_t> video
     if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot store timings");
   }
   ++pending_rows_;
+}
+
+std::int64_t cell_int(const std::string& cell) {
+  std::int64_t v = 0;
+  std::from_chars(cell.data(), cell.data() + cell.size(), v);
+  return v;
+}
+
+double cell_real(const std::string& cell) {
+  double v = 0;
+  std::from_chars(cell.data(), cell.data() + cell.size(), v);
+  return v;
 }
 
 }  // namespace vidsift

@@ -330,4 +330,10 @@ class Store {
   double commit_seconds_ = 0;
 };
 
+// A Store::query() cell as a number: the integer or the double its text
+// spells (the text of quote(REAL) keeps every bit; a plain REAL column's text
+// keeps 15 digits). 0 for NULL ("") or text that is not a number.
+std::int64_t cell_int(const std::string& cell);
+double cell_real(const std::string& cell);
+
 }  // namespace vidsift

@@ -10,6 +10,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "db_command.h"
 #include "vidsift/events.h"
 #include "vidsift/store.h"
 
@@ -66,48 +67,27 @@ void print_table(const std::vector<Event>& events, std::ostream& out) {
 }  // namespace
 
 int events_command(int argc, const char* const argv[]) {
-  std::string db, db_pos;
   EventQuery q;
-  double db_timeout = 10;
   bool json = false;
   po::options_description opts("events options");
-  opts.add_options()("help,h", "show this help")("db", po::value(&db), "database to read")("label", po::value(&q.label),
-                                                                                           "label, e.g. person")(
+  opts.add_options()("label", po::value(&q.label), "label, e.g. person")(
       "min-count", po::value(&q.min_count)->default_value(kDefaultEventMinCount), "boxes of the label a frame needs")(
       "gap", po::value(&q.gap)->default_value(kDefaultEventGap, "2"),
-      "seconds between frames that still belong to one range")("json", po::bool_switch(&json), "print JSON on stdout")(
-      "db-timeout", po::value(&db_timeout)->default_value(10.0, "10"), "seconds to wait for a locked database");
-  po::options_description hidden;
-  hidden.add_options()("db-pos", po::value(&db_pos));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("db-pos", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage(e.what());
-  }
-  if (vm.count("help")) {
+      "seconds between frames that still belong to one range")("json", po::bool_switch(&json), "print JSON on stdout");
+  DbCommandArgs args;
+  if (const auto err = parse_db_command(argc, argv, opts, args)) return usage(*err);
+  if (args.help) {
     std::cout << kEventsUsage << "\n" << opts;
     return kOk;
   }
-  if (!db_pos.empty() && !db.empty() && db_pos != db) return usage("two databases given: " + db_pos + " and " + db);
-  if (db.empty()) db = db_pos;
-  if (db.empty()) return usage("give the database (--db FILE)");
-  if (db == ":memory:" || db.rfind("file:", 0) == 0) return usage("--db must be a plain file path");
   if (q.label.empty()) return usage("give --label NAME, e.g. --label person");
   if (q.min_count < 1 || q.min_count > 100000) return usage("--min-count must be within 1..100000");
   if (!std::isfinite(q.gap) || q.gap < 0 || q.gap > 1e8) return usage("--gap must be within 0..1e8 seconds");
-  if (!std::isfinite(db_timeout) || db_timeout < 0 || db_timeout > 1e6)
-    return usage("--db-timeout must be within 0..1e6 seconds");
 
   std::vector<Event> events;
   std::vector<std::vector<std::string>> labels;
   try {
-    Store store(db, static_cast<int>(db_timeout * 1000), OpenMode::ReadOnly);
+    Store store(args.db, static_cast<int>(args.db_timeout * 1000), OpenMode::ReadOnly);
     events = find_events(store, q);
     if (events.empty())
       labels = store.query(
@@ -158,11 +138,14 @@ int events_command(int argc, const char* const argv[]) {
                      {"last_frame", e.last_frame},
                      {"frames", e.frames},
                      {"max_count", e.max_count}});
-    const Json j = {
-        {"database", db}, {"label", q.label}, {"min_count", q.min_count}, {"gap", q.gap}, {"events", std::move(arr)}};
+    const Json j = {{"database", args.db},
+                    {"label", q.label},
+                    {"min_count", q.min_count},
+                    {"gap", q.gap},
+                    {"events", std::move(arr)}};
     std::cout << j.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
   } else if (events.empty()) {
-    std::cout << "no time ranges with " << q.min_count << " or more '" << q.label << "' in " << db << "\n";
+    std::cout << "no time ranges with " << q.min_count << " or more '" << q.label << "' in " << args.db << "\n";
   } else {
     print_table(events, std::cout);
   }

@@ -10,6 +10,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "db_command.h"
 #include "vidsift/export.h"
 #include "vidsift/store.h"
 
@@ -40,45 +41,25 @@ int usage(const std::string& msg) {
 }  // namespace
 
 int export_command(int argc, const char* const argv[]) {
-  std::string db, db_pos, format, where, out;
-  double db_timeout = 10;
+  std::string format, where, out;
   po::options_description opts("export options");
-  opts.add_options()("help,h", "show this help")("db", po::value(&db), "database to read")(
-      "format", po::value(&format), "csv | jsonl | coco | yolo")("where", po::value(&where),
-                                                                 "SQL condition on the detections")(
-      "out,o", po::value(&out), "output file (csv, jsonl, coco; default stdout) or directory (yolo)")(
-      "db-timeout", po::value(&db_timeout)->default_value(10.0, "10"), "seconds to wait for a locked database");
-  po::options_description hidden;
-  hidden.add_options()("db-pos", po::value(&db_pos));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("db-pos", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage(e.what());
-  }
-  if (vm.count("help")) {
+  opts.add_options()("format", po::value(&format), "csv | jsonl | coco | yolo")("where", po::value(&where),
+                                                                                "SQL condition on the detections")(
+      "out,o", po::value(&out), "output file (csv, jsonl, coco; default stdout) or directory (yolo)");
+  DbCommandArgs args;
+  if (const auto err = parse_db_command(argc, argv, opts, args)) return usage(*err);
+  if (args.help) {
     std::cout << kExportUsage << "\n" << opts;
     return kOk;
   }
-  if (!db_pos.empty() && !db.empty() && db_pos != db) return usage("two databases given: " + db_pos + " and " + db);
-  if (db.empty()) db = db_pos;
-  if (db.empty()) return usage("give the database (--db FILE)");
-  if (db == ":memory:" || db.rfind("file:", 0) == 0) return usage("--db must be a plain file path");
   if (format.empty()) return usage("give --format csv, jsonl, coco or yolo");
   const auto fmt = parse_export_format(format);
   if (!fmt) return usage("unknown --format '" + format + "' (csv, jsonl, coco, yolo)");
   if (*fmt == ExportFormat::Yolo && out.empty()) return usage("--format yolo writes a directory: give --out DIR");
-  if (!std::isfinite(db_timeout) || db_timeout < 0 || db_timeout > 1e6)
-    return usage("--db-timeout must be within 0..1e6 seconds");
 
   std::unique_ptr<Store> store;
   try {
-    store = std::make_unique<Store>(db, static_cast<int>(db_timeout * 1000), OpenMode::ReadOnly);
+    store = std::make_unique<Store>(args.db, static_cast<int>(args.db_timeout * 1000), OpenMode::ReadOnly);
   } catch (const std::exception& e) {
     std::cerr << "vidsift export: " << e.what() << "\n";
     return kCannot;

@@ -15,23 +15,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// SQLite text of an INTEGER column -> the integer (0 for NULL or non-numbers).
-std::int64_t integer(const std::string& s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-// SQLite text of quote(REAL) -> the double, every bit kept (quote() prints
-// enough digits to round-trip; plain column text keeps only 15). 0 for NULL.
-double exact_real(const std::string& s) {
-  double v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-double num(const std::string& s) { return s.empty() ? 0.0 : std::stod(s); }
-
 // The run line, the model line and what the run itself analysed. False when
 // there is no such run.
 bool print_run_header(Store& store, std::int64_t run_id, std::ostream& out, std::int64_t* frames_out = nullptr,
@@ -47,10 +30,10 @@ bool print_run_header(Store& store, std::int64_t run_id, std::ostream& out, std:
       {id});
   if (run.empty()) return false;
   const auto& r = run[0];
-  const double wall = num(r[1]);
-  const double frames = num(r[6]);
+  const double wall = cell_real(r[1]);
+  const double frames = cell_real(r[6]);
   out << "vidsift run " << id << " (" << r[0] << ", started " << r[12] << "): " << r[2] << " done, " << r[3]
-      << " partial, " << r[4] << " failed, " << (integer(r[13]) > 0 ? r[13] + " interrupted, " : std::string()) << r[5]
+      << " partial, " << r[4] << " failed, " << (cell_int(r[13]) > 0 ? r[13] + " interrupted, " : std::string()) << r[5]
       << " skipped in " << std::fixed << std::setprecision(1) << wall << " s\n";
   out << "  model " << r[8] << " (" << r[9] << ", " << r[10] << ")";
   if (!r[11].empty()) out << " on " << r[11];
@@ -58,9 +41,9 @@ bool print_run_header(Store& store, std::int64_t run_id, std::ostream& out, std:
   out << "  this run analysed " << r[6] << " frame(s) (" << std::setprecision(1) << (wall > 0 ? frames / wall : 0.0)
       << " frames/s), detections " << r[7] << "\n";
   out.unsetf(std::ios::fixed);
-  if (frames_out) *frames_out = integer(r[6]);
-  if (skipped_out) *skipped_out = integer(r[5]);
-  if (inputs_out) *inputs_out = integer(r[2]) + integer(r[3]) + integer(r[4]) + integer(r[5]) + integer(r[13]);
+  if (frames_out) *frames_out = cell_int(r[6]);
+  if (skipped_out) *skipped_out = cell_int(r[5]);
+  if (inputs_out) *inputs_out = cell_int(r[2]) + cell_int(r[3]) + cell_int(r[4]) + cell_int(r[5]) + cell_int(r[13]);
   return true;
 }
 
@@ -75,7 +58,7 @@ void print_timings(Store& store, std::int64_t run_id, std::ostream& out) {
   for (const auto& t : timings) {
     out << "  " << std::left << std::setw(12) << t[0] << std::right << std::setw(8) << t[1];
     for (int c = 2; c < 7; ++c)
-      out << std::setw(10) << std::setprecision(c == 2 ? 2 : 1) << num(t[static_cast<std::size_t>(c)]);
+      out << std::setw(10) << std::setprecision(c == 2 ? 2 : 1) << cell_real(t[static_cast<std::size_t>(c)]);
     out << "\n";
   }
   out << "  (stages overlap: decoding, inference and storing run concurrently)\n";
@@ -105,14 +88,14 @@ void add_run_json(Store& store, std::int64_t run_id, Json& j) {
   j["started_at"] = r[9];
   j["finished_at"] = r[10];
   j["settings_key"] = r[11];
-  j["wall_seconds"] = exact_real(r[1]);
-  j["videos_done"] = integer(r[2]);
-  j["videos_partial"] = integer(r[3]);
-  j["videos_failed"] = integer(r[4]);
-  j["videos_skipped"] = integer(r[5]);
-  j["videos_interrupted"] = integer(r[12]);
-  j["frames_analysed"] = integer(r[6]);
-  j["detections"] = integer(r[7]);
+  j["wall_seconds"] = cell_real(r[1]);
+  j["videos_done"] = cell_int(r[2]);
+  j["videos_partial"] = cell_int(r[3]);
+  j["videos_failed"] = cell_int(r[4]);
+  j["videos_skipped"] = cell_int(r[5]);
+  j["videos_interrupted"] = cell_int(r[12]);
+  j["frames_analysed"] = cell_int(r[6]);
+  j["detections"] = cell_int(r[7]);
   if (!r[8].empty()) j["backend"] = r[8];
 }
 
@@ -151,11 +134,11 @@ std::vector<std::int64_t> runs_in_scope(Store& store, const ReportScope& scope) 
          store.query("SELECT id FROM runs WHERE (?1 = '' OR started_at >= ?1) AND (?2 = '' OR started_at < ?2) "
                      "ORDER BY id",
                      {scope.since, scope.until}))
-      ids.push_back(integer(r[0]));
+      ids.push_back(cell_int(r[0]));
     return ids;
   }
   auto last = store.query("SELECT MAX(id) FROM runs");
-  if (!last.empty() && !last[0][0].empty()) ids.push_back(integer(last[0][0]));
+  if (!last.empty() && !last[0][0].empty()) ids.push_back(cell_int(last[0][0]));
   return ids;
 }
 

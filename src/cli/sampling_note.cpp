@@ -14,8 +14,8 @@ std::string sampling_note(Store& store, std::int64_t run_id, const SamplingOptio
                                      "status IN ('done','partial')",
                                      {std::to_string(run_id)})) {
     SampledVideo v;
-    std::from_chars(row[0].data(), row[0].data() + row[0].size(), v.duration);
-    std::from_chars(row[1].data(), row[1].data() + row[1].size(), v.frames_analysed);
+    v.duration = cell_real(row[0]);
+    v.frames_analysed = cell_int(row[1]);
     videos.push_back(v);
   }
   return sparse_sampling_advice(sampling, videos);

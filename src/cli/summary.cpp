@@ -14,21 +14,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::int64_t integer(const std::string& s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-double real(const std::string& s) {
-  if (s.empty()) return 0;
-  try {
-    return std::stod(s);
-  } catch (...) {
-    return 0;
-  }
-}
-
 // Upper-case hex of the bytes, as SQLite's hex() writes a BLOB.
 std::string hex(const std::string& bytes) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
@@ -81,18 +66,18 @@ std::string select_rows(const Schema& s, bool current) {
 
 VideoRow to_row(const std::vector<std::string>& r) {
   VideoRow v;
-  v.id = integer(r[0]);
+  v.id = cell_int(r[0]);
   v.path = r[1];
   v.status = r[2];
   v.error = r[3];
   v.warning = r[4];
-  v.run_id = integer(r[5]);
+  v.run_id = cell_int(r[5]);
   v.settings_key = r[6];
   v.finished_at = r[7];
-  v.frames_analysed = integer(r[8]);
-  v.frames_decoded = integer(r[9]);
-  v.duration = real(r[10]);
-  v.start = real(r[11]);
+  v.frames_analysed = cell_int(r[8]);
+  v.frames_decoded = cell_int(r[9]);
+  v.duration = cell_real(r[10]);
+  v.start = cell_real(r[11]);
   return v;
 }
 
@@ -115,10 +100,10 @@ void finish(Store& store, ResultSet& set) {
              "SELECT video_id, label, COUNT(*) FROM detections WHERE video_id IN (SELECT value FROM json_each(?1)) "
              "GROUP BY video_id, label",
              {ids.dump()})) {
-      const auto it = at.find(integer(r[0]));
+      const auto it = at.find(cell_int(r[0]));
       if (it == at.end()) continue;
       VideoRow& v = set.videos[it->second];
-      const std::int64_t n = integer(r[2]);
+      const std::int64_t n = cell_int(r[2]);
       v.labels.push_back({r[1], n});
       v.detections += n;
       totals[r[1]] += n;
