@@ -103,6 +103,18 @@ void Assembler::on_start(const VideoStart& s) {
   } else {
     st.db_id = store_.start_video(run_id_, s.rec, settings_key_);
   }
+  if (track_) {
+    st.tracker.emplace(*track_);
+    if (s.resume) {
+      // Continue the tracks of the stored prefix (same ids, same filters).
+      std::vector<std::int64_t> ids;
+      for (const StoredFrame& f : store_.stored_frames(*st.db_id)) {
+        ids.clear();
+        for (const auto& d : f.dets) ids.push_back(d.track_id);
+        st.tracker->restore(f.ts, f.dets, ids);
+      }
+    }
+  }
   if (progress_) {
     progress_->frames_expected += s.frames_estimate;
     st.estimate = s.frames_estimate;
@@ -160,6 +172,22 @@ void Assembler::drain(int vid, VideoState& st) {
       ++st.frame_errors;
       st.frame_error = r.error;
     } else {
+      if (st.tracker) {
+        // Every box goes to the tracker; only those >= the user's --conf
+        // are stored (the rest served the second association stage).
+        StageTimer tt;
+        const auto ids = st.tracker->update(r.ts, r.dets);
+        std::vector<Detection> kept;
+        kept.reserve(r.dets.size());
+        for (std::size_t i = 0; i < r.dets.size(); ++i) {
+          if (r.dets[i].confidence < track_->high_conf) continue;
+          kept.push_back(r.dets[i]);
+          kept.back().track_id = ids[i];
+        }
+        r.dets = std::move(kept);
+        st.timings[Stage::Track].add(tt.seconds());
+        t.lap();  // the store time below excludes the tracker's
+      }
       store_.add_frame(*st.db_id, r.index, r.ts, r.dets);
       ++st.written;
       for (const auto& d : r.dets) {
@@ -201,6 +229,7 @@ void Assembler::finalize(int vid, VideoState& st, std::int64_t lost) {
     r.frames_decoded = st.prior_decoded + e.decoded;
     r.frames_analysed = st.prior_frames + st.written;
     store_.write_timings(run_id_, *st.db_id, st.timings);
+    if (st.tracker) store_.write_tracks(*st.db_id);
     store_.finish_video(*st.db_id, r, e.warning);
   }
   count(v.status);

@@ -25,7 +25,7 @@ constexpr const char* kBase =
     "SELECT d.id AS detection_id, d.video_id AS video_id, v.path AS path, v.settings_key AS settings_key, "
     "v.run_id AS run_id, d.frame_index AS frame_index, ROUND(d.ts, 6) AS ts, d.class_id AS class_id, "
     "d.label AS label, ROUND(d.confidence, 4) AS confidence, ROUND(d.x, 2) AS x, ROUND(d.y, 2) AS y, "
-    "ROUND(d.w, 2) AS w, ROUND(d.h, 2) AS h, v.width AS width, v.height AS height "
+    "ROUND(d.w, 2) AS w, ROUND(d.h, 2) AS h, v.width AS width, v.height AS height, d.track_id AS track_id "
     "FROM detections d JOIN finished_videos v ON v.id = d.video_id";
 
 // The exported detections: "SELECT <cols> FROM (base) WHERE (where)".
@@ -35,8 +35,11 @@ std::string selected(const std::string& cols, const std::string& where) {
 
 // Columns of a detection row, in this order.
 constexpr const char* kDetectionCols =
-    "video_id, path, settings_key, frame_index, ts, class_id, label, confidence, x, y, w, h, width, height";
-enum Col { kVideo, kPath, kKey, kFrame, kTs, kClass, kLabel, kConf, kX, kY, kW, kH, kWidth, kHeight };
+    "video_id, path, settings_key, frame_index, ts, class_id, label, confidence, x, y, w, h, width, height, track_id";
+enum Col { kVideo, kPath, kKey, kFrame, kTs, kClass, kLabel, kConf, kX, kY, kW, kH, kWidth, kHeight, kTrack };
+
+// A track id cell as JSON: null when the run did not track.
+Json track_json(const std::string& cell) { return cell.empty() ? Json(nullptr) : Json(cell_int(cell)); }
 
 std::string ordered_detections(const std::string& where) {
   return selected(kDetectionCols, where) + " ORDER BY path, video_id, frame_index, detection_id";
@@ -121,12 +124,12 @@ std::vector<std::string> class_names(Store& store, const std::string& where) {
 }
 
 void write_csv(Store& store, const std::string& where, std::ostream& out, ExportCounts& n) {
-  out << "video_id,path,settings_key,frame_index,ts,class_id,label,confidence,x,y,w,h\n";
+  out << "video_id,path,settings_key,frame_index,ts,class_id,label,confidence,x,y,w,h,track_id\n";
   std::set<std::int64_t> videos;
   store.each_row(ordered_detections(where), {}, [&](const std::vector<std::string>& r) {
     out << r[kVideo] << ',' << csv_field(r[kPath]) << ',' << csv_field(r[kKey]) << ',' << r[kFrame] << ',' << r[kTs]
         << ',' << r[kClass] << ',' << csv_field(r[kLabel]) << ',' << r[kConf] << ',' << r[kX] << ',' << r[kY] << ','
-        << r[kW] << ',' << r[kH] << '\n';
+        << r[kW] << ',' << r[kH] << ',' << r[kTrack] << '\n';
     videos.insert(cell_int(r[kVideo]));
     ++n.detections;
     if ((n.detections & 0xfff) == 0) check_stream(out);
@@ -148,7 +151,8 @@ void write_jsonl(Store& store, const std::string& where, std::ostream& out, Expo
                     {"x", cell_real(r[kX])},
                     {"y", cell_real(r[kY])},
                     {"w", cell_real(r[kW])},
-                    {"h", cell_real(r[kH])}};
+                    {"h", cell_real(r[kH])},
+                    {"track_id", track_json(r[kTrack])}};
     out << dump(j) << '\n';
     videos.insert(cell_int(r[kVideo]));
     ++n.detections;
@@ -199,14 +203,15 @@ void write_coco(Store& store, const std::string& where, std::ostream& out, Expor
     const double w = cell_real(r[kW]);
     const double h = cell_real(r[kH]);
     const std::int64_t id = ++n.detections;
-    out << (id > 1 ? ",\n" : "\n")
-        << dump(Json{{"id", id},
-                     {"image_id", it->second},
-                     {"category_id", cell_int(r[kClass]) + 1},
-                     {"bbox", {cell_real(r[kX]), cell_real(r[kY]), w, h}},
-                     {"area", static_cast<double>(static_cast<long long>(w * h * 100 + 0.5)) / 100},
-                     {"iscrowd", 0},
-                     {"score", cell_real(r[kConf])}});
+    Json a{{"id", id},
+           {"image_id", it->second},
+           {"category_id", cell_int(r[kClass]) + 1},
+           {"bbox", {cell_real(r[kX]), cell_real(r[kY]), w, h}},
+           {"area", static_cast<double>(static_cast<long long>(w * h * 100 + 0.5)) / 100},
+           {"iscrowd", 0},
+           {"score", cell_real(r[kConf])}};
+    if (!r[kTrack].empty()) a["track_id"] = cell_int(r[kTrack]);
+    out << (id > 1 ? ",\n" : "\n") << dump(a);
     if ((id & 0xfff) == 0) check_stream(out);
   });
   out << "]}\n";

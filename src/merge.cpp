@@ -134,6 +134,7 @@ MergeResult merge_database(Store& dest, const std::string& input, int busy_timeo
     for (const char* sql : {"DELETE FROM main.detections WHERE video_id IN (SELECT id FROM temp.merge_obsolete)",
                             "DELETE FROM main.frames WHERE video_id IN (SELECT id FROM temp.merge_obsolete)",
                             "DELETE FROM main.timings WHERE video_id IN (SELECT id FROM temp.merge_obsolete)",
+                            "DELETE FROM main.tracks WHERE video_id IN (SELECT id FROM temp.merge_obsolete)",
                             "DELETE FROM main.videos WHERE id IN (SELECT id FROM temp.merge_obsolete)"})
       dest.query(sql);
 
@@ -155,6 +156,10 @@ MergeResult merge_database(Store& dest, const std::string& input, int busy_timeo
                join(det_cols, "d.") +
                " FROM src.detections d JOIN temp.merge_videos p ON p.src_id = d.video_id ORDER BY d.id");
     r.detections = to_int(dest.query("SELECT changes()"));
+    // Tracks follow their video (track ids are per video and stay).
+    const auto track_cols = columns(dest, "tracks", {"video_id"});
+    dest.query("INSERT INTO main.tracks(video_id, " + join(track_cols, "") + ") SELECT t.video_id + " + off + ", " +
+               join(track_cols, "t.") + " FROM src.tracks t JOIN temp.merge_videos p ON p.src_id = t.video_id");
     const auto timing_cols = columns(dest, "timings", {"run_id", "video_id"});
     // Per-video timings of the copied videos, and per-run timings of new runs.
     dest.query("INSERT INTO main.timings(run_id, video_id, " + join(timing_cols, "") + ") SELECT " + run_map +

@@ -190,6 +190,14 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
   }
 
   Assembler assembler(store_, run_id_, settings_key_, model_.labels.size(), progress);
+  PostprocessOptions post = opts_.post;
+  if (opts_.track) {
+    TrackerOptions t = opts_.tracker;
+    t.high_conf = opts_.post.conf;
+    t.low_conf = std::min(t.low_conf, t.high_conf);
+    post.conf = t.low_conf;  // the second stage's boxes; the assembler stores only those >= high_conf
+    assembler.enable_tracking(t);
+  }
   std::atomic<bool> fatal{false};
   std::atomic<std::int64_t> skipped{0};
   std::atomic<std::int64_t> skipped_failed{0};
@@ -249,7 +257,6 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
         });
 
     // -- postprocess (parallel) -----------------------------------------------
-    const PostprocessOptions post = opts_.post;
     flow::function_node<InferOut, StoreMsg> post_node(g, flow::unlimited, [&, post](const InferOut& io) {
       try {
         return to_store(StoreMsg{postprocess_batch(io, model_, post)});

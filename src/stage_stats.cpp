@@ -12,6 +12,7 @@ const char* stage_name(Stage s) {
     case Stage::Infer: return "infer";
     case Stage::Postprocess: return "postprocess";
     case Stage::Store: return "store";
+    case Stage::Track: return "track";
   }
   return "?";
 }

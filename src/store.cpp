@@ -98,7 +98,8 @@ CREATE TABLE IF NOT EXISTS detections (
   class_id    INTEGER NOT NULL,
   label       TEXT NOT NULL,
   confidence  REAL NOT NULL,
-  x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL
+  x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+  track_id    INTEGER
 );
 CREATE INDEX IF NOT EXISTS detections_by_video ON detections(video_id, frame_index);
 CREATE INDEX IF NOT EXISTS detections_by_label ON detections(label);
@@ -115,6 +116,19 @@ CREATE TABLE IF NOT EXISTS timings (
 );
 CREATE INDEX IF NOT EXISTS timings_by_run ON timings(run_id, video_id);
 CREATE INDEX IF NOT EXISTS runs_by_origin ON runs(origin);
+CREATE TABLE IF NOT EXISTS tracks (
+  video_id    INTEGER NOT NULL REFERENCES videos(id),
+  track_id    INTEGER NOT NULL,
+  label       TEXT NOT NULL,
+  class_id    INTEGER NOT NULL,
+  first_frame INTEGER NOT NULL, last_frame INTEGER NOT NULL,
+  first_ts    REAL NOT NULL,    last_ts    REAL NOT NULL,
+  frames      INTEGER NOT NULL,
+  mean_conf   REAL NOT NULL, max_conf REAL NOT NULL,
+  best_frame  INTEGER NOT NULL, best_ts REAL NOT NULL,
+  best_x REAL NOT NULL, best_y REAL NOT NULL, best_w REAL NOT NULL, best_h REAL NOT NULL,
+  PRIMARY KEY (video_id, track_id)
+);
 CREATE VIEW IF NOT EXISTS video_provenance AS
   SELECT v.id AS video_id, v.path AS path, v.status AS status, r.id AS run_id, r.shard AS shard,
          r.host AS host, r.merged_from AS merged_from
@@ -165,8 +179,32 @@ CREATE VIEW per_minute_label_counts AS
   LEFT JOIN counts c ON c.video_id = m.video_id AND c.minute = m.minute AND c.label = l.label;
 )SQL";
 
+// The track views (--track): unique objects per label per video (all
+// tracks, and those seen in at least three analysed frames: a track of one
+// or two frames is most often a false or duplicate detection) and the dwell
+// time of every track.
+constexpr const char* kTrackViews = R"SQL(
+DROP VIEW IF EXISTS per_video_track_counts;
+DROP VIEW IF EXISTS track_dwell;
+CREATE VIEW per_video_track_counts AS
+  SELECT v.id AS video_id, v.path AS path, v.settings_key AS settings_key, v.run_id AS run_id,
+         t.label AS label,
+         COUNT(*) AS tracks,
+         SUM(t.frames >= 3) AS unique_objects,
+         ROUND(AVG(CASE WHEN t.frames >= 3 THEN t.last_ts - t.first_ts END), 3) AS mean_dwell_s,
+         ROUND(MAX(t.last_ts - t.first_ts), 3) AS max_dwell_s
+  FROM tracks t JOIN finished_videos v ON v.id = t.video_id
+  GROUP BY v.id, t.label;
+CREATE VIEW track_dwell AS
+  SELECT v.id AS video_id, v.path AS path, v.settings_key AS settings_key, v.run_id AS run_id,
+         t.track_id AS track_id, t.label AS label, t.first_ts AS first_ts, t.last_ts AS last_ts,
+         ROUND(t.last_ts - t.first_ts, 3) AS dwell_s, t.frames AS frames,
+         ROUND(t.mean_conf, 3) AS mean_conf, t.best_frame AS best_frame
+  FROM tracks t JOIN finished_videos v ON v.id = t.video_id;
+)SQL";
+
 // Every view but finished_videos (see kLabelCountViews), as one script.
-std::string views_sql() { return std::string(kLabelCountViews) + label_events_view_sql(); }
+std::string views_sql() { return std::string(kLabelCountViews) + label_events_view_sql() + kTrackViews; }
 
 // Schema versions (PRAGMA user_version):
 //  1  vidsift 0.1.0 (its files say user_version 0; probe_version() knows them);
@@ -188,13 +226,15 @@ std::string views_sql() { return std::string(kLabelCountViews) + label_events_vi
 //     of the run a merged run came from), runs.merged_from (the shard
 //     database it was merged from), the runs_by_origin index and the
 //     video_provenance view (vidsift merge).
+//  8  detections.track_id and the tracks table (--track), the views
+//     per_video_track_counts and track_dwell.
 // Each migration upgrades `version - 1` to `version`; append, never edit.
 struct Migration {
   int version;
   const char* sql;
 };
 constexpr int kPathBytesVersion = 4;
-constexpr int kViewsVersion = 6;  // the last migration that changed the views
+constexpr int kViewsVersion = 8;  // the last migration that changed the views
 constexpr Migration kMigrations[] = {
     {2, "ALTER TABLE runs ADD COLUMN execution TEXT;"},
     {3,
@@ -244,15 +284,31 @@ CREATE INDEX IF NOT EXISTS videos_by_status ON videos(status);
 ALTER TABLE runs ADD COLUMN videos_interrupted INTEGER;
 PRAGMA legacy_alter_table=OFF;
 )SQL"},
-    {kViewsVersion, "ALTER TABLE runs ADD COLUMN labels TEXT;"},
+    {6, "ALTER TABLE runs ADD COLUMN labels TEXT;"},
     {7,
      "ALTER TABLE runs ADD COLUMN shard TEXT; ALTER TABLE runs ADD COLUMN origin TEXT; "
      "ALTER TABLE runs ADD COLUMN merged_from TEXT; CREATE INDEX runs_by_origin ON runs(origin); "
      "CREATE VIEW video_provenance AS SELECT v.id AS video_id, v.path AS path, v.status AS status, "
      "r.id AS run_id, r.shard AS shard, r.host AS host, r.merged_from AS merged_from "
      "FROM videos v JOIN runs r ON r.id = v.run_id;"},
+    {kViewsVersion, R"SQL(
+ALTER TABLE detections ADD COLUMN track_id INTEGER;
+CREATE TABLE tracks (
+  video_id    INTEGER NOT NULL REFERENCES videos(id),
+  track_id    INTEGER NOT NULL,
+  label       TEXT NOT NULL,
+  class_id    INTEGER NOT NULL,
+  first_frame INTEGER NOT NULL, last_frame INTEGER NOT NULL,
+  first_ts    REAL NOT NULL,    last_ts    REAL NOT NULL,
+  frames      INTEGER NOT NULL,
+  mean_conf   REAL NOT NULL, max_conf REAL NOT NULL,
+  best_frame  INTEGER NOT NULL, best_ts REAL NOT NULL,
+  best_x REAL NOT NULL, best_y REAL NOT NULL, best_w REAL NOT NULL, best_h REAL NOT NULL,
+  PRIMARY KEY (video_id, track_id)
+);
+)SQL"},
 };
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 // PRAGMA application_id of a vidsift database: "vsft" in ASCII. Files made
 // before schema version 4 say 0 and are recognised by their tables.
 constexpr int kApplicationId = 0x76736674;
@@ -413,8 +469,8 @@ Store::Store(const std::string& path, int busy_timeout_ms, OpenMode mode)
   exec("PRAGMA synchronous=NORMAL");
   if (found != kSchemaVersion || app != kApplicationId) migrate();
   insert_detection_ = prepare(
-      "INSERT INTO detections(video_id, frame_index, ts, class_id, label, confidence, x, y, w, h) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?)");
+      "INSERT INTO detections(video_id, frame_index, ts, class_id, label, confidence, x, y, w, h, track_id) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   insert_frame_ = prepare("INSERT OR REPLACE INTO frames(video_id, frame_index, ts, detections) VALUES(?,?,?,?)");
 }
 
@@ -670,9 +726,9 @@ void Store::finish_run(std::int64_t run_id, const RunSummary& s) {
 }
 
 void Store::delete_video_rows(std::int64_t video_id) {
-  static constexpr const char* kDeletes[] = {"DELETE FROM detections WHERE video_id=?",
-                                             "DELETE FROM frames WHERE video_id=?",
-                                             "DELETE FROM timings WHERE video_id=?", "DELETE FROM videos WHERE id=?"};
+  static constexpr const char* kDeletes[] = {
+      "DELETE FROM detections WHERE video_id=?", "DELETE FROM tracks WHERE video_id=?",
+      "DELETE FROM frames WHERE video_id=?", "DELETE FROM timings WHERE video_id=?", "DELETE FROM videos WHERE id=?"};
   for (const char* sql : kDeletes) {
     auto st = prepare(sql);
     sqlite3_bind_int64(st.get(), 1, video_id);
@@ -905,6 +961,11 @@ void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts
     sqlite3_bind_double(d, 8, centi_pixels(det.box.y));
     sqlite3_bind_double(d, 9, centi_pixels(det.box.w));
     sqlite3_bind_double(d, 10, centi_pixels(det.box.h));
+    if (det.track_id > 0) {
+      sqlite3_bind_int64(d, 11, det.track_id);
+    } else {
+      sqlite3_bind_null(d, 11);
+    }
     if (sqlite3_step(d) != SQLITE_DONE) fail("cannot store detection");
   }
   pending_rows_ += 1 + static_cast<int>(dets.size());
@@ -1002,6 +1063,66 @@ void Store::discard_video(std::int64_t video_id) {
   commit();
 }
 
+void Store::write_tracks(std::int64_t video_id) {
+  require_writable("store tracks");
+  begin_if_needed();
+  auto del = prepare("DELETE FROM tracks WHERE video_id=?");
+  sqlite3_bind_int64(del.get(), 1, video_id);
+  if (sqlite3_step(del.get()) != SQLITE_DONE) fail("cannot store tracks");
+  // One row per track id: the majority label (ties: the lower class id), the
+  // span, and the highest-confidence detection (ties: the earliest).
+  auto st = prepare(R"SQL(
+INSERT INTO tracks(video_id, track_id, label, class_id, first_frame, last_frame, first_ts, last_ts, frames,
+                   mean_conf, max_conf, best_frame, best_ts, best_x, best_y, best_w, best_h)
+WITH d AS (SELECT * FROM detections WHERE video_id = ?1 AND track_id IS NOT NULL),
+agg AS (SELECT track_id, MIN(frame_index) AS ff, MAX(frame_index) AS lf, MIN(ts) AS fts, MAX(ts) AS lts,
+               COUNT(DISTINCT frame_index) AS n, AVG(confidence) AS mc, MAX(confidence) AS xc
+        FROM d GROUP BY track_id),
+lab AS (SELECT track_id, class_id, label,
+               ROW_NUMBER() OVER (PARTITION BY track_id ORDER BY COUNT(*) DESC, class_id) AS rk
+        FROM d GROUP BY track_id, class_id, label),
+best AS (SELECT track_id, frame_index, ts, x, y, w, h,
+                ROW_NUMBER() OVER (PARTITION BY track_id ORDER BY confidence DESC, frame_index, id) AS rk
+         FROM d)
+SELECT ?1, a.track_id, l.label, l.class_id, a.ff, a.lf, a.fts, a.lts, a.n, a.mc, a.xc,
+       b.frame_index, b.ts, b.x, b.y, b.w, b.h
+FROM agg a JOIN lab l ON l.track_id = a.track_id AND l.rk = 1 JOIN best b ON b.track_id = a.track_id AND b.rk = 1
+ORDER BY a.track_id
+)SQL");
+  sqlite3_bind_int64(st.get(), 1, video_id);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot store tracks");
+  ++pending_rows_;
+}
+
+std::vector<StoredFrame> Store::stored_frames(std::int64_t video_id) {
+  auto st = prepare(
+      "SELECT f.frame_index, f.ts, d.class_id, d.confidence, d.x, d.y, d.w, d.h, d.track_id FROM frames f "
+      "LEFT JOIN detections d ON d.video_id = f.video_id AND d.frame_index = f.frame_index "
+      "WHERE f.video_id = ? ORDER BY f.frame_index, d.id");
+  sqlite3_bind_int64(st.get(), 1, video_id);
+  std::vector<StoredFrame> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    const std::int64_t index = sqlite3_column_int64(st.get(), 0);
+    if (out.empty() || out.back().index != index) {
+      out.emplace_back();
+      out.back().index = index;
+      out.back().ts = sqlite3_column_double(st.get(), 1);
+    }
+    if (sqlite3_column_type(st.get(), 2) == SQLITE_NULL) continue;  // a frame without detections
+    Detection d;
+    d.class_id = sqlite3_column_int(st.get(), 2);
+    d.confidence = static_cast<float>(sqlite3_column_double(st.get(), 3));
+    d.box = Box{
+        static_cast<float>(sqlite3_column_double(st.get(), 4)), static_cast<float>(sqlite3_column_double(st.get(), 5)),
+        static_cast<float>(sqlite3_column_double(st.get(), 6)), static_cast<float>(sqlite3_column_double(st.get(), 7))};
+    d.track_id = sqlite3_column_type(st.get(), 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st.get(), 8);
+    out.back().dets.push_back(d);
+  }
+  if (rc != SQLITE_DONE) fail("cannot read stored frames");
+  return out;
+}
+
 void Store::write_timings(std::int64_t run_id, std::optional<std::int64_t> video_id, const StageTimings& t) {
   require_writable("store timings");
   begin_if_needed();
@@ -1011,6 +1132,7 @@ void Store::write_timings(std::int64_t run_id, std::optional<std::int64_t> video
   for (int i = 0; i < kStageCount; ++i) {
     const auto stage = static_cast<Stage>(i);
     const StageStats& s = t[stage];
+    if (stage == Stage::Track && s.count() == 0) continue;  // the run did not track
     sqlite3_reset(st.get());
     sqlite3_bind_int64(st.get(), 1, run_id);
     if (video_id) {

@@ -318,3 +318,101 @@ TEST(Assembler, ReportsEachFinishedVideoOnce) {
   EXPECT_EQ(seen[2].status, VideoStatus::Failed);
   EXPECT_EQ(seen[2].error, "cannot open video");
 }
+
+// --track: two people walking towards each other, a third standing, and a
+// low-confidence box that only the tracker sees.
+namespace {
+FrameResult walking(int vid, std::int64_t seq) {
+  FrameResult r;
+  r.vid = vid;
+  r.seq = seq;
+  r.index = seq;
+  r.ts = 0.04 * static_cast<double>(seq);
+  const float s = static_cast<float>(seq);
+  r.dets.push_back(Detection{0, 0.9f, Box{10 + 6 * s, 50, 30, 80}});
+  r.dets.push_back(Detection{0, 0.8f, Box{400 - 6 * s, 52, 30, 80}});
+  r.dets.push_back(Detection{1, 0.7f, Box{100, 300, 60, 40}});
+  r.dets.push_back(Detection{0, 0.15f, Box{600, 400, 30, 80}});  // under --conf: never stored
+  return r;
+}
+
+std::string tracks_of(Store& s, std::int64_t video) {
+  std::string out;
+  for (const auto& r :
+       s.query("SELECT track_id, label, first_frame, last_frame, frames, best_frame FROM tracks WHERE video_id=? "
+               "ORDER BY track_id",
+               {std::to_string(video)}))
+    out += r[0] + ":" + r[1] + ":" + r[2] + "-" + r[3] + ":" + r[4] + ":" + r[5] + " ";
+  return out;
+}
+}  // namespace
+
+TEST(Assembler, TrackingStoresTrackIdsAndTracks) {
+  Fixture f;
+  TrackerOptions t;
+  t.high_conf = 0.25f;
+  Assembler a(f.store, f.run, "k", 2);
+  a.enable_tracking(t);
+  a.on_start(start(0));
+  std::vector<FrameResult> b;
+  for (int i = 0; i < 60; ++i) b.push_back(walking(0, i));
+  std::shuffle(b.begin(), b.end(), std::mt19937(7));  // batches arrive in any order
+  a.on_results(b);
+  a.on_end(end(0, 60));
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM detections WHERE confidence < 0.25"), "0");
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM detections WHERE track_id IS NULL"), "0");
+  EXPECT_EQ(one(f.store, "SELECT COUNT(*) FROM detections"), "180");
+  EXPECT_EQ(tracks_of(f.store, 1), "1:person:0-59:60:0 2:person:0-59:60:0 3:car:0-59:60:0 ");
+  EXPECT_EQ(one(f.store, "SELECT group_concat(unique_objects) FROM per_video_track_counts ORDER BY label"), "1,2");
+  EXPECT_EQ(one(f.store, "SELECT MAX(dwell_s) FROM track_dwell"), "2.36");
+  EXPECT_EQ(a.totals().timings[Stage::Track].count(), 60);
+  EXPECT_EQ(one(f.store, "SELECT frames FROM timings WHERE stage='track'"), "60");
+}
+
+// An interrupted video (signal, --video-timeout, or kill -9 followed by
+// recover_stale) resumes: the tracker replays the stored frames and the
+// video ends with the same tracks as an uninterrupted run.
+TEST(Assembler, TracksOfAResumedVideoEqualAnUninterruptedRun) {
+  TrackerOptions t;
+  std::string clean;
+  {
+    Fixture f;
+    Assembler a(f.store, f.run, "k", 2);
+    a.enable_tracking(t);
+    a.on_start(start(0));
+    std::vector<FrameResult> b;
+    for (int i = 0; i < 60; ++i) b.push_back(walking(0, i));
+    a.on_results(b);
+    a.on_end(end(0, 60));
+    clean = tracks_of(f.store, 1);
+  }
+  for (int cut : {1, 25, 33, 59}) {
+    Fixture f;
+    {
+      Assembler a(f.store, f.run, "k", 2);
+      a.enable_tracking(t);
+      a.on_start(start(0));
+      std::vector<FrameResult> b;
+      for (int i = 0; i < cut; ++i) b.push_back(walking(0, i));
+      a.on_results(b);
+      VideoEnd e = end(0, cut);
+      e.cancelled = true;
+      a.on_end(e);
+    }
+    const auto run2 = f.store.begin_run(RunRecord{});
+    Assembler a(f.store, run2, "k", 2);
+    a.enable_tracking(t);
+    VideoStart s = start(0);
+    s.resume = ResumePoint{1, cut, cut, cut - 1, 0.04 * (cut - 1)};
+    a.on_start(s);
+    std::vector<FrameResult> b;
+    for (int i = cut; i < 60; ++i) {
+      b.push_back(walking(0, i));
+      b.back().seq = i - cut;
+    }
+    a.on_results(b);
+    a.on_end(end(0, 60 - cut));
+    EXPECT_EQ(one(f.store, "SELECT status FROM videos"), "done");
+    EXPECT_EQ(tracks_of(f.store, 1), clean) << "cut at " << cut;
+  }
+}

@@ -488,7 +488,7 @@ TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
 TEST(Store, NewFileGetsTheLatestSchemaVersion) {
   TempDir d("store-new");
   Store s((d / "a.db").string());
-  EXPECT_EQ(Store::schema_version(), 7);
+  EXPECT_EQ(Store::schema_version(), 8);
   EXPECT_EQ(one(s, "PRAGMA application_id"), std::to_string(Store::application_id_value()));
   EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");

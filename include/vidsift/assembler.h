@@ -21,6 +21,14 @@
 //    flight any more, so a video still waiting for frames will never get
 //    them. It is finalised with what it has (partial or failed, the error
 //    says how many frames were lost) — a video is never left `running`.
+//  * With enable_tracking(), each video gets a Tracker (tracker.h) fed with
+//    its frames in order as they are written: every box of the frame goes to
+//    the tracker, only boxes >= the options' high_conf are stored, with their
+//    track_id. A resumed video's tracker first replays the stored frames
+//    (Tracker::restore). When a video is finalised (done, partial, failed
+//    after opening, interrupted) its tracks rows are rewritten from its stored
+//    detections (Store::write_tracks) in the transaction of its final status.
+//    Tracker time per frame is recorded as the Track stage.
 //  * Store errors propagate as StoreError; the caller rolls back and stops
 //    the run.
 // Not thread-safe: one caller at a time (the serial store node).
@@ -38,6 +46,7 @@
 #include "vidsift/stage_messages.h"
 #include "vidsift/stage_stats.h"
 #include "vidsift/store.h"
+#include "vidsift/tracker.h"
 #include "vidsift/video_status.h"
 
 namespace vidsift {
@@ -129,6 +138,10 @@ class Assembler {
   Assembler(Store& store, std::int64_t run_id, std::string settings_key, std::size_t labels,
             Progress* progress = nullptr);
 
+  // Link detections into tracks from now on (see contract); call before the
+  // first message.
+  void enable_tracking(const TrackerOptions& opts) { track_ = opts; }
+
   // The video opened: writes its `running` row (or holds it until needed).
   void on_start(const VideoStart& start);
   // Results of one batch (may span videos). Consumes the frames.
@@ -158,6 +171,7 @@ class Assembler {
     bool dropped = false;                         // resumed by another process: record nothing
     std::string frame_error;
     StageTimings timings;
+    std::optional<Tracker> tracker;  // --track
   };
 
   void drain(int vid, VideoState& st);
@@ -170,6 +184,7 @@ class Assembler {
   Progress* progress_;
   std::map<int, VideoState> videos_;
   AssemblyTotals totals_;
+  std::optional<TrackerOptions> track_;
 };
 
 }  // namespace vidsift

@@ -2,8 +2,8 @@
 //
 // Contract:
 //  * merge_database(dest, input) copies the input's runs, final videos
-//    (done, partial, failed; never `running` ones), frames, detections and
-//    timings into `dest` with SQL (ATTACH + INSERT ... SELECT), in ONE
+//    (done, partial, failed; never `running` ones), frames, detections,
+//    tracks (same track ids, remapped video ids) and timings into `dest` with SQL (ATTACH + INSERT ... SELECT), in ONE
 //    transaction: a kill or an error leaves `dest` as it was before this
 //    input. Video and run ids are remapped, so nothing collides.
 //  * Idempotent: a run is known by its origin (host|pid|started_at of the

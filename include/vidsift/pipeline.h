@@ -58,6 +58,7 @@
 #include "vidsift/stage_messages.h"
 #include "vidsift/stage_stats.h"
 #include "vidsift/store.h"
+#include "vidsift/tracker.h"
 
 namespace vidsift {
 
@@ -80,6 +81,12 @@ struct PipelineOptions {
   std::function<bool()> should_stop;  // polled; true = cancel the run
   BackendFactory backend_factory;     // empty = make_backend(model, threads)
   AdmissionOptions admission;         // for jobs without a fingerprint (see run())
+  // --track: the assembler links each video's detections into tracks
+  // (tracker.h). Postprocessing then also keeps boxes down to
+  // tracker.low_conf for the tracker's second stage; only boxes >= post.conf
+  // are stored, as without tracking. tracker.high_conf is set to post.conf.
+  bool track = false;
+  TrackerOptions tracker;
 };
 
 // The configuration a run actually uses once defaults are resolved (what

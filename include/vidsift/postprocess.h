@@ -30,6 +30,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -42,7 +43,8 @@ namespace vidsift {
 struct Detection {
   int class_id = 0;
   float confidence = 0.0f;
-  Box box;  // network pixels after decode, source pixels after postprocess
+  Box box;                     // network pixels after decode, source pixels after postprocess
+  std::int64_t track_id = -1;  // set by the tracker in the store stage (--track); -1: none (NULL)
 };
 
 struct PostprocessOptions {

@@ -18,8 +18,10 @@
 
 namespace vidsift {
 
-enum class Stage { Decode, Preprocess, Infer, Postprocess, Store };
-inline constexpr int kStageCount = 5;
+// Track: the tracker (--track), timed per frame in the store node; its
+// count stays 0 when the run does not track.
+enum class Stage { Decode, Preprocess, Infer, Postprocess, Store, Track };
+inline constexpr int kStageCount = 6;
 const char* stage_name(Stage s);
 
 class StageStats {

@@ -56,6 +56,9 @@
 //  * Views (see src/store.cpp): finished_videos, per_video_label_counts,
 //    per_minute_label_counts (every analysed minute, 0 where a label seen in
 //    the video was absent) and label_events (events.h).
+//  * detections.track_id / tracks (--track): add_frame() stores each box's
+//    track_id (NULL when < 1); write_tracks() derives the tracks rows from
+//    the stored detections, so they always agree with detections.track_id.
 //  * find_final() answers "is this exact file already analysed with these
 //    settings?" for skipping.
 //  * A Store is not thread-safe: use one object from one thread at a time.
@@ -146,6 +149,13 @@ struct VideoResult {
   std::string error;  // empty when done
   std::int64_t frames_decoded = 0;
   std::int64_t frames_analysed = 0;
+};
+
+// One analysed frame as stored (a resumed video's prefix, for the tracker).
+struct StoredFrame {
+  std::int64_t index = 0;
+  double ts = 0;
+  std::vector<Detection> dets;  // in insertion order, with track_id (-1 when NULL)
 };
 
 // How Store opens its file.
@@ -240,6 +250,15 @@ class Store {
   // StoreError.
   std::int64_t record_failed(std::int64_t run_id, const VideoRecord& video, const std::string& settings_key,
                              const std::string& error);
+
+  // Replaces the video's rows in `tracks` with one row per track id found in
+  // its detections (majority label, first/last frame and time, frames, mean
+  // and max confidence, best detection), in the open batch (committed with
+  // finish_video). A video without track ids gets no rows. Throws StoreError.
+  void write_tracks(std::int64_t video_id);
+  // The video's stored frames in frame order with their detections (a
+  // resumed video's prefix, replayed into the tracker). Throws StoreError.
+  std::vector<StoredFrame> stored_frames(std::int64_t video_id);
 
   // Adds one timings row per stage for a run (video_id empty) or a video to
   // the open batch; they are committed with the next commit (finish_video,

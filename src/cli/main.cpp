@@ -28,6 +28,7 @@ extern "C" {
 #include "report.h"
 #include "sampling_note.h"
 #include "summary.h"
+#include "track_check.h"
 #include "vidsift/calibrate.h"
 #include "vidsift/discover.h"
 #include "vidsift/format.h"
@@ -125,9 +126,11 @@ std::string labels_sha256(const std::vector<std::string>& labels) {
 // The result-changing settings as canonical JSON (sorted keys, numbers that
 // round-trip); its SHA-256 is the settings key that decides what a rerun may
 // skip.
+// --track adds "track": true (absent otherwise, so keys of runs without it
+// stay what they were): a tracked run is a different result.
 std::string settings_json(const LoadedModel& m, const std::string& backend, const PostprocessOptions& post,
-                          const SamplingOptions& sampling) {
-  const nlohmann::json s = {
+                          const SamplingOptions& sampling, bool track) {
+  nlohmann::json s = {
       {"backend", backend},
       {"model_sha256", m.sha256},
       {"family", family_name(m.family)},
@@ -144,6 +147,7 @@ std::string settings_json(const LoadedModel& m, const std::string& backend, cons
         {"start", sampling.start},
         {"end", sampling.end}}},
   };
+  if (track) s["track"] = true;
   return s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -223,7 +227,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
 
   std::string settings;
   try {
-    settings = settings_json(model, backend_name(model.backend), popts.post, popts.sampling);
+    settings = settings_json(model, backend_name(model.backend), popts.post, popts.sampling, popts.track);
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
     return kExitCannotStart;
@@ -237,6 +241,12 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   for (const auto& w : empty_input_warnings(o.inputs, found)) std::cerr << "vidsift: warning: " << w << "\n";
   const bool listing_empty = found.files.empty() && found.missing.empty();
   if (o.shard) say("vidsift: " + keep_shard(o, found));
+  if (popts.track) {
+    if (const std::string err = track_spacing_error(popts.sampling, found.files); !err.empty()) {
+      std::cerr << "vidsift: " << err << "\n(see vidsift --help)\n";
+      return kExitUsage;
+    }
+  }
   // A shard whose share of a non-empty listing is empty has done its part:
   // not "nothing analysed" (exit 4), or a Slurm afterok merge would never run.
   const bool empty_share = o.shard && !listing_empty && found.files.empty() && found.missing.empty();

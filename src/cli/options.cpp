@@ -1,4 +1,5 @@
 #include "options.h"
+#include "track_check.h"
 
 #include <algorithm>
 #include <sstream>
@@ -63,8 +64,8 @@ void check(const std::string& err) {
 
 // The options that are yes/no. Each accepts --NAME, --NAME=false (any of
 // true/false, yes/no, on/off, 1/0), --NAME false and --no-NAME.
-const std::vector<std::string> kBooleans = {"force",   "retry-failed", "progress",  "quiet",
-                                            "verbose", "json",         "calibrate", "keyframes"};
+const std::vector<std::string> kBooleans = {"force", "retry-failed", "progress",  "quiet", "verbose",
+                                            "json",  "calibrate",    "keyframes", "track"};
 // The options that choose which frames are analysed: the command line
 // replaces all of the config file's, never combines with them.
 const std::vector<std::string> kSamplingMode = {"every", "fps", "keyframes"};
@@ -216,7 +217,9 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "analyse F frames per second (by timestamp)")("keyframes", flag(&o.pipeline.sampling.keyframes),
                                                     "decode and analyse key frames only")(
       "start", po::value(&o.pipeline.sampling.start)->default_value(0.0, "0"), "start time in seconds")(
-      "end", po::value(&o.pipeline.sampling.end)->default_value(0.0, "end"), "end time in seconds");
+      "end", po::value(&o.pipeline.sampling.end)->default_value(0.0, "end"), "end time in seconds")(
+      "track", flag(&o.pipeline.track),
+      "link detections across frames into tracks (ByteTrack); needs frames at most ~1 s apart");
 
   po::options_description perf("Performance");
   perf.add_options()("workers", po::value(&workers)->default_value(hw),
@@ -385,6 +388,7 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   if (auto err = o.pipeline.sampling.validate(); !err.empty()) throw UsageError(err);
   if (o.pipeline.sampling.fps > 0 && o.pipeline.sampling.every > 1)
     throw UsageError("--fps and --every are exclusive: choose frames by time or by count");
+  if (o.pipeline.track) check(track_sampling_error(o.pipeline.sampling));
   // Every number is checked for finiteness and range (NaN passes every
   // comparison, so each check is written as "inside the range").
   try {
