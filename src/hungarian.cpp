@@ -11,8 +11,9 @@ std::vector<int> solve_assignment(const std::vector<double>& cost, int rows, int
   const int n = std::max(rows, cols);
   auto a = [&](int i, int j) {  // 1-based, padded, clipped at limit
     if (i > rows || j > cols) return limit;
-    return std::min(cost[static_cast<std::size_t>(i - 1) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(j - 1)],
-                    limit);
+    return std::min(
+        cost[static_cast<std::size_t>(i - 1) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(j - 1)],
+        limit);
   };
   const double inf = std::numeric_limits<double>::infinity();
   const auto sz = static_cast<std::size_t>(n + 1);
@@ -61,7 +62,8 @@ std::vector<int> solve_assignment(const std::vector<double>& cost, int rows, int
   for (int j = 1; j <= cols; ++j) {
     const int i = p[static_cast<std::size_t>(j)];
     if (i < 1 || i > rows) continue;
-    if (cost[static_cast<std::size_t>(i - 1) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(j - 1)] < limit)
+    if (cost[static_cast<std::size_t>(i - 1) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(j - 1)] <
+        limit)
       result[static_cast<std::size_t>(i - 1)] = j - 1;
   }
   return result;

@@ -62,7 +62,7 @@ struct Kalman {
     const Vec4 z = measure(b);
     for (int i = 0; i < 4; ++i) mean(i) = z(i);
     const double h = z(3);
-    const double sd[8] = {2 * kStdPos * h, 2 * kStdPos * h, 1e-2, 2 * kStdPos * h,
+    const double sd[8] = {2 * kStdPos * h,  2 * kStdPos * h,  1e-2, 2 * kStdPos * h,
                           10 * kStdVel * h, 10 * kStdVel * h, 1e-5, 10 * kStdVel * h};
     cov = Mat8::zeros();
     for (int i = 0; i < 8; ++i) cov(i, i) = sd[i] * sd[i];
@@ -114,8 +114,8 @@ struct Tracker::Impl {
   TrackerOptions opts;
   std::vector<Track> tracks;  // tracked and lost, in creation order
   std::int64_t next_id = 1;
-  double buffer = 0;         // this frame's box widening (see TrackerOptions)
-  double last_ts = 0;        // the previous frame's time
+  double buffer = 0;   // this frame's box widening (see TrackerOptions)
+  double last_ts = 0;  // the previous frame's time
   bool seen_frame = false;
 
   void begin_frame(double ts) {

@@ -155,11 +155,13 @@ TEST(Track, VtestTracksMergeAndExport) {
   r = cli("merge --db " + q(all) + " " + q(a) + " " + q(b));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(query_int(all, "SELECT COUNT(*) FROM tracks"), 2 * tracks);
-  EXPECT_EQ(query_int(all, "SELECT COUNT(*) FROM tracks t LEFT JOIN videos v ON v.id = t.video_id WHERE v.id IS "
-                           "NULL OR v.path NOT LIKE '%.avi'"),
+  EXPECT_EQ(query_int(all,
+                      "SELECT COUNT(*) FROM tracks t LEFT JOIN videos v ON v.id = t.video_id WHERE v.id IS "
+                      "NULL OR v.path NOT LIKE '%.avi'"),
             0);
-  EXPECT_EQ(query_int(all, "SELECT COUNT(*) FROM tracks t WHERE NOT EXISTS (SELECT 1 FROM detections d WHERE "
-                           "d.video_id = t.video_id AND d.track_id = t.track_id)"),
+  EXPECT_EQ(query_int(all,
+                      "SELECT COUNT(*) FROM tracks t WHERE NOT EXISTS (SELECT 1 FROM detections d WHERE "
+                      "d.video_id = t.video_id AND d.track_id = t.track_id)"),
             0);
   const fs::path csv = dir / "t.csv";
   r = cli("export --db " + q(a) + " --format csv --out " + q(csv));

@@ -54,7 +54,7 @@ TEST(Tracker, LowConfidenceBoxesContinueButNeverStartTracks) {
     if (f == 0) id = ids[0];
     EXPECT_EQ(ids[0], id) << "frame " << f;
   }
-  EXPECT_EQ(t.update(1.2, {det(400, 300, 0.2f)})[0], -1);  // a lone low box
+  EXPECT_EQ(t.update(1.2, {det(400, 300, 0.2f)})[0], -1);    // a lone low box
   EXPECT_EQ(t.update(1.24, {det(400, 300, 0.05f)})[0], -1);  // under low_conf: ignored
 }
 
