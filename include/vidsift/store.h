@@ -55,7 +55,8 @@
 //    index = class id).
 //  * Views (see src/store.cpp): finished_videos, per_video_label_counts,
 //    per_minute_label_counts (every analysed minute, 0 where a label seen in
-//    the video was absent) and label_events (events.h).
+//    the video was absent), label_events (events.h), video_provenance,
+//    per_video_track_counts and track_dwell (--track).
 //  * detections.track_id / tracks (--track): add_frame() stores each box's
 //    track_id (NULL when < 1); write_tracks() derives the tracks rows from
 //    the stored detections, so they always agree with detections.track_id.
