@@ -334,12 +334,11 @@ TimeZone TimeZone::parse(const std::string& spec) {
     z.initial_offset_ = *off;
     return z;
   }
-  const bool name_ok =
-      !spec.empty() && spec.front() != '/' && spec.find("..") == std::string::npos &&
-      std::all_of(spec.begin(), spec.end(), [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
-               c == '-' || c == '/';
-      });
+  const bool name_ok = !spec.empty() && spec.front() != '/' && spec.find("..") == std::string::npos &&
+                       std::all_of(spec.begin(), spec.end(), [](char c) {
+                         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                c == '_' || c == '+' || c == '-' || c == '/';
+                       });
   if (!name_ok)
     throw std::invalid_argument("--timezone '" + spec +
                                 "' is neither a UTC offset (+02:00, -0530, UTC) nor an IANA zone name "
@@ -349,8 +348,7 @@ TimeZone TimeZone::parse(const std::string& spec) {
   const std::string file = dir + "/" + spec;
   std::ifstream in(file, std::ios::binary);
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof())
-    throw std::invalid_argument("--timezone '" + spec + "': cannot read " + file);
+  if (!in.good() && !in.eof()) throw std::invalid_argument("--timezone '" + spec + "': cannot read " + file);
   if (data.empty())
     throw std::invalid_argument("--timezone '" + spec + "': no such time zone (no file " + file +
                                 "; install the tzdata package, or give a UTC offset such as +02:00)");
@@ -585,8 +583,7 @@ std::optional<NameTime::Result> NameTime::read(const std::string& path) const {
     f.day = c.d;
   }
   if (!valid_date(f.year, f.month, f.day) || f.hour > 23 || f.minute > 59 || f.second > 59) return std::nullopt;
-  const std::int64_t local =
-      days_from_civil(f.year, f.month, f.day) * kDay + f.hour * 3600 + f.minute * 60 + f.second;
+  const std::int64_t local = days_from_civil(f.year, f.month, f.day) * kDay + f.hour * 3600 + f.minute * 60 + f.second;
   if (f.offset) {
     r.time.seconds = local - *f.offset;
     return r;
@@ -595,11 +592,37 @@ std::optional<NameTime::Result> NameTime::read(const std::string& path) const {
   r.time.seconds = u.utc;
   if (u.kind == TimeZone::Kind::Gap)
     r.note = "the name's local time " + local_text(local) + " does not exist in " + zone_.name() +
-             " (clocks moved forward); read with the offset before the change, as " +
-             format_iso_utc(r.time);
+             " (clocks moved forward); read with the offset before the change, as " + format_iso_utc(r.time);
   if (u.kind == TimeZone::Kind::Overlap)
     r.note = "the name's local time " + local_text(local) + " occurs twice in " + zone_.name() +
              " (clocks moved back); the first one is used, " + format_iso_utc(r.time);
+  return r;
+}
+
+RecordingStart recording_start(const std::string& path, const std::string& creation_time, const NameTime* name_time) {
+  RecordingStart r;
+  std::string name_warning;
+  if (name_time) {
+    if (const auto t = name_time->read(path)) {
+      r.at = format_iso_utc(t->time);
+      r.source = "name";
+      r.warning = t->note;
+      return r;
+    }
+    name_warning = "the file name does not match --time-from-name '" + name_time->pattern() + "'";
+  }
+  if (!creation_time.empty()) {
+    if (const auto t = parse_iso_utc(creation_time)) {
+      r.at = format_iso_utc(*t);
+      r.source = "container";
+      r.warning = name_warning.empty() ? "" : name_warning + "; recorded_at is the container's creation_time";
+      return r;
+    }
+    r.warning = (name_warning.empty() ? "" : name_warning + "; ") + "the creation_time tag '" + creation_time +
+                "' is not a date; recorded_at is unknown";
+    return r;
+  }
+  if (!name_warning.empty()) r.warning = name_warning + "; recorded_at is unknown";
   return r;
 }
 

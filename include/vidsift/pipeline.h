@@ -58,6 +58,7 @@
 #include "vidsift/stage_messages.h"
 #include "vidsift/stage_stats.h"
 #include "vidsift/store.h"
+#include "vidsift/wallclock.h"
 
 namespace vidsift {
 
@@ -70,16 +71,17 @@ using BackendFactory = std::function<std::unique_ptr<InferenceBackend>(int threa
 struct PipelineOptions {
   SamplingOptions sampling;
   PostprocessOptions post;
-  int decoders = 2;                   // videos decoded at once
-  int decode_threads = 1;             // libavcodec threads per decoder
-  int workers = 2;                    // inference backends running concurrently
-  int net_threads = 0;                // intra-op threads per backend; 0 = 1 when workers > 1, else all cores
-  int batch = 1;                      // frames per forward pass
-  int pool = 0;                       // input slots; 0 = automatic
-  double video_timeout = 0;           // seconds per video; 0 = none
-  std::function<bool()> should_stop;  // polled; true = cancel the run
-  BackendFactory backend_factory;     // empty = make_backend(model, threads)
-  AdmissionOptions admission;         // for jobs without a fingerprint (see run())
+  int decoders = 2;                           // videos decoded at once
+  int decode_threads = 1;                     // libavcodec threads per decoder
+  int workers = 2;                            // inference backends running concurrently
+  int net_threads = 0;                        // intra-op threads per backend; 0 = 1 when workers > 1, else all cores
+  int batch = 1;                              // frames per forward pass
+  int pool = 0;                               // input slots; 0 = automatic
+  double video_timeout = 0;                   // seconds per video; 0 = none
+  std::function<bool()> should_stop;          // polled; true = cancel the run
+  BackendFactory backend_factory;             // empty = make_backend(model, threads)
+  AdmissionOptions admission;                 // for jobs without a fingerprint (see run())
+  std::shared_ptr<const NameTime> name_time;  // --time-from-name: videos.recorded_at from names (wallclock.h)
 };
 
 // The configuration a run actually uses once defaults are resolved (what

@@ -43,6 +43,12 @@
 //    unknown directive. read(path) returns the UTC start with a note for
 //    gap/overlap times, or std::nullopt when the name does not match (or
 //    spells an impossible date). Immutable: thread-safe.
+//  * recording_start(path, creation_time, name_time) decides videos.
+//    recorded_at: the name's time when name_time is given and the name
+//    matches (source "name"), else the creation_time tag when it is a date
+//    (source "container"), else unknown (both empty). `warning` says when a
+//    name does not match the pattern, a creation_time tag is not a date, or
+//    the name's time lies in a DST gap or overlap.
 #pragma once
 
 #include <cstdint>
@@ -116,5 +122,13 @@ class NameTime {
   TimeZone zone_;
   int components_ = 1;  // path components the pattern covers
 };
+
+struct RecordingStart {
+  std::string at;      // UTC ISO-8601, "" when unknown
+  std::string source;  // "container", "name" or ""
+  std::string warning;
+};
+
+RecordingStart recording_start(const std::string& path, const std::string& creation_time, const NameTime* name_time);
 
 }  // namespace vidsift
