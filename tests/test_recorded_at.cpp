@@ -72,8 +72,9 @@ TEST(RecordedAt, ContainerCreationTimeAndTheWallClockViews) {
             "2026-11-25T22:59:59Z container");
   EXPECT_EQ(one(db, "SELECT recorded_at || ' ' || recorded_at_source FROM videos WHERE id=" + id_b),
             "2026-11-25T23:10:00.25Z container");
-  EXPECT_EQ(one(db, "SELECT COUNT(*) FROM videos WHERE id=" + id_c + " AND recorded_at IS NULL AND "
-                    "recorded_at_source IS NULL"),
+  EXPECT_EQ(one(db, "SELECT COUNT(*) FROM videos WHERE id=" + id_c +
+                        " AND recorded_at IS NULL AND "
+                        "recorded_at_source IS NULL"),
             "1");
 
   // detections_at: every detection, at = start + ts (NULL without a start).
@@ -82,8 +83,9 @@ TEST(RecordedAt, ContainerCreationTimeAndTheWallClockViews) {
   EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM detections_at"), query_int(db, "SELECT COUNT(*) FROM detections"));
   EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM detections_at WHERE at IS NULL"),
             query_int(db, "SELECT COUNT(*) FROM detections WHERE video_id=" + id_c));
-  for (const auto& row : query_db(db, "SELECT DISTINCT CAST(ROUND(ts * 1000) AS INTEGER), at, video_id FROM "
-                                      "detections_at WHERE at IS NOT NULL")) {
+  for (const auto& row : query_db(db,
+                                  "SELECT DISTINCT CAST(ROUND(ts * 1000) AS INTEGER), at, video_id FROM "
+                                  "detections_at WHERE at IS NOT NULL")) {
     const std::string start = row[2] == id_a ? "2026-11-25T22:59:59Z" : "2026-11-25T23:10:00Z";
     const long long ms = std::stoll(row[0]) + (row[2] == id_a ? 0 : 250);
     EXPECT_EQ(row[1], plus_ms(start, ms)) << row[0];
@@ -96,15 +98,17 @@ TEST(RecordedAt, ContainerCreationTimeAndTheWallClockViews) {
     return query_int(db, "SELECT COUNT(*) FROM detections WHERE " + where);
   };
   std::map<std::string, long long> hours;
-  for (const auto& row : query_db(db, "SELECT folder, hour, SUM(detections) FROM per_hour_label_counts GROUP BY "
-                                      "folder, hour"))
+  for (const auto& row : query_db(db,
+                                  "SELECT folder, hour, SUM(detections) FROM per_hour_label_counts GROUP BY "
+                                  "folder, hour"))
     hours[fs::path(row[0]).filename().string() + " " + row[1]] = std::stoll(row[2]);
   const std::map<std::string, long long> want = {
       {"cam1 2026-11-25T22:00:00Z", det("video_id=" + id_a + " AND ts < 1")},
       {"cam1 2026-11-25T23:00:00Z", det("video_id=" + id_a + " AND ts >= 1") + det("video_id=" + id_b)}};
   EXPECT_EQ(hours, want);
-  EXPECT_EQ(query_int(db, "SELECT SUM(videos) FROM per_hour_label_counts WHERE hour='2026-11-25T23:00:00Z' AND "
-                          "label='person'"),
+  EXPECT_EQ(query_int(db,
+                      "SELECT SUM(videos) FROM per_hour_label_counts WHERE hour='2026-11-25T23:00:00Z' AND "
+                      "label='person'"),
             2);
 
   // report --json shows each video's start.
@@ -128,17 +132,18 @@ TEST(RecordedAt, FileNamesInZonesOffsetsAndDaylightSaving) {
   ASSERT_TRUE(cut(clip, 0.5, ""));
   const fs::path tagged = d / "in/other.mp4";
   ASSERT_TRUE(cut(tagged, 0.5, "-metadata creation_time=2026-01-01T00:00:00Z"));
-  for (const char* name : {"cam1_20261125_221403.mp4", "plain.mp4", "cam1_20260329_023000.mp4",
-                           "cam1_20261025_023000.mp4"})
+  for (const char* name :
+       {"cam1_20261125_221403.mp4", "plain.mp4", "cam1_20260329_023000.mp4", "cam1_20261025_023000.mp4"})
     fs::copy_file(clip, d / "in" / name);
   const std::string pattern = " --time-from-name 'cam1_%Y%m%d_%H%M%S.mp4'";
   const fs::path db = d / "berlin.db";
   auto r = cli(run_args(d / "in", db) + pattern + " --timezone Europe/Berlin");
   ASSERT_EQ(r.status, 0) << r.output;
   const auto row = [&](const fs::path& file, const std::string& name) {
-    return one(file, "SELECT coalesce(recorded_at,'NULL') || ' ' || coalesce(recorded_at_source,'NULL') || ' | ' || "
-                     "coalesce(warning,'') FROM videos WHERE path LIKE '%/" +
-                         name + "'");
+    return one(file,
+               "SELECT coalesce(recorded_at,'NULL') || ' ' || coalesce(recorded_at_source,'NULL') || ' | ' || "
+               "coalesce(warning,'') FROM videos WHERE path LIKE '%/" +
+                   name + "'");
   };
   EXPECT_EQ(row(db, "cam1_20261125_221403.mp4"), "2026-11-25T21:14:03Z name | ");
   EXPECT_EQ(row(db, "other.mp4"),
