@@ -25,14 +25,16 @@ std::int64_t estimate_sampled(const VideoInfo& info, const SamplingOptions& s) {
 // The first frame whose size differs from the recorded one (a mid-stream
 // resolution change): its boxes are scaled into the recorded size (see
 // preprocess.h); say so on the video's row.
-void note_size_change(const AVFrame& f, const VideoInfo& info, std::int64_t index, std::string& warning) {
-  if (!warning.empty()) return;
+void note_size_change(const AVFrame& f, const VideoInfo& info, std::int64_t index, std::string& warning, bool& noted) {
+  if (noted) return;
   const int w = info.orientation.upright_width(f.width, f.height);
   const int h = info.orientation.upright_height(f.width, f.height);
   if (w == info.width && h == info.height) return;
   const auto size = [](int a, int b) { return std::to_string(a) + "x" + std::to_string(b); };
-  warning = "resolution changes mid-stream from " + size(info.width, info.height) + " to " + size(w, h) + " at frame " +
-            std::to_string(index) + "; boxes are given in " + size(info.width, info.height) + " pixels";
+  noted = true;
+  if (!warning.empty()) warning += "; ";
+  warning += "resolution changes mid-stream from " + size(info.width, info.height) + " to " + size(w, h) +
+             " at frame " + std::to_string(index) + "; boxes are given in " + size(info.width, info.height) + " pixels";
 }
 
 }  // namespace
@@ -69,6 +71,12 @@ void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, 
       return false;
     };
 
+    // The name decides before the file is opened (a file that cannot be
+    // opened keeps its name's time); the container's tag once it is.
+    RecordingStart start = recording_start(job.file.path, "", opts.name_time);
+    end.rec.recorded_at = start.at;
+    end.rec.recorded_at_source = start.source;
+
     std::unique_ptr<Decoder> dec;
     try {
       dec = std::make_unique<Decoder>(job.file.path, dopts);
@@ -87,6 +95,10 @@ void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, 
       end.rec.stream_index = info.stream_index;
       end.rec.fps = info.fps;
       end.rec.duration = info.duration;
+      start = recording_start(job.file.path, info.creation_time, opts.name_time);
+      end.rec.recorded_at = start.at;
+      end.rec.recorded_at_source = start.source;
+      end.warning = start.warning;
       const std::int64_t done_before = job.resume ? job.resume->frames : 0;
       sink.video_start(VideoStart{
           vid, end.rec, std::max<std::int64_t>(0, estimate_sampled(info, opts.sampling) - done_before), job.resume});
@@ -96,8 +108,9 @@ void decode_video(int vid, const VideoJob& job, const DecodeStageOptions& opts, 
       try {
         Preprocessor pre(opts.input, info.orientation, info.width, info.height);
         DecodedFrame frame;
+        bool size_noted = false;
         while (dec->next(frame)) {
-          note_size_change(*frame.frame, info, frame.index, end.warning);
+          note_size_change(*frame.frame, info, frame.index, end.warning, size_noted);
           const double decode_s = t.lap();
           auto slot = pool.acquire(dopts.should_stop);
           if (!slot) break;

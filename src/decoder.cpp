@@ -220,6 +220,14 @@ Decoder::Decoder(const std::string& path, const DecoderOptions& opts)
   }
   info_.frame_count_estimate =
       st->nb_frames > 0 ? st->nb_frames : static_cast<std::int64_t>(std::llround(info_.duration * info_.fps));
+  for (const AVDictionary* meta :
+       {static_cast<const AVDictionary*>(fmt_->metadata), static_cast<const AVDictionary*>(st->metadata)}) {
+    const AVDictionaryEntry* e = av_dict_get(meta, "creation_time", nullptr, 0);
+    if (e && e->value && *e->value) {
+      info_.creation_time = e->value;
+      break;
+    }
+  }
 
   // Skipping non-reference frames needs timestamps for the indices (and is
   // pointless for key-frame-only decoding, where nothing else is decoded).

@@ -20,28 +20,44 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
+// What is exported: the --where condition, and whether the database has
+// videos.recorded_at (a database made before schema 9 is read as it is).
+struct Filter {
+  std::string where;
+  bool wall_clock = true;
+};
+
 // One exported detection per row, with the column names `where` may use.
-constexpr const char* kBase =
-    "SELECT d.id AS detection_id, d.video_id AS video_id, v.path AS path, v.settings_key AS settings_key, "
-    "v.run_id AS run_id, d.frame_index AS frame_index, ROUND(d.ts, 6) AS ts, d.class_id AS class_id, "
-    "d.label AS label, ROUND(d.confidence, 4) AS confidence, ROUND(d.x, 2) AS x, ROUND(d.y, 2) AS y, "
-    "ROUND(d.w, 2) AS w, ROUND(d.h, 2) AS h, v.width AS width, v.height AS height, d.track_id AS track_id "
-    "FROM detections d JOIN finished_videos v ON v.id = d.video_id";
+// `at` is the detection's wall-clock time (ISO-8601 UTC, milliseconds; as
+// the detections_at view), NULL when the video's start is unknown.
+std::string base_sql(bool wall_clock) {
+  return std::string(
+             "SELECT d.id AS detection_id, d.video_id AS video_id, v.path AS path, v.settings_key AS settings_key, "
+             "v.run_id AS run_id, d.frame_index AS frame_index, ROUND(d.ts, 6) AS ts, d.class_id AS class_id, "
+             "d.label AS label, ROUND(d.confidence, 4) AS confidence, ROUND(d.x, 2) AS x, ROUND(d.y, 2) AS y, "
+             "ROUND(d.w, 2) AS w, ROUND(d.h, 2) AS h, v.width AS width, v.height AS height, d.track_id AS track_id, ") +
+         (wall_clock ? "v.recorded_at AS recorded_at, strftime('%Y-%m-%dT%H:%M:%fZ', v.recorded_at, "
+                       "printf('%+.3f seconds', d.ts)) AS at "
+                     : "NULL AS recorded_at, NULL AS at ") +
+         "FROM detections d JOIN finished_videos v ON v.id = d.video_id";
+}
 
 // The exported detections: "SELECT <cols> FROM (base) WHERE (where)".
-std::string selected(const std::string& cols, const std::string& where) {
-  return "SELECT " + cols + " FROM (" + kBase + ")" + (where.empty() ? "" : " WHERE (" + where + "\n)");
+std::string selected(const std::string& cols, const Filter& where) {
+  return "SELECT " + cols + " FROM (" + base_sql(where.wall_clock) + ")" +
+         (where.where.empty() ? "" : " WHERE (" + where.where + "\n)");
 }
 
 // Columns of a detection row, in this order.
 constexpr const char* kDetectionCols =
-    "video_id, path, settings_key, frame_index, ts, class_id, label, confidence, x, y, w, h, width, height, track_id";
-enum Col { kVideo, kPath, kKey, kFrame, kTs, kClass, kLabel, kConf, kX, kY, kW, kH, kWidth, kHeight, kTrack };
+    "video_id, path, settings_key, frame_index, ts, class_id, label, confidence, x, y, w, h, width, height, track_id, "
+    "at, recorded_at";
+enum Col { kVideo, kPath, kKey, kFrame, kTs, kClass, kLabel, kConf, kX, kY, kW, kH, kWidth, kHeight, kTrack, kAt, kRecorded };
 
 // A track id cell as JSON: null when the run did not track.
 Json track_json(const std::string& cell) { return cell.empty() ? Json(nullptr) : Json(cell_int(cell)); }
 
-std::string ordered_detections(const std::string& where) {
+std::string ordered_detections(const Filter& where) {
   return selected(kDetectionCols, where) + " ORDER BY path, video_id, frame_index, detection_id";
 }
 
@@ -63,7 +79,7 @@ void check_stream(const std::ostream& out) {
 
 // The exported videos: id -> image name prefix (stem, or stem_v<id> when
 // two exported videos share a stem).
-std::map<std::int64_t, std::string> image_prefixes(Store& store, const std::string& where) {
+std::map<std::int64_t, std::string> image_prefixes(Store& store, const Filter& where) {
   std::map<std::int64_t, std::string> stems;
   store.each_row("SELECT id, path FROM videos WHERE id IN (" + selected("DISTINCT video_id", where) + ")", {},
                  [&](const std::vector<std::string>& r) {
@@ -86,7 +102,7 @@ std::string image_name(const std::string& prefix, std::int64_t frame) {
 
 // The class names (index = class id): the model's list recorded with the
 // runs of the exported videos, completed from the detections.
-std::vector<std::string> class_names(Store& store, const std::string& where) {
+std::vector<std::string> class_names(Store& store, const Filter& where) {
   std::vector<std::string> names;
   if (store.has_column("runs", "labels")) {
     auto lists = store.query(
@@ -123,13 +139,13 @@ std::vector<std::string> class_names(Store& store, const std::string& where) {
   return names;
 }
 
-void write_csv(Store& store, const std::string& where, std::ostream& out, ExportCounts& n) {
-  out << "video_id,path,settings_key,frame_index,ts,class_id,label,confidence,x,y,w,h,track_id\n";
+void write_csv(Store& store, const Filter& where, std::ostream& out, ExportCounts& n) {
+  out << "video_id,path,settings_key,frame_index,ts,class_id,label,confidence,x,y,w,h,track_id,at\n";
   std::set<std::int64_t> videos;
   store.each_row(ordered_detections(where), {}, [&](const std::vector<std::string>& r) {
     out << r[kVideo] << ',' << csv_field(r[kPath]) << ',' << csv_field(r[kKey]) << ',' << r[kFrame] << ',' << r[kTs]
         << ',' << r[kClass] << ',' << csv_field(r[kLabel]) << ',' << r[kConf] << ',' << r[kX] << ',' << r[kY] << ','
-        << r[kW] << ',' << r[kH] << ',' << r[kTrack] << '\n';
+        << r[kW] << ',' << r[kH] << ',' << r[kTrack] << ',' << r[kAt] << '\n';
     videos.insert(cell_int(r[kVideo]));
     ++n.detections;
     if ((n.detections & 0xfff) == 0) check_stream(out);
@@ -137,7 +153,7 @@ void write_csv(Store& store, const std::string& where, std::ostream& out, Export
   n.videos = static_cast<std::int64_t>(videos.size());
 }
 
-void write_jsonl(Store& store, const std::string& where, std::ostream& out, ExportCounts& n) {
+void write_jsonl(Store& store, const Filter& where, std::ostream& out, ExportCounts& n) {
   std::set<std::int64_t> videos;
   store.each_row(ordered_detections(where), {}, [&](const std::vector<std::string>& r) {
     const Json j = {{"video_id", cell_int(r[kVideo])},
@@ -152,7 +168,8 @@ void write_jsonl(Store& store, const std::string& where, std::ostream& out, Expo
                     {"y", cell_real(r[kY])},
                     {"w", cell_real(r[kW])},
                     {"h", cell_real(r[kH])},
-                    {"track_id", track_json(r[kTrack])}};
+                    {"track_id", track_json(r[kTrack])},
+                    {"at", r[kAt].empty() ? Json(nullptr) : Json(r[kAt])}};
     out << dump(j) << '\n';
     videos.insert(cell_int(r[kVideo]));
     ++n.detections;
@@ -163,13 +180,15 @@ void write_jsonl(Store& store, const std::string& where, std::ostream& out, Expo
 
 // Every analysed frame of the exported videos, in export order:
 // video_id, path, width, height, frame_index, ts.
-std::string frames_sql(const std::string& where) {
-  return "SELECT f.video_id, v.path, v.width, v.height, f.frame_index, ROUND(f.ts, 6) FROM frames f JOIN videos v "
+std::string frames_sql(const Filter& where) {
+  return std::string("SELECT f.video_id, v.path, v.width, v.height, f.frame_index, ROUND(f.ts, 6), ") +
+         (where.wall_clock ? "strftime('%Y-%m-%dT%H:%M:%fZ', v.recorded_at, printf('%+.3f seconds', f.ts))" : "NULL") +
+         " FROM frames f JOIN videos v "
          "ON v.id = f.video_id WHERE f.video_id IN (" +
          selected("DISTINCT video_id", where) + ") ORDER BY v.path, f.video_id, f.frame_index";
 }
 
-void write_coco(Store& store, const std::string& where, std::ostream& out, ExportCounts& n) {
+void write_coco(Store& store, const Filter& where, std::ostream& out, ExportCounts& n) {
   const auto prefixes = image_prefixes(store, where);
   const auto names = class_names(store, where);
   n.videos = static_cast<std::int64_t>(prefixes.size());
@@ -193,7 +212,8 @@ void write_coco(Store& store, const std::string& where, std::ostream& out, Expor
                      {"video_id", video},
                      {"video", r[1]},
                      {"frame_index", frame},
-                     {"ts", cell_real(r[5])}});
+                     {"ts", cell_real(r[5])},
+                     {"at", r[6].empty() ? Json(nullptr) : Json(r[6])}});
   });
   out << "],\"annotations\":[";
   store.each_row(ordered_detections(where), {}, [&](const std::vector<std::string>& r) {
@@ -241,12 +261,17 @@ std::optional<ExportFormat> parse_export_format(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+Filter filter(Store& store, const std::string& where) { return {where, store.has_column("videos", "recorded_at")}; }
+}  // namespace
+
 void check_export_where(Store& store, const std::string& where) {
-  if (!where.empty()) store.query(selected("1", where) + " LIMIT 0");
+  if (!where.empty()) store.query(selected("1", filter(store, where)) + " LIMIT 0");
 }
 
-ExportCounts export_to_stream(Store& store, ExportFormat format, const std::string& where, std::ostream& out) {
-  check_export_where(store, where);
+ExportCounts export_to_stream(Store& store, ExportFormat format, const std::string& where_sql, std::ostream& out) {
+  check_export_where(store, where_sql);
+  const Filter where = filter(store, where_sql);
   ExportCounts n;
   switch (format) {
     case ExportFormat::Csv: write_csv(store, where, out, n); break;
@@ -259,8 +284,9 @@ ExportCounts export_to_stream(Store& store, ExportFormat format, const std::stri
   return n;
 }
 
-ExportCounts export_yolo(Store& store, const std::string& where, const fs::path& dir) {
-  check_export_where(store, where);
+ExportCounts export_yolo(Store& store, const std::string& where_sql, const fs::path& dir) {
+  check_export_where(store, where_sql);
+  const Filter where = filter(store, where_sql);
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec)) throw ExportError(dir.string() + " exists and is not a directory");

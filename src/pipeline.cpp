@@ -201,6 +201,10 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
   std::atomic<bool> fatal{false};
   std::atomic<std::int64_t> skipped{0};
   std::atomic<std::int64_t> skipped_failed{0};
+  // Skipped videos whose name gives a start time: their rows get it after
+  // the graph has drained (the store is written by one thread at a time).
+  std::mutex renamed_mutex;
+  std::vector<std::pair<std::string, std::string>> renamed;  // path, fingerprint
   std::mutex fatal_mu;
   auto set_fatal = [&](const std::string& msg) {
     std::lock_guard<std::mutex> lock(fatal_mu);
@@ -334,6 +338,7 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
     dopts.decode_threads = opts_.decode_threads;
     dopts.video_timeout = opts_.video_timeout;
     dopts.should_stop = stop_all;
+    dopts.name_time = opts_.name_time.get();
 
     std::atomic<std::size_t> next_job{0};
     auto decode_loop = [&] {
@@ -360,6 +365,10 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
           if (a.verdict == Admit::SkipDone || a.verdict == Admit::SkipFailed) {
             ++skipped;
             if (a.verdict == Admit::SkipFailed) ++skipped_failed;
+            if (opts_.name_time) {
+              const std::lock_guard<std::mutex> lock(renamed_mutex);
+              renamed.emplace_back(jobs[j].file.path, a.fingerprint);
+            }
             if (progress) {
               ++progress->videos_skipped;
               ++progress->videos_finished;
@@ -404,6 +413,13 @@ PipelineResult Pipeline::run(const std::vector<VideoJob>& jobs, Progress* progre
     try {
       assembler.finish_all();
       store_.commit();
+      // A rerun with --time-from-name sets the start of what it skipped,
+      // without analysing it again (a name that does not match keeps what is
+      // stored).
+      for (const auto& [path, fingerprint] : renamed) {
+        const RecordingStart start = recording_start(path, "", opts_.name_time.get());
+        if (!start.at.empty()) store_.set_recorded_at(path, fingerprint, start.at, start.source);
+      }
     } catch (const std::exception& ex) {
       store_.rollback();
       set_fatal(ex.what());

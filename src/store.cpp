@@ -79,7 +79,9 @@ CREATE TABLE IF NOT EXISTS videos (
   mirrored        INTEGER,
   stream_index    INTEGER,
   warning         TEXT,
-  path_bytes      BLOB
+  path_bytes      BLOB,
+  recorded_at     TEXT,   -- UTC ISO-8601 start of the recording, NULL if unknown
+  recorded_at_source TEXT -- 'container' (creation_time tag), 'name' (--time-from-name) or NULL
 );
 CREATE INDEX IF NOT EXISTS videos_by_path ON videos(path, settings_key);
 CREATE INDEX IF NOT EXISTS videos_by_status ON videos(status);
@@ -203,8 +205,51 @@ CREATE VIEW track_dwell AS
   FROM tracks t JOIN finished_videos v ON v.id = t.video_id;
 )SQL";
 
+// The directory part of the path column `p` (a camera's folder): "/a/b" for
+// "/a/b/c.mp4", "/" for "/c.mp4", "." for "c.mp4".
+std::string folder_sql(const std::string& p) {
+  const std::string dir = "rtrim(rtrim(" + p + ", replace(" + p + ", '/', '')), '/')";
+  return "(CASE WHEN instr(" + p + ", '/') = 0 THEN '.' WHEN " + dir + " = '' THEN '/' ELSE " + dir + " END)";
+}
+
+// The wall-clock time `seconds` (an SQL expression, seconds into the video)
+// after the video's start `recorded_at`: ISO-8601 UTC with milliseconds
+// ("2026-11-25T22:14:04.485Z", so the text sorts in time order); NULL when
+// recorded_at is NULL.
+std::string wall_clock_sql(const std::string& recorded_at, const std::string& seconds) {
+  return "strftime('%Y-%m-%dT%H:%M:%fZ', " + recorded_at + ", printf('%+.3f seconds', " + seconds + "))";
+}
+
+// Wall-clock views. A tracks view follows the same pattern (tracks_at from
+// tracks JOIN finished_videos with wall_clock_sql("v.recorded_at",
+// "t.first_ts") etc., then a per-hour count over tracks_at).
+std::string wall_clock_views_sql() {
+  return "DROP VIEW IF EXISTS per_hour_label_counts;\n"
+         "DROP VIEW IF EXISTS detections_at;\n"
+         // Every current detection with its wall-clock time `at` (NULL when
+         // the video's start is unknown) and its camera folder.
+         "CREATE VIEW detections_at AS\n"
+         "  SELECT d.id AS detection_id, v.id AS video_id, v.path AS path, " +
+         folder_sql("v.path") +
+         " AS folder, v.settings_key AS settings_key, v.run_id AS run_id, v.recorded_at AS recorded_at, "
+         "d.frame_index AS frame_index, d.ts AS ts, " +
+         wall_clock_sql("v.recorded_at", "d.ts") +
+         " AS at, d.class_id AS class_id, d.label AS label, d.confidence AS confidence, "
+         "d.x AS x, d.y AS y, d.w AS w, d.h AS h\n"
+         "  FROM detections d JOIN finished_videos v ON v.id = d.video_id;\n"
+         // Per camera folder, settings key, wall-clock hour (UTC, its start
+         // as "2026-11-25T22:00:00Z") and label: detections, the frames
+         // with that label and the videos they are in. Only videos whose
+         // start is known.
+         "CREATE VIEW per_hour_label_counts AS\n"
+         "  SELECT folder, settings_key, substr(at, 1, 13) || ':00:00Z' AS hour, label, COUNT(*) AS detections,\n"
+         "         COUNT(DISTINCT video_id || '/' || frame_index) AS frames_with_label,\n"
+         "         COUNT(DISTINCT video_id) AS videos\n"
+         "  FROM detections_at WHERE at IS NOT NULL GROUP BY folder, settings_key, hour, label;\n";
+}
+
 // Every view but finished_videos (see kLabelCountViews), as one script.
-std::string views_sql() { return std::string(kLabelCountViews) + label_events_view_sql() + kTrackViews; }
+std::string views_sql() { return std::string(kLabelCountViews) + label_events_view_sql() + kTrackViews + wall_clock_views_sql(); }
 
 // Schema versions (PRAGMA user_version):
 //  1  vidsift 0.1.0 (its files say user_version 0; probe_version() knows them);
@@ -228,13 +273,18 @@ std::string views_sql() { return std::string(kLabelCountViews) + label_events_vi
 //     video_provenance view (vidsift merge).
 //  8  detections.track_id and the tracks table (--track), the views
 //     per_video_track_counts and track_dwell.
+//  9  videos.recorded_at, recorded_at_source (wall-clock start of the
+//     recording); views detections_at and per_hour_label_counts; videos.path
+//     of a name that is not UTF-8 is re-rendered from path_bytes with
+//     reversible escapes (to_utf8) instead of U+FFFD.
 // Each migration upgrades `version - 1` to `version`; append, never edit.
 struct Migration {
   int version;
   const char* sql;
 };
 constexpr int kPathBytesVersion = 4;
-constexpr int kViewsVersion = 8;  // the last migration that changed the views
+constexpr int kViewsVersion = 9;  // the last migration that changed the views
+constexpr int kEscapedPathsVersion = 9;
 constexpr Migration kMigrations[] = {
     {2, "ALTER TABLE runs ADD COLUMN execution TEXT;"},
     {3,
@@ -291,7 +341,7 @@ PRAGMA legacy_alter_table=OFF;
      "CREATE VIEW video_provenance AS SELECT v.id AS video_id, v.path AS path, v.status AS status, "
      "r.id AS run_id, r.shard AS shard, r.host AS host, r.merged_from AS merged_from "
      "FROM videos v JOIN runs r ON r.id = v.run_id;"},
-    {kViewsVersion, R"SQL(
+    {8, R"SQL(
 ALTER TABLE detections ADD COLUMN track_id INTEGER;
 CREATE TABLE tracks (
   video_id    INTEGER NOT NULL REFERENCES videos(id),
@@ -307,8 +357,10 @@ CREATE TABLE tracks (
   PRIMARY KEY (video_id, track_id)
 );
 )SQL"},
+    {kEscapedPathsVersion,
+     "ALTER TABLE videos ADD COLUMN recorded_at TEXT; ALTER TABLE videos ADD COLUMN recorded_at_source TEXT;"},
 };
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 // PRAGMA application_id of a vidsift database: "vsft" in ASCII. Files made
 // before schema version 4 say 0 and are recognised by their tables.
 constexpr int kApplicationId = 0x76736674;
@@ -344,8 +396,9 @@ constexpr bool check_lists_stored_statuses(std::string_view schema) {
 }
 static_assert(check_lists_stored_statuses(kSchema), "the videos.status CHECK must list exactly the stored statuses");
 
-// Binds `s` as TEXT, made valid UTF-8 first (invalid bytes become U+FFFD):
-// every TEXT column stays readable by strict readers (Python's sqlite3, JSON).
+// Binds `s` as TEXT, made valid UTF-8 first (to_utf8: bad bytes escaped as
+// \xHH, reversibly): every TEXT column stays readable by strict readers
+// (Python's sqlite3, JSON).
 void bind_text(sqlite3_stmt* st, int i, std::string_view s) {
   if (is_utf8(s)) {
     sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
@@ -594,6 +647,25 @@ void Store::repair_text() {
   }
 }
 
+void Store::escape_paths() {
+  // Schemas 4-8 stored U+FFFD for each bad byte of a name; path_bytes has
+  // the exact bytes, so the reversible rendering can be made from it.
+  std::vector<std::pair<std::int64_t, std::string>> bad;
+  auto sel = prepare("SELECT id, path_bytes FROM videos WHERE path_bytes IS NOT NULL");
+  while (sqlite3_step(sel.get()) == SQLITE_ROW) {
+    const auto* b = static_cast<const char*>(sqlite3_column_blob(sel.get(), 1));
+    std::string bytes(b ? b : "", static_cast<std::size_t>(sqlite3_column_bytes(sel.get(), 1)));
+    if (!is_utf8(bytes)) bad.emplace_back(sqlite3_column_int64(sel.get(), 0), std::move(bytes));
+  }
+  sel.reset();
+  for (const auto& [id, bytes] : bad) {
+    auto upd = prepare("UPDATE videos SET path=? WHERE id=?");
+    bind_text(upd.get(), 1, bytes);
+    sqlite3_bind_int64(upd.get(), 2, id);
+    if (sqlite3_step(upd.get()) != SQLITE_DONE) fail("cannot re-render a path");
+  }
+}
+
 void Store::migrate() {
   exec("BEGIN IMMEDIATE");
   try {
@@ -605,11 +677,12 @@ void Store::migrate() {
       version = kSchemaVersion;
     }
     for (const Migration& m : kMigrations) {
-      if (m.version != version + 1) continue;
+      if (m.version <= version) continue;  // in order; a number may be skipped (merged branches)
       exec(m.sql);
       version = m.version;
     }
     if (from > 0 && from < kPathBytesVersion) repair_text();
+    if (from > 0 && from < kEscapedPathsVersion) escape_paths();
     if (from < kViewsVersion) exec(views_sql().c_str());
     exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
     exec(("PRAGMA user_version=" + std::to_string(version)).c_str());
@@ -888,6 +961,15 @@ void bind_video(sqlite3_stmt* st, std::int64_t run_id, const VideoRecord& v, con
   } else {
     sqlite3_bind_int(st, idx, v.stream_index);
   }
+  const int at = sqlite3_bind_parameter_index(st, ":recorded_at");
+  const int source = sqlite3_bind_parameter_index(st, ":recorded_at_source");
+  if (v.recorded_at.empty()) {
+    sqlite3_bind_null(st, at);
+    sqlite3_bind_null(st, source);
+  } else {
+    bind_text(st, at, v.recorded_at);
+    bind_text(st, source, v.recorded_at_source);
+  }
 }
 }  // namespace
 
@@ -896,8 +978,8 @@ std::int64_t Store::start_video(std::int64_t run_id, const VideoRecord& video, c
   begin_if_needed();
   auto st = prepare(
       "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
-      "duration, status, path_bytes, rotation, mirrored, stream_index) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?13,:rotation,:mirrored,:stream_index)");
+      "duration, status, path_bytes, rotation, mirrored, stream_index, recorded_at, recorded_at_source) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?13,:rotation,:mirrored,:stream_index,:recorded_at,:recorded_at_source)");
   bind_video(st.get(), run_id, video, settings_key);
   sqlite3_bind_text(st.get(), 12, status_name(VideoStatus::Running), -1, SQLITE_STATIC);
   bind_blob(st.get(), 13, video.path);
@@ -916,9 +998,9 @@ std::int64_t Store::record_failed(std::int64_t run_id, const VideoRecord& video,
   auto st = prepare(
       "INSERT INTO videos(run_id, path, size, mtime, fingerprint, settings_key, codec, width, height, fps, "
       "duration, status, error, frame_count, frames_analysed, finished_at, path_bytes, rotation, mirrored, "
-      "stream_index) "
+      "stream_index, recorded_at, recorded_at_source) "
       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,strftime('%Y-%m-%dT%H:%M:%fZ','now'),?14,:rotation,:mirrored,:stream_"
-      "index)");
+      "index,:recorded_at,:recorded_at_source)");
   bind_video(st.get(), run_id, video, settings_key);
   sqlite3_bind_text(st.get(), 12, status_name(VideoStatus::Failed), -1, SQLITE_STATIC);
   bind_text(st.get(), 13, error);
@@ -955,7 +1037,7 @@ void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts
     sqlite3_bind_int64(d, 2, frame_index);
     sqlite3_bind_double(d, 3, ts);
     sqlite3_bind_int(d, 4, det.class_id);
-    sqlite3_bind_text(d, 5, label.c_str(), static_cast<int>(label.size()), SQLITE_TRANSIENT);
+    bind_text(d, 5, label);
     sqlite3_bind_double(d, 6, det.confidence);
     sqlite3_bind_double(d, 7, centi_pixels(det.box.x));
     sqlite3_bind_double(d, 8, centi_pixels(det.box.y));
@@ -993,11 +1075,29 @@ void Store::finish_video(std::int64_t video_id, const VideoResult& r, const std:
   if (warning.empty()) {
     sqlite3_bind_null(st.get(), 6);
   } else {
-    sqlite3_bind_text(st.get(), 6, warning.c_str(), -1, SQLITE_TRANSIENT);
+    bind_text(st.get(), 6, warning);
   }
   if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot finish video");
   replace_older(video_id, r.status == VideoStatus::Failed);
   commit();
+}
+
+int Store::set_recorded_at(const std::string& path, const std::string& fingerprint, const std::string& recorded_at,
+                           const std::string& source) {
+  require_writable("set recorded_at");
+  begin_if_needed();
+  auto st = prepare(
+      "UPDATE videos SET recorded_at=?1, recorded_at_source=?2 WHERE path=?3 AND path_bytes=?4 AND fingerprint=?5 "
+      "AND status NOT IN ('running') AND (recorded_at IS NOT ?1 OR recorded_at_source IS NOT ?2)");
+  bind_text(st.get(), 1, recorded_at);
+  bind_text(st.get(), 2, source);
+  bind_text(st.get(), 3, path);
+  bind_blob(st.get(), 4, path);
+  bind_text(st.get(), 5, fingerprint);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) fail("cannot set recorded_at of " + path);
+  const int changed = sqlite3_changes(db_.get());
+  commit();
+  return changed;
 }
 
 void Store::replace_older(std::int64_t video_id, bool failed_only) {

@@ -45,16 +45,46 @@ std::size_t invalid_utf8_at(std::string_view s) {
 
 std::string to_utf8(std::string_view s) {
   if (is_utf8(s)) return std::string(s);
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(s.size() + 8);
+  out.reserve(s.size() + 16);
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t n = sequence_at(s, i);
     if (n == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
+      const auto c = static_cast<unsigned char>(s[i]);
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      ++i;
+    } else if (s[i] == '\\') {
+      out += "\\\\";
       ++i;
     } else {
       out.append(s.substr(i, n));
       i += n;
+    }
+  }
+  return out;
+}
+
+std::string from_escaped_utf8(std::string_view t) {
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '\\' && i + 1 < t.size() && t[i + 1] == '\\') {
+      out += '\\';
+      ++i;
+    } else if (t[i] == '\\' && i + 3 < t.size() && t[i + 1] == 'x' && hex(t[i + 2]) >= 0 && hex(t[i + 3]) >= 0) {
+      out += static_cast<char>(hex(t[i + 2]) * 16 + hex(t[i + 3]));
+      i += 3;
+    } else {
+      out += t[i];
     }
   }
   return out;

@@ -114,7 +114,7 @@ TEST_F(Export, CsvHasAHeaderAndEveryDetection) {
   EXPECT_EQ(j["count"], detections());
   EXPECT_EQ(j["videos"], 2);
   EXPECT_EQ(j["fields"], nlohmann::json::parse(R"(["video_id","path","settings_key","frame_index","ts","class_id",
-    "label","confidence","x","y","w","h","track_id"])"));
+    "label","confidence","x","y","w","h","track_id","at"])"));
   EXPECT_FALSE(fs::exists(out.string() + ".part"));
 }
 
@@ -137,7 +137,7 @@ TEST_F(Export, JsonLinesOneObjectPerDetection) {
   ASSERT_EQ(r.status, 0) << r.output;
   const auto j = read_back("jsonl", out);
   EXPECT_EQ(j["count"], detections());
-  EXPECT_EQ(j["keys"], nlohmann::json::parse(R"(["class_id","confidence","frame_index","h","label","path",
+  EXPECT_EQ(j["keys"], nlohmann::json::parse(R"(["at","class_id","confidence","frame_index","h","label","path",
     "settings_key","track_id","ts","video_id","w","x","y"])"));
 }
 

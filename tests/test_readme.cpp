@@ -53,6 +53,12 @@ TEST(Readme, ExampleQueriesRunWithoutError) {
                              " --db " + sh_quote(db.string()) + " --model " +
                              sh_quote(model_path("yolox_nano.onnx").string()) + " --every 20 --progress=false");
   ASSERT_EQ(r.status, 0) << r.output;
+  // The wall-clock examples need the recording's start (vtest.avi has no
+  // creation_time tag): as a camera's tag would give it.
+  const auto u = run_command("sqlite3 " + sh_quote(db.string()) +
+                             " \"UPDATE videos SET recorded_at='2026-11-25T22:14:03Z', "
+                             "recorded_at_source='container'\"");
+  ASSERT_EQ(u.status, 0) << u.output;
 
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);

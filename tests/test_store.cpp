@@ -488,7 +488,7 @@ TEST(Store, StatusCheckAcceptsExactlyTheStoredNames) {
 TEST(Store, NewFileGetsTheLatestSchemaVersion) {
   TempDir d("store-new");
   Store s((d / "a.db").string());
-  EXPECT_EQ(Store::schema_version(), 8);
+  EXPECT_EQ(Store::schema_version(), 9);
   EXPECT_EQ(one(s, "PRAGMA application_id"), std::to_string(Store::application_id_value()));
   EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name='execution'"), "1");
@@ -730,10 +730,11 @@ TEST(Store, NonUtf8PathIsStoredAsTextAndExactBytes) {
   }
   s.record_failed(run, video("/v/bad\xff.mp4"), "key1", "cannot open /v/bad\xff.mp4");
   EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos"), "3");  // the second did not replace the first
-  EXPECT_EQ(one(s, "SELECT COUNT(DISTINCT path) FROM videos WHERE path LIKE '/v/caf%'"), "1");
+  EXPECT_EQ(one(s, "SELECT COUNT(DISTINCT path) FROM videos WHERE path LIKE '/v/caf%'"), "2");
   for (const auto& row : s.query("SELECT path, error FROM videos"))
     for (const auto& text : row) EXPECT_TRUE(vidsift::is_utf8(text)) << text;
-  EXPECT_EQ(one(s, "SELECT path FROM videos WHERE id=1"), "/v/caf\xEF\xBF\xBD.mp4");
+  EXPECT_EQ(one(s, "SELECT path FROM videos WHERE id=1"), "/v/caf\\xe9.mp4");
+  EXPECT_EQ(one(s, "SELECT error FROM videos WHERE id=3"), "cannot open /v/bad\\xff.mp4");
   EXPECT_EQ(one(s, "SELECT hex(path_bytes) FROM videos WHERE id=1"), "2F762F636166E92E6D7034");
   EXPECT_EQ(one(s, "SELECT hex(path_bytes) FROM videos WHERE id=2"), "2F762F636166E82E6D7034");
   EXPECT_EQ(s.find_final(e_acute, "fp1", "key1", false), VideoStatus::Done);
@@ -754,7 +755,7 @@ TEST(Store, NonUtf8LabelIsStoredAsValidUtf8) {
   const auto id = s.start_video(run, video("/v/a.mp4"), "key1");
   s.add_frame(id, 0, 0.0, dets(1));
   s.finish_video(id, VideoResult{VideoStatus::Done, "", 1, 1});
-  EXPECT_EQ(one(s, "SELECT label FROM detections"), "caf\xEF\xBF\xBD");
+  EXPECT_EQ(one(s, "SELECT label FROM detections"), "caf\\xe9");
 }
 
 // A database whose TEXT columns got raw bytes from an older vidsift is
@@ -771,12 +772,42 @@ TEST(Store, MigrationRepairsNonUtf8TextAndKeepsTheBytes) {
               SQLITE_OK);
   }
   Store s(db);
-  EXPECT_EQ(one(s, "SELECT path FROM videos WHERE id=1"), "/v/caf\xEF\xBF\xBD.mp4");
-  EXPECT_EQ(one(s, "SELECT error FROM videos WHERE id=1"), "bad\xEF\xBF\xBD");
+  EXPECT_EQ(one(s, "SELECT path FROM videos WHERE id=1"), "/v/caf\\xe9.mp4");
+  EXPECT_EQ(one(s, "SELECT error FROM videos WHERE id=1"), "bad\\xe9");
   EXPECT_EQ(one(s, "SELECT hex(path_bytes) FROM videos WHERE id=1"), "2F762F636166E92E6D7034");
-  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections WHERE label='caf\xEF\xBF\xBD'"), "1");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections WHERE label='caf\\xe9'"), "1");
   EXPECT_EQ(s.find_final("/v/caf\xe9.mp4", "fp1", "key1", false), VideoStatus::Done);
   EXPECT_EQ(s.find_final("/v/bad.mp4", "fp1", "key1", true), VideoStatus::Failed);
+}
+
+// Schemas 4-8 stored U+FFFD for the bad bytes of a name; the migration to
+// schema 9 renders `path` again from path_bytes, reversibly, and adds the
+// wall-clock columns (NULL) and views.
+TEST(Store, MigrationRendersOldReplacementCharactersFromPathBytes) {
+  TempDir d("store-utf8-escape");
+  const auto db = (d / "a.db").string();
+  {
+    Store s(db);
+    const auto run = s.begin_run(run_record());
+    const auto id = s.start_video(run, video("/v/caf\xe9 \\.mp4"), "key1");
+    s.add_frame(id, 0, 0.0, dets(1));
+    s.finish_video(id, VideoResult{VideoStatus::Done, "", 1, 1});
+  }
+  {
+    // Back to what schema 7 wrote.
+    RawDb raw(db);
+    ASSERT_EQ(raw.exec("DROP VIEW per_hour_label_counts; DROP VIEW detections_at;"
+                       "ALTER TABLE videos DROP COLUMN recorded_at; ALTER TABLE videos DROP COLUMN recorded_at_source;"
+                       "UPDATE videos SET path='/v/caf\xEF\xBF\xBD \\.mp4'; PRAGMA user_version=7;"),
+              SQLITE_OK);
+  }
+  Store s(db);
+  EXPECT_EQ(one(s, "PRAGMA user_version"), std::to_string(Store::schema_version()));
+  EXPECT_EQ(one(s, "SELECT path FROM videos"), "/v/caf\\xe9 \\\\.mp4");
+  EXPECT_EQ(vidsift::from_escaped_utf8(one(s, "SELECT path FROM videos")), "/v/caf\xe9 \\.mp4");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM videos WHERE recorded_at IS NULL AND recorded_at_source IS NULL"), "1");
+  EXPECT_EQ(one(s, "SELECT COUNT(*) FROM detections_at WHERE at IS NULL"), "1");
+  EXPECT_EQ(s.find_final("/v/caf\xe9 \\.mp4", "fp1", "key1", false), VideoStatus::Done);
 }
 
 // --- WAL ----------------------------------------------------------------------

@@ -20,6 +20,10 @@
 //  * Never throws: open errors, preprocessing errors, timeouts, cancellation,
 //    bad_alloc and anything else end up in VideoEnd's fields. The sink's own
 //    exceptions are caught too (reported as the video's error).
+//  * Sets rec.recorded_at/recorded_at_source (wallclock.h, recording_start):
+//    from the name before opening (so a file that fails to open keeps it),
+//    from the container's creation_time once opened; a note about it starts
+//    VideoEnd::warning.
 //  * should_stop() (the run is cancelled) and the per-video timeout are
 //    polled between packets, during blocking I/O and while waiting for a slot.
 // Thread-safe: any number of threads may call decode_video() at once, each
@@ -32,6 +36,7 @@
 #include "vidsift/model.h"
 #include "vidsift/sampler.h"
 #include "vidsift/stage_messages.h"
+#include "vidsift/wallclock.h"
 
 namespace vidsift {
 
@@ -46,10 +51,11 @@ class FrameSink {
 
 struct DecodeStageOptions {
   SamplingOptions sampling;
-  InputSpec input;                    // the network input the frames are made for
-  int decode_threads = 1;             // libavcodec threads per video (0 = auto)
-  double video_timeout = 0;           // seconds per video; 0 = none
-  std::function<bool()> should_stop;  // true = the run is cancelled
+  InputSpec input;                      // the network input the frames are made for
+  int decode_threads = 1;               // libavcodec threads per video (0 = auto)
+  double video_timeout = 0;             // seconds per video; 0 = none
+  std::function<bool()> should_stop;    // true = the run is cancelled
+  const NameTime* name_time = nullptr;  // --time-from-name (outlives the run), or none
 };
 
 // See contract above.

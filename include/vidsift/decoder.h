@@ -135,6 +135,7 @@ struct VideoInfo {
   double fps = 0.0;                       // average frame rate, 0 if unknown
   double duration = 0.0;                  // seconds, 0 if unknown
   std::int64_t frame_count_estimate = 0;  // from the container, 0 if unknown
+  std::string creation_time;              // the container's (else the stream's) creation_time tag, as is; "" if none
 };
 
 struct DecodedFrame {

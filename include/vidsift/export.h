@@ -9,12 +9,16 @@
 //  * `where` (may be empty) is an SQL boolean expression over the columns of
 //    one exported detection: video_id, path, settings_key, run_id,
 //    frame_index, ts, class_id, label, confidence, x, y, w, h, width, height,
-//    track_id (NULL unless the run tracked) (e.g. "label = 'person' AND confidence >= 0.5"). The database is read
+//    track_id (NULL unless the run tracked), recorded_at (the video's start)
+//    and at (the detection's wall-clock time, as in the detections_at view;
+//    NULL when the start is unknown)
+//    (e.g. "label = 'person' AND at >= '2026-11-25T22:00'"). The database is read
 //    only; an expression SQLite rejects throws StoreError with its message.
 //  * csv: a header line, then one line per detection (RFC 4180 quoting):
-//    video_id,path,settings_key,frame_index,ts,class_id,label,confidence,x,y,w,h,track_id
-//    (track_id empty when the run did not track, --track).
-//    jsonl: one JSON object per line with the same keys (track_id null).
+//    video_id,path,settings_key,frame_index,ts,class_id,label,confidence,x,y,w,h,track_id,at
+//    (track_id empty when the run did not track, --track; at empty when
+//    unknown). jsonl: one JSON object per line with the same keys (track_id,
+//    at null).
 //  * coco and yolo describe images: an image is an analysed frame (a row in
 //    `frames`, with or without detections) of a video that has at least one
 //    exported detection. Its name is "<video stem>_<frame_index, 6 digits>"
@@ -29,7 +33,7 @@
 //  * coco: one JSON object {info, licenses, categories, images, annotations};
 //    category id = class id + 1; bbox [x, y, w, h] in pixels; area = w * h;
 //    iscrowd 0; score = confidence; track_id when tracked. Images also carry video_id, video (path),
-//    frame_index and ts.
+//    frame_index, ts and at (wall-clock time or null).
 //  * yolo: into directory `dir` (created if missing; refused with ExportError
 //    if it exists and is not empty): classes.txt (line i = class i) and one
 //    "<image>.txt" per image, a line "class cx cy w h" per detection,

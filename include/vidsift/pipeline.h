@@ -33,6 +33,9 @@
 //    cannot be batched, inferred or postprocessed comes back as an error
 //    result, so its video still finishes (partial or failed). Videos still
 //    open when the graph drains are finalised then; none is left `running`.
+//  * With opts.name_time (--time-from-name), a video skipped as already
+//    analysed gets recorded_at from its name (Store::set_recorded_at) once
+//    the graph has drained; analysed videos get it from decode_stage.
 //  * The store node commits whenever it has nothing queued, so the write lock
 //    is never held while the pipeline waits for frames.
 //  * A store error (disk full, database locked) stops the run; it is reported
@@ -59,6 +62,7 @@
 #include "vidsift/stage_stats.h"
 #include "vidsift/store.h"
 #include "vidsift/tracker.h"
+#include "vidsift/wallclock.h"
 
 namespace vidsift {
 
@@ -87,6 +91,7 @@ struct PipelineOptions {
   // are stored, as without tracking. tracker.high_conf is set to post.conf.
   bool track = false;
   TrackerOptions tracker;
+  std::shared_ptr<const NameTime> name_time;  // --time-from-name: videos.recorded_at from names (wallclock.h)
 };
 
 // The configuration a run actually uses once defaults are resolved (what

@@ -19,10 +19,14 @@
 //    file cannot be opened, is not a vidsift database, is read-only, stays
 //    locked, or the disk is full. Every method that writes throws the same way.
 //  * TEXT columns always hold valid UTF-8: any text that is not (a file name,
-//    an FFmpeg message, a label) is stored with U+FFFD for each bad byte.
-//    videos.path_bytes holds the exact bytes of the path; lookups and the
-//    replacement of older results compare it, so two names that differ only
-//    in invalid bytes stay apart.
+//    an FFmpeg message, a label, a warning, a command line) is stored
+//    escaped by to_utf8() (utf8.h: each bad byte as \xHH, a backslash as
+//    \\; reversible). videos.path_bytes holds the exact bytes of the path;
+//    lookups and the replacement of older results compare it, so two names
+//    that differ only in invalid bytes stay apart.
+//  * videos.recorded_at / recorded_at_source come from VideoRecord (NULL when
+//    empty); set_recorded_at() changes them for the rows of one file without
+//    touching its results (a rerun with another --time-from-name).
 //  * Store(path, busy_timeout_ms, ReadOnly) opens an existing database for
 //    reading only: it never creates the file, never changes the schema, and
 //    every mutating method throws StoreError.
@@ -56,7 +60,9 @@
 //  * Views (see src/store.cpp): finished_videos, per_video_label_counts,
 //    per_minute_label_counts (every analysed minute, 0 where a label seen in
 //    the video was absent), label_events (events.h), video_provenance,
-//    per_video_track_counts and track_dwell (--track).
+//    per_video_track_counts and track_dwell (--track), detections_at (each
+//    detection with its wall-clock time and camera folder) and
+//    per_hour_label_counts (per folder, UTC hour and label).
 //  * detections.track_id / tracks (--track): add_frame() stores each box's
 //    track_id (NULL when < 1); write_tracks() derives the tracks rows from
 //    the stored detections, so they always agree with detections.track_id.
@@ -139,9 +145,11 @@ struct VideoRecord {
   int height = 0;
   double fps = 0;
   double duration = 0;
-  int rotation = 0;       // clockwise degrees the stored picture is turned for display
-  bool mirrored = false;  // then flipped left to right
-  int stream_index = -1;  // the container's stream analysed (-1: unknown)
+  int rotation = 0;                // clockwise degrees the stored picture is turned for display
+  bool mirrored = false;           // then flipped left to right
+  int stream_index = -1;           // the container's stream analysed (-1: unknown)
+  std::string recorded_at;         // UTC ISO-8601 start of the recording ("" = unknown: NULL)
+  std::string recorded_at_source;  // "container" or "name" ("" = NULL)
 };
 
 // How a started video ended; `status` must be final (Done, Partial, Failed).
@@ -243,6 +251,11 @@ class Store {
   // `warning` (may be empty) goes to videos.warning: worth knowing even when
   // the video is done, e.g. a mid-stream resolution change.
   void finish_video(std::int64_t video_id, const VideoResult& result, const std::string& warning = {});
+  // Sets recorded_at (UTC ISO-8601) and recorded_at_source of every final
+  // row of this path (exact bytes) and fingerprint, and commits; returns how
+  // many rows changed. Throws StoreError.
+  int set_recorded_at(const std::string& path, const std::string& fingerprint, const std::string& recorded_at,
+                      const std::string& source);
   // Rolls back a video that will not finish (cancelled run): deletes its rows
   // and commits. Throws StoreError.
   void discard_video(std::int64_t video_id);
@@ -322,8 +335,9 @@ class Store {
   int probe_version();  // version of an application_id 0 file from its tables; 0 = empty file
   void check_version(int version) const;
   [[noreturn]] void refuse_foreign(const std::string& why) const;
-  void repair_text();  // makes old TEXT columns valid UTF-8 (migration to path_bytes)
-  void migrate();      // creates or upgrades the schema (ReadWrite only)
+  void repair_text();   // makes old TEXT columns valid UTF-8 (migration to path_bytes)
+  void escape_paths();  // re-renders videos.path from path_bytes (U+FFFD -> reversible escapes)
+  void migrate();       // creates or upgrades the schema (ReadWrite only)
   void require_writable(const char* what) const;
   void exec(const char* sql);
   StmtPtr prepare(const char* sql);

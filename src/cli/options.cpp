@@ -10,6 +10,7 @@
 #include "vidsift/limits.h"
 #include "vidsift/small_file.h"
 #include "vidsift/suggest.h"
+#include "vidsift/wallclock.h"
 
 namespace po = boost::program_options;
 
@@ -175,6 +176,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   std::string shard;
   std::string shard_by = "path";
   int shards = 0;
+  std::string time_from_name;
+  std::string timezone;
 
   po::options_description general("General");
   general.add_options()("help,h", "show this help")("version", "print the version")(
@@ -192,7 +195,11 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "quiet,q", flag(&o.quiet),
       "no progress, no summary table; failures and the summary line only when the exit status is not 0")(
       "verbose,v", flag(&o.verbose), "also show FFmpeg's and OpenCV's own warnings")(
-      "json", flag(&o.json), "print the run summary as JSON on stdout");
+      "json", flag(&o.json), "print the run summary as JSON on stdout")(
+      "time-from-name", po::value(&time_from_name),
+      "videos.recorded_at from the file name, e.g. cam1_%Y%m%d_%H%M%S.mp4 (overrides the container's "
+      "creation_time; see README)")("timezone", po::value(&timezone),
+                                    "zone of the times in file names: Europe/Berlin, +02:00, UTC (default UTC)");
 
   po::options_description model("Model");
   model.add_options()(
@@ -415,6 +422,17 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
   check(check_range("--video-timeout", o.pipeline.video_timeout, 0, kMaxDurationSeconds));
   if (o.model.input_size < 0 || o.model.input_size > 8192 || o.model.input_size % 32 != 0)
     throw UsageError("--input-size must be a multiple of 32 within 32..8192 (0 = from the model)");
+  if (!timezone.empty() && time_from_name.empty())
+    throw UsageError("--timezone " + timezone +
+                     " applies to times in file names: give --time-from-name too (creation_time tags are UTC)");
+  if (!time_from_name.empty()) {
+    try {
+      o.pipeline.name_time = std::make_shared<const NameTime>(
+          time_from_name, timezone.empty() ? TimeZone::utc() : TimeZone::parse(timezone));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
   return o;
 }
 

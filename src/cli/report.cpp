@@ -116,8 +116,8 @@ Json videos_json(const ResultSet& set) {
 }
 
 std::string dump(const Json& j) {
-  // Paths are bytes, not always UTF-8: invalid sequences become U+FFFD so the
-  // output is always valid JSON.
+  // Paths come from the database (valid UTF-8, escaped) or through
+  // to_utf8; `replace` is a last guard so the output is always valid JSON.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

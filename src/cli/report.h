@@ -15,8 +15,9 @@
 //    "results" (status counts, frames, detections, labels over the inputs'
 //    current results) and "videos" (one object per input, summary.h
 //    to_json). Counts are JSON integers, wall_seconds a number that
-//    round-trips to the stored double, and text that is not valid UTF-8 has
-//    its bad sequences replaced by U+FFFD, so the output is always valid JSON.
+//    round-trips to the stored double, and text is valid UTF-8 (paths as
+//    stored: bad bytes escaped as \xHH, utf8.h), so the output is always
+//    valid JSON.
 //  * print_report(store, scope, out) / report_json(store, scope) summarise
 //    the database's current results (latest result per video and settings),
 //    or the chosen run, video or time range (ReportScope), naming failures,

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "vidsift/format.h"
+#include "vidsift/utf8.h"
 
 namespace vidsift::cli {
 
@@ -32,14 +33,16 @@ struct Schema {
   std::string bytes = "v.path_bytes";  // the path's exact bytes; the text path before path_bytes
   bool path_bytes = true;
   bool warning = true;
+  bool recorded_at = true;
 };
 
 Schema schema_of(Store& store) {
   Schema s;
-  s.path_bytes = s.warning = false;
+  s.path_bytes = s.warning = s.recorded_at = false;
   for (const auto& r : store.query("SELECT name FROM pragma_table_info('videos')")) {
     s.path_bytes = s.path_bytes || r[0] == "path_bytes";
     s.warning = s.warning || r[0] == "warning";
+    s.recorded_at = s.recorded_at || r[0] == "recorded_at";
   }
   if (!s.path_bytes) s.bytes = "CAST(v.path AS BLOB)";
   return s;
@@ -55,7 +58,8 @@ std::string select_rows(const Schema& s, bool current) {
                     "coalesce(v.frames_analysed,0), coalesce(v.frame_count,0), coalesce(v.duration,0), "
                     "coalesce((SELECT CASE WHEN json_valid(r.settings) THEN "
                     "json_extract(r.settings,'$.sampling.start') END FROM runs r WHERE r.id=v.run_id),0), hex(" +
-                    s.bytes + ") FROM videos v WHERE v.status<>'running' ";
+                    s.bytes + "), " + (s.recorded_at ? "coalesce(v.recorded_at,'')" : "''") +
+                    " FROM videos v WHERE v.status<>'running' ";
   if (current)
     sql += std::string(
                "AND NOT EXISTS (SELECT 1 FROM videos n WHERE n.path=v.path AND n.settings_key IS "
@@ -78,6 +82,7 @@ VideoRow to_row(const std::vector<std::string>& r) {
   v.frames_decoded = cell_int(r[9]);
   v.duration = cell_real(r[10]);
   v.start = cell_real(r[11]);
+  v.recorded_at = r[13];
   return v;
 }
 
@@ -145,7 +150,7 @@ ResultSet results_for_inputs(Store& store, const std::vector<std::string>& paths
       set.videos.push_back(it->second);
     } else {
       VideoRow v;
-      v.path = p;
+      v.path = to_utf8(p);  // as the database would store it
       v.status = "unfinished";
       v.settings_key = settings_key;
       set.videos.push_back(std::move(v));
@@ -204,6 +209,11 @@ Json to_json(const VideoRow& v) {
   }
   j["settings_key"] = v.settings_key;
   j["finished_at"] = v.finished_at;
+  if (v.recorded_at.empty()) {
+    j["recorded_at"] = nullptr;
+  } else {
+    j["recorded_at"] = v.recorded_at;
+  }
   j["frames_analysed"] = v.frames_analysed;
   j["frames_decoded"] = v.frames_decoded;
   j["detections"] = v.detections;

@@ -23,7 +23,8 @@
 //    analysed: names the clip, and says when --start lies at or beyond its
 //    end.
 //  * to_json(row) is the per-video object of every JSON output: id, path,
-//    status, error, warning, run_id, settings_key, finished_at,
+//    status, error, warning, run_id, settings_key, finished_at, recorded_at
+//    (null when unknown),
 //    frames_analysed, frames_decoded, detections, labels {label: count}.
 //  * empty_input_warnings(inputs, found) names what makes a run analyse
 //    nothing: each INPUT directory in which no video file was found (an
@@ -57,6 +58,7 @@ struct VideoRow {
   std::string status;  // done, partial, failed, ..., or "unfinished"
   std::string error;
   std::string warning;
+  std::string recorded_at;  // UTC ISO-8601 start of the recording, "" = unknown
   std::int64_t run_id = 0;  // the run that wrote it
   std::string settings_key;
   std::string finished_at;
