@@ -22,6 +22,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   valgrind time python3-onnx python3-yaml tmux
+  chromium chromium-driver python3-selenium python3-pil
   slurm-wlm munge
 )
 

@@ -177,8 +177,8 @@ void Page::head() {
 void Page::summary(const ResultSet& set, const std::vector<std::int64_t>& runs) {
   out_ << "<h2 id=\"summary\">Summary</h2>\n<div class=\"cards\">\n";
   auto card = [&](const char* id, const std::string& key, std::int64_t value) {
-    out_ << "<div class=\"card\"><div class=\"v\" id=\"" << id << "\" data-value=\"" << value << "\">"
-         << grouped(value) << "</div><div class=\"k\">" << key << "</div></div>\n";
+    out_ << "<div class=\"card\"><div class=\"v\" id=\"" << id << "\" data-value=\"" << value << "\">" << grouped(value)
+         << "</div><div class=\"k\">" << key << "</div></div>\n";
   };
   card("total-videos", "videos", static_cast<std::int64_t>(set.videos.size()));
   card("total-frames", "frames analysed", set.frames_analysed);
@@ -200,9 +200,9 @@ void Page::summary(const ResultSet& set, const std::vector<std::int64_t>& runs) 
       out_ << "<tr class=\"label-row\" data-label=\"" << html_escape(l.label) << "\" data-count=\"" << l.count
            << "\"><td><span class=\"swatch\" style=\"background:" << colour << "\"></span>" << html_escape(l.label)
            << "</td><td class=\"n\">" << grouped(l.count) << "</td><td class=\"n\">"
-           << fixed(set.detections > 0 ? 100.0 * static_cast<double>(l.count) / static_cast<double>(set.detections)
-                                       : 0.0,
-                    1)
+           << fixed(
+                  set.detections > 0 ? 100.0 * static_cast<double>(l.count) / static_cast<double>(set.detections) : 0.0,
+                  1)
            << " %</td></tr>\n";
     }
     out_ << "</tbody></table>\n";
@@ -214,8 +214,8 @@ void Page::runs_table(const std::vector<std::int64_t>& runs) {
   if (runs.empty()) return;
   out_ << "<h2 id=\"runs\">Runs</h2>\n";
   if (runs.size() > kMaxRuns)
-    out_ << "<p class=\"note-line\">the latest " << kMaxRuns << " of " << grouped(static_cast<std::int64_t>(runs.size()))
-         << " runs</p>\n";
+    out_ << "<p class=\"note-line\">the latest " << kMaxRuns << " of "
+         << grouped(static_cast<std::int64_t>(runs.size())) << " runs</p>\n";
   out_ << "<table id=\"runs-table\"><thead><tr><th>run</th><th>status</th><th>started (UTC)</th><th "
           "class=\"n\">wall s</th><th class=\"n\">done</th><th class=\"n\">partial</th><th class=\"n\">failed</th>"
           "<th class=\"n\">skipped</th><th class=\"n\">frames analysed</th><th class=\"n\">frames/s</th><th "
@@ -235,14 +235,13 @@ void Page::runs_table(const std::vector<std::int64_t>& runs) {
     const double frames = cell_real(c[7]);
     out_ << "<tr class=\"run-row\" data-run=\"" << runs[i] << "\" data-frames=\"" << cell_int(c[7])
          << "\" data-detections=\"" << cell_int(c[8]) << "\"><td class=\"n\">" << runs[i] << "</td><td>"
-         << html_escape(c[0]) << "</td><td class=\"t\">" << html_escape(c[1]) << "</td><td class=\"n\">" << fixed(wall, 1)
-         << "</td>";
+         << html_escape(c[0]) << "</td><td class=\"t\">" << html_escape(c[1]) << "</td><td class=\"n\">"
+         << fixed(wall, 1) << "</td>";
     for (int k = 3; k <= 7; ++k)
       out_ << "<td class=\"n\">" << grouped(cell_int(c[static_cast<std::size_t>(k)])) << "</td>";
     out_ << "<td class=\"n\">" << fixed(wall > 0 ? frames / wall : 0.0, 1) << "</td><td class=\"n\">"
-         << grouped(cell_int(c[8])) << "</td><td class=\"path\">" << html_escape(c[9]) << " ("
-         << html_escape(c[10]) << ", " << html_escape(c[11]) << (c[12].empty() ? "" : ", " + html_escape(c[12]))
-         << ")</td></tr>\n";
+         << grouped(cell_int(c[8])) << "</td><td class=\"path\">" << html_escape(c[9]) << " (" << html_escape(c[10])
+         << ", " << html_escape(c[11]) << (c[12].empty() ? "" : ", " + html_escape(c[12])) << ")</td></tr>\n";
   }
   out_ << "</tbody></table>\n";
   bool any = false;
@@ -295,10 +294,10 @@ void Page::timings(std::int64_t run_id) {
     const auto& t = rows[i];
     const double s = cell_real(t[2]);
     out_ << "<tr class=\"timing-row\" data-run=\"" << run_id << "\" data-stage=\"" << html_escape(t[0])
-         << "\" data-total-s=\"" << html_escape(t[2]) << "\"><td><span class=\"swatch\" style=\"background:"
-         << stage_colour(i) << "\"></span>" << html_escape(t[0]) << "</td><td class=\"n\">" << grouped(cell_int(t[1]))
-         << "</td><td class=\"n\">" << fixed(s, 2) << "</td><td class=\"n\">"
-         << fixed(sum > 0 ? 100 * std::max(0.0, s) / sum : 0, 1) << " %</td>";
+         << "\" data-total-s=\"" << html_escape(t[2])
+         << "\"><td><span class=\"swatch\" style=\"background:" << stage_colour(i) << "\"></span>" << html_escape(t[0])
+         << "</td><td class=\"n\">" << grouped(cell_int(t[1])) << "</td><td class=\"n\">" << fixed(s, 2)
+         << "</td><td class=\"n\">" << fixed(sum > 0 ? 100 * std::max(0.0, s) / sum : 0, 1) << " %</td>";
     for (std::size_t c = 3; c < 7; ++c) out_ << "<td class=\"n\">" << fixed(cell_real(t[c]), 1) << "</td>";
     out_ << "</tr>\n";
   }
@@ -332,7 +331,8 @@ void Page::videos_table(const ResultSet& set, const std::set<std::int64_t>& deta
   for (std::size_t i = 0; i < n; ++i) {
     const VideoRow& v = set.videos[i];
     out_ << "<tr class=\"video-row\" data-video-id=\"" << v.id << "\" data-status=\"" << html_escape(v.status)
-         << "\" data-frames=\"" << v.frames_analysed << "\" data-detections=\"" << v.detections << "\"><td class=\"path\">";
+         << "\" data-frames=\"" << v.frames_analysed << "\" data-detections=\"" << v.detections
+         << "\"><td class=\"path\">";
     if (detailed.count(v.id))
       out_ << "<a href=\"#video-" << v.id << "\">" << html_escape(v.path) << "</a>";
     else
@@ -361,9 +361,9 @@ void Page::videos_table(const ResultSet& set, const std::set<std::int64_t>& deta
 void Page::details(const ResultSet& set, const std::vector<const VideoRow*>& top, std::size_t with_detections) {
   out_ << "<h2 id=\"details\">Timelines and thumbnails</h2>\n<p class=\"note-line\" id=\"top-rule\" data-shown=\""
        << top.size() << "\" data-videos=\"" << set.videos.size() << "\">Timelines and thumbnails for "
-       << grouped(static_cast<std::int64_t>(top.size())) << " of " << grouped(static_cast<std::int64_t>(set.videos.size()))
-       << " videos: the " << (top.size() < with_detections ? "ones" : "videos")
-       << " with the most detections, sorted by detections";
+       << grouped(static_cast<std::int64_t>(top.size())) << " of "
+       << grouped(static_cast<std::int64_t>(set.videos.size())) << " videos: the "
+       << (top.size() < with_detections ? "ones" : "videos") << " with the most detections, sorted by detections";
   if (top.size() < with_detections)
     out_ << " (" << grouped(static_cast<std::int64_t>(with_detections)) << " have detections; "
          << "<code>--html-top N</code> shows more)";
@@ -371,9 +371,9 @@ void Page::details(const ResultSet& set, const std::vector<const VideoRow*>& top
     out_ << " (the others have no detections)";
   out_ << ".</p>\n";
   for (const VideoRow* v : top) {
-    out_ << "<div class=\"video\" id=\"video-" << v->id << "\"><h3>" << html_escape(v->path) << "</h3>\n<p class=\"meta\">"
-         << html_escape(v->status) << ", " << grouped(v->frames_analysed) << " frames analysed, "
-         << grouped(v->detections) << " detections</p>\n";
+    out_ << "<div class=\"video\" id=\"video-" << v->id << "\"><h3>" << html_escape(v->path)
+         << "</h3>\n<p class=\"meta\">" << html_escape(v->status) << ", " << grouped(v->frames_analysed)
+         << " frames analysed, " << grouped(v->detections) << " detections</p>\n";
     timeline(*v);
     thumbnails(*v);
     out_ << "</div>\n";
@@ -385,8 +385,8 @@ void Page::timeline(const VideoRow& v) {
   // The same minutes and counts as the per_minute_label_counts view, for
   // this video only (the view would group every video first).
   std::vector<std::int64_t> minutes;
-  for (const auto& r : store_.query(
-           "SELECT DISTINCT CAST(ts / 60 AS INTEGER) FROM frames WHERE video_id=? ORDER BY 1", {id}))
+  for (const auto& r :
+       store_.query("SELECT DISTINCT CAST(ts / 60 AS INTEGER) FROM frames WHERE video_id=? ORDER BY 1", {id}))
     minutes.push_back(cell_int(r[0]));
   if (minutes.empty()) {
     out_ << "<p class=\"note-line\">no frames stored for this video</p>\n";
@@ -409,7 +409,8 @@ void Page::timeline(const VideoRow& v) {
   }
   const std::int64_t first = minutes.front();
   const std::int64_t span = minutes.back() - first + 1;
-  const std::int64_t bin = (span + static_cast<std::int64_t>(kTimelineBins) - 1) / static_cast<std::int64_t>(kTimelineBins);
+  const std::int64_t bin =
+      (span + static_cast<std::int64_t>(kTimelineBins) - 1) / static_cast<std::int64_t>(kTimelineBins);
   const std::size_t bins = static_cast<std::size_t>((span + bin - 1) / bin);
   std::vector<std::vector<std::int64_t>> counts(bins, std::vector<std::int64_t>(labels.size(), 0));
   for (const auto& r : store_.query("SELECT CAST(ts / 60 AS INTEGER), label, COUNT(*) FROM detections WHERE "
@@ -455,8 +456,8 @@ void Page::timeline(const VideoRow& v) {
     const std::int64_t value = g == 2 ? ymax : ymax / 2;
     if (g == 1 && ymax < 2) continue;
     out_ << "<line x1=\"" << left << "\" y1=\"" << coord(gy) << "\" x2=\"" << left + pw << "\" y2=\"" << coord(gy)
-         << "\" stroke=\"#e3e3e8\"/><text x=\"" << left - 5 << "\" y=\"" << coord(gy + 4)
-         << "\" text-anchor=\"end\">" << grouped(g == 2 ? ymax : value) << "</text>";
+         << "\" stroke=\"#e3e3e8\"/><text x=\"" << left - 5 << "\" y=\"" << coord(gy + 4) << "\" text-anchor=\"end\">"
+         << grouped(g == 2 ? ymax : value) << "</text>";
   }
   out_ << "<text x=\"" << left - 5 << "\" y=\"" << coord(y0 + 4) << "\" text-anchor=\"end\">0</text>";
   const double scale = ymax > 0 ? ph / static_cast<double>(ymax) : 0;
