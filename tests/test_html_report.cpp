@@ -50,12 +50,12 @@ class HtmlReport : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>("html-report");
-    clip_ = *dir_ / "people.mp4";
+    clip_ = clip_cache_dir() / "html_report_people.mp4";
     ASSERT_TRUE(make_clip(clip_, "-ss 10 -i " + sh_quote(video_path("vtest.avi").string()) +
                                      " -t 12 -c:v libx264 -preset veryfast -g 10 -pix_fmt yuv420p"));
     db_ = *dir_ / "base.db";
     const auto r = run_vidsift("run " + sh_quote(clip_.string()) + " --db " + sh_quote(db_.string()) + " --model " +
-                           sh_quote(model_path("yolox_nano.onnx").string()) + " --every 10 -q");
+                               sh_quote(model_path("yolox_nano.onnx").string()) + " --every 10 -q");
     ASSERT_EQ(r.status, 0) << r.output;
   }
   static void TearDownTestSuite() { dir_.reset(); }
@@ -80,8 +80,14 @@ TEST(HtmlEscape, EscapesMarkupAndRepairsBytes) {
   EXPECT_EQ(html_escape("<script>a&b</script>"), "&lt;script&gt;a&amp;b&lt;/script&gt;");
   EXPECT_EQ(html_escape("\"'"), "&quot;&#39;");
   EXPECT_EQ(html_escape("caf\xC3\xA9"), "caf\xC3\xA9");
-  EXPECT_EQ(html_escape("a\xFF" "b"), "a\xEF\xBF\xBD" "b");     // invalid UTF-8
-  EXPECT_EQ(html_escape("a\x01" "b\tc"), "a\xEF\xBF\xBD" "b\tc");  // control character
+  EXPECT_EQ(html_escape("a\xFF"
+                        "b"),
+            "a\xEF\xBF\xBD"
+            "b");  // invalid UTF-8
+  EXPECT_EQ(html_escape("a\x01"
+                        "b\tc"),
+            "a\xEF\xBF\xBD"
+            "b\tc");  // control character
 }
 
 TEST_F(HtmlReport, PageHoldsTheReportsNumbersAndNoExternalReference) {
@@ -121,8 +127,11 @@ TEST_F(HtmlReport, PageHoldsTheReportsNumbersAndNoExternalReference) {
 TEST_F(HtmlReport, HostileNamesAndErrorsAreEscaped) {
   const fs::path db = copy_db("hostile.db");
   const std::string name = "/tmp/<script>alert(1)</script>\"><img src=x onerror=alert(2)>.mp4";
-  ASSERT_EQ(sqlite(db, "INSERT INTO videos (run_id, path, path_bytes, status, error, warning, settings_key) VALUES "
-                       "(1, '" + name + "', CAST('" + name + "' AS BLOB), 'failed', "
+  ASSERT_EQ(sqlite(db,
+                   "INSERT INTO videos (run_id, path, path_bytes, status, error, warning, settings_key) VALUES "
+                   "(1, '" +
+                       name + "', CAST('" + name +
+                       "' AS BLOB), 'failed', "
                        "'</td><script>alert(3)</script>', '<b>warn</b>', (SELECT settings_key FROM videos LIMIT 1));")
                 .status,
             0);
@@ -165,7 +174,7 @@ TEST_F(HtmlReport, ScopeFiltersApply) {
   EXPECT_EQ(r.status, 4) << r.output;
   EXPECT_TRUE(has(read(page), "id=\"total-videos\" data-value=\"0\""));
   r = run_vidsift("report " + sh_quote(db_.string()) + " --video " + sh_quote(clip_.string()) + " --since 2000-01-01 " +
-              "--html " + sh_quote(page.string()));
+                  "--html " + sh_quote(page.string()));
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(has(read(page), "id=\"total-videos\" data-value=\"1\""));
   r = run_vidsift("report " + sh_quote(db_.string()) + " --until 2000-01-01 --html " + sh_quote(page.string()));
@@ -200,7 +209,8 @@ TEST_F(HtmlReport, ThousandVideosGiveABoundedPage) {
       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<999) "
       "INSERT INTO videos (id, run_id, path, path_bytes, size, mtime, fingerprint, settings_key, codec, width, "
       "height, fps, duration, frame_count, frames_analysed, status, started_at, finished_at, stream_index) "
-      "SELECT 1+i, run_id, '" + dir + "/' || printf('v%04d.mp4', i), CAST('" + dir +
+      "SELECT 1+i, run_id, '" +
+      dir + "/' || printf('v%04d.mp4', i), CAST('" + dir +
       "/' || printf('v%04d.mp4', i) AS BLOB), size, mtime, fingerprint, settings_key, codec, width, height, fps, "
       "duration, frame_count, frames_analysed, status, started_at, finished_at, stream_index FROM videos, n WHERE "
       "id=1;"
@@ -232,8 +242,9 @@ TEST_F(HtmlReport, ThousandVideosGiveABoundedPage) {
   ASSERT_EQ(r.status, 0) << r.output;
   std::string html = read(page);
   EXPECT_LT(html.size(), 2u * 1024 * 1024) << html.size();
-  EXPECT_TRUE(has(html, "Timelines and thumbnails for 25 of 1,000 videos: the ones with the most detections, "
-                        "sorted by detections"))
+  EXPECT_TRUE(has(html,
+                  "Timelines and thumbnails for 25 of 1,000 videos: the ones with the most detections, "
+                  "sorted by detections"))
       << html.substr(0, 2000);
   EXPECT_EQ(count(html, "<svg class=\"timeline\""), 25u);
   EXPECT_EQ(count(html, "<tr class=\"video-row\""), 1000u);
@@ -255,18 +266,19 @@ TEST_F(HtmlReport, ThousandVideosGiveABoundedPage) {
   EXPECT_GE(count(html, "<img class=\"thumb\""), 24u * 2);
 
   // With a tracks table (issue 12's agreed schema), thumbnails show tracks.
-  ASSERT_EQ(sqlite(db, "CREATE TABLE tracks (video_id INTEGER NOT NULL, track_id INTEGER NOT NULL, label TEXT NOT "
-                       "NULL, class_id INTEGER NOT NULL, first_frame INTEGER NOT NULL, last_frame INTEGER NOT NULL, "
-                       "first_ts REAL NOT NULL, last_ts REAL NOT NULL, frames INTEGER NOT NULL, mean_conf REAL NOT "
-                       "NULL, max_conf REAL NOT NULL, best_frame INTEGER NOT NULL, best_ts REAL NOT NULL, best_x REAL "
-                       "NOT NULL, best_y REAL NOT NULL, best_w REAL NOT NULL, best_h REAL NOT NULL, PRIMARY KEY "
-                       "(video_id, track_id));"
-                       "INSERT INTO tracks SELECT 4, id, label, class_id, frame_index, frame_index, ts, ts+4, 7 + id % "
-                       "3, confidence, confidence, frame_index, ts, x, y, w, h FROM detections WHERE video_id=4;")
+  ASSERT_EQ(sqlite(db,
+                   "CREATE TABLE tracks (video_id INTEGER NOT NULL, track_id INTEGER NOT NULL, label TEXT NOT "
+                   "NULL, class_id INTEGER NOT NULL, first_frame INTEGER NOT NULL, last_frame INTEGER NOT NULL, "
+                   "first_ts REAL NOT NULL, last_ts REAL NOT NULL, frames INTEGER NOT NULL, mean_conf REAL NOT "
+                   "NULL, max_conf REAL NOT NULL, best_frame INTEGER NOT NULL, best_ts REAL NOT NULL, best_x REAL "
+                   "NOT NULL, best_y REAL NOT NULL, best_w REAL NOT NULL, best_h REAL NOT NULL, PRIMARY KEY "
+                   "(video_id, track_id));"
+                   "INSERT INTO tracks SELECT 4, id, label, class_id, frame_index, frame_index, ts, ts+4, 7 + id % "
+                   "3, confidence, confidence, frame_index, ts, x, y, w, h FROM detections WHERE video_id=4;")
                 .status,
             0);
   r = run_vidsift("report " + sh_quote(db.string()) + " --video " + sh_quote((videos / "v0003.mp4").string()) +
-              " --html " + sh_quote(page.string()));
+                  " --html " + sh_quote(page.string()));
   ASSERT_EQ(r.status, 0) << r.output;
   html = read(page);
   EXPECT_TRUE(has(html, "Timelines and thumbnails for 1 of 1 videos")) << html.substr(0, 3000);

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report.h"
+#include "vidsift/annotate.h"
 #include "vidsift/utf8.h"
 
 namespace vidsift::cli {
@@ -23,7 +25,7 @@ namespace {
 constexpr std::size_t kTimelineLabels = 6;  // labels drawn apart; the rest are "other"
 constexpr std::size_t kMaxRuns = 10;        // runs whose timings are shown
 constexpr const char* kOtherLabel = "(other)";
-constexpr const char* kOtherColour = "#8c8c8c";
+constexpr const char* kOtherColour = "#d4d4d4";  // light: apart from the palette's greys
 
 // 1234567 -> "1,234,567".
 std::string grouped(std::int64_t n) {
@@ -139,6 +141,7 @@ class Page {
   void details(const ResultSet& set, const std::vector<const VideoRow*>& top, std::size_t with_detections);
   void timeline(const VideoRow& v);
   void thumbnails(const VideoRow& v);
+  std::size_t thumbs_left_ = kMaxThumbnails;
   void thumb(const ThumbRequest& request, const std::string& caption);
   std::map<std::string, int> class_ids();
 
@@ -240,8 +243,9 @@ void Page::runs_table(const std::vector<std::int64_t>& runs) {
     for (int k = 3; k <= 7; ++k)
       out_ << "<td class=\"n\">" << grouped(cell_int(c[static_cast<std::size_t>(k)])) << "</td>";
     out_ << "<td class=\"n\">" << fixed(wall > 0 ? frames / wall : 0.0, 1) << "</td><td class=\"n\">"
-         << grouped(cell_int(c[8])) << "</td><td class=\"path\">" << html_escape(c[9]) << " (" << html_escape(c[10])
-         << ", " << html_escape(c[11]) << (c[12].empty() ? "" : ", " + html_escape(c[12])) << ")</td></tr>\n";
+         << grouped(cell_int(c[8])) << "</td><td class=\"path\" title=\"" << html_escape(c[9]) << "\">"
+         << html_escape(std::filesystem::path(c[9]).filename().string()) << " (" << html_escape(c[10]) << ", "
+         << html_escape(c[11]) << (c[12].empty() ? "" : ", " + html_escape(c[12])) << ")</td></tr>\n";
   }
   out_ << "</tbody></table>\n";
   bool any = false;
@@ -264,8 +268,8 @@ const char* stage_colour(std::size_t i) {
 
 void Page::timings(std::int64_t run_id) {
   const auto rows = store_.query(
-      "SELECT stage, frames, total_s, mean_ms, p50_ms, p95_ms, max_ms FROM timings WHERE run_id=? AND video_id IS "
-      "NULL ORDER BY rowid",
+      "SELECT stage, frames, total_s, mean_ms, p50_ms, p95_ms, max_ms, quote(total_s) FROM timings WHERE run_id=? AND "
+      "video_id IS NULL ORDER BY rowid",
       {std::to_string(run_id)});
   double sum = 0;
   for (const auto& t : rows) sum += std::max(0.0, cell_real(t[2]));
@@ -294,7 +298,7 @@ void Page::timings(std::int64_t run_id) {
     const auto& t = rows[i];
     const double s = cell_real(t[2]);
     out_ << "<tr class=\"timing-row\" data-run=\"" << run_id << "\" data-stage=\"" << html_escape(t[0])
-         << "\" data-total-s=\"" << html_escape(t[2])
+         << "\" data-total-s=\"" << html_escape(t[7])
          << "\"><td><span class=\"swatch\" style=\"background:" << stage_colour(i) << "\"></span>" << html_escape(t[0])
          << "</td><td class=\"n\">" << grouped(cell_int(t[1])) << "</td><td class=\"n\">" << fixed(s, 2)
          << "</td><td class=\"n\">" << fixed(sum > 0 ? 100 * std::max(0.0, s) / sum : 0, 1) << " %</td>";
@@ -319,17 +323,24 @@ void Page::videos_table(const ResultSet& set, const std::set<std::int64_t>& deta
       recorded[cell_int(r[0])] = r[1];
   }
   out_ << "<h2 id=\"videos\">Videos</h2>\n";
-  const std::size_t n = std::min(set.videos.size(), kHtmlMaxRows);
+  // Problems first (failed, interrupted, partial, unfinished), then by path.
+  std::vector<const VideoRow*> order;
+  for (const auto& v : set.videos) order.push_back(&v);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const VideoRow* a, const VideoRow* b) { return (a->status != "done") > (b->status != "done"); });
+  const std::size_t n = std::min(order.size(), kHtmlMaxRows);
+  out_ << "<p class=\"note-line\">";
   if (n < set.videos.size())
-    out_ << "<p class=\"note-line\">The first " << grouped(static_cast<std::int64_t>(n)) << " of "
-         << grouped(static_cast<std::int64_t>(set.videos.size()))
-         << " videos by path; <code>vidsift report --json</code> lists them all.</p>\n";
+    out_ << "The first " << grouped(static_cast<std::int64_t>(n)) << " of "
+         << grouped(static_cast<std::int64_t>(set.videos.size())) << " videos (<code>vidsift report --json</code> "
+         << "lists them all): ";
+  out_ << "videos that are not done first, then by path.</p>\n";
   out_ << "<table id=\"videos-table\"><thead><tr><th>video</th><th>status</th>"
        << (has_recorded ? "<th>recorded at (UTC)</th>" : "")
        << "<th>finished (UTC)</th><th class=\"n\">frames analysed</th><th class=\"n\">detections</th><th>top "
           "labels</th><th>error / warning</th></tr></thead><tbody>\n";
   for (std::size_t i = 0; i < n; ++i) {
-    const VideoRow& v = set.videos[i];
+    const VideoRow& v = *order[i];
     out_ << "<tr class=\"video-row\" data-video-id=\"" << v.id << "\" data-status=\"" << html_escape(v.status)
          << "\" data-frames=\"" << v.frames_analysed << "\" data-detections=\"" << v.detections
          << "\"><td class=\"path\">";
@@ -369,7 +380,11 @@ void Page::details(const ResultSet& set, const std::vector<const VideoRow*>& top
          << "<code>--html-top N</code> shows more)";
   else if (with_detections < set.videos.size())
     out_ << " (the others have no detections)";
-  out_ << ".</p>\n";
+  out_ << ".";
+  if (options_.thumbs > 0 && top.size() * options_.thumbs > kMaxThumbnails)
+    out_ << " Thumbnails for the first " << kMaxThumbnails / options_.thumbs << " of them only (at most "
+         << kMaxThumbnails << " pictures keep the page light).";
+  out_ << "</p>\n";
   for (const VideoRow* v : top) {
     out_ << "<div class=\"video\" id=\"video-" << v->id << "\"><h3>" << html_escape(v->path)
          << "</h3>\n<p class=\"meta\">" << html_escape(v->status) << ", " << grouped(v->frames_analysed)
@@ -511,7 +526,8 @@ void Page::thumb(const ThumbRequest& request, const std::string& caption) {
 }
 
 void Page::thumbnails(const VideoRow& v) {
-  if (options_.thumbs == 0) return;
+  if (options_.thumbs == 0 || thumbs_left_ < options_.thumbs) return;
+  thumbs_left_ -= options_.thumbs;
   const std::string id = std::to_string(v.id);
   const std::string limit = std::to_string(options_.thumbs);
   ThumbRequest base;
@@ -633,12 +649,12 @@ std::string html_escape(std::string_view text) {
 }
 
 std::string label_colour(int class_id) {
-  // 20 colours that stay apart from each other (Tableau 20 order, strong first).
-  static constexpr std::array<const char*, 20> kPalette = {
-      "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
-      "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d", "#c7c7c7"};
-  const auto i = static_cast<std::size_t>(class_id < 0 ? 0 : class_id) % kPalette.size();
-  return kPalette[i];
+  // The boxes' palette (annotate.h), BGR -> "#rrggbb".
+  const cv::Scalar bgr = class_colour(class_id);
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", static_cast<int>(bgr[2]), static_cast<int>(bgr[1]),
+                static_cast<int>(bgr[0]));
+  return buf;
 }
 
 bool write_html_report(Store& store, const ReportScope& scope, const HtmlOptions& options,

@@ -12,7 +12,8 @@
 //        the runs concerned (report.h runs_in_scope);
 //      - the stage-timing table of each of those runs (the latest 10) and a
 //        bar of where the time went (total seconds per stage);
-//      - one row per video (at most kHtmlMaxRows, sorted by path): status,
+//      - one row per video (at most kHtmlMaxRows; those not done first,
+//        then by path): status,
 //        recorded_at (when the database has that column), frames, detections,
 //        top labels, error and warning;
 //      - for the `options.top` videos with the most detections (then by
@@ -23,7 +24,8 @@
 //        the rest as "other"; and up to `options.thumbs` thumbnails: the
 //        best detection of its longest tracks when the database has a
 //        `tracks` table with rows for it, else of its most frequent labels
-//        (the highest-confidence detection of each). The page says how many
+//        (the highest-confidence detection of each); thumbnails stop at
+//        kMaxThumbnails per page (whole videos). The page says how many
 //        videos got details and by which rule.
 //    Every text from the database (paths, errors, labels) is HTML-escaped.
 //    The numbers carry data- attributes (and ids) that tests read:
@@ -61,6 +63,7 @@ namespace vidsift::cli {
 
 inline constexpr std::size_t kHtmlMaxRows = 5000;  // video rows in the table
 inline constexpr std::size_t kTimelineBins = 120;  // bars per timeline at most
+inline constexpr std::size_t kMaxThumbnails = 60;  // pictures per page at most (page size)
 
 struct HtmlOptions {
   std::size_t top = 20;    // videos with timelines and thumbnails

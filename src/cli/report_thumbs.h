@@ -26,7 +26,7 @@
 
 namespace vidsift::cli {
 
-inline constexpr int kThumbWidth = 320;
+inline constexpr int kThumbWidth = 256;
 
 Thumbnailer make_thumbnailer(Store& store);
 
