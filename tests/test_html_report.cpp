@@ -14,6 +14,7 @@
 #include "report_html.h"
 #include "test_util.h"
 #include "vidsift/store.h"
+#include "vidsift/utf8.h"
 
 namespace fs = std::filesystem;
 using namespace vidsift::test;
@@ -80,10 +81,11 @@ TEST(HtmlEscape, EscapesMarkupAndRepairsBytes) {
   EXPECT_EQ(html_escape("<script>a&b</script>"), "&lt;script&gt;a&amp;b&lt;/script&gt;");
   EXPECT_EQ(html_escape("\"'"), "&quot;&#39;");
   EXPECT_EQ(html_escape("caf\xC3\xA9"), "caf\xC3\xA9");
-  EXPECT_EQ(html_escape("a\xFF"
-                        "b"),
-            "a\xEF\xBF\xBD"
-            "b");  // invalid UTF-8
+  // Invalid UTF-8 is repaired (as to_utf8 does) and never passed on.
+  const std::string repaired = html_escape("a\xFF<b");
+  EXPECT_TRUE(vidsift::is_utf8(repaired)) << repaired;
+  EXPECT_EQ(repaired.find('\xFF'), std::string::npos) << repaired;
+  EXPECT_EQ(repaired.find('<'), std::string::npos) << repaired;
   EXPECT_EQ(html_escape("a\x01"
                         "b\tc"),
             "a\xEF\xBF\xBD"
