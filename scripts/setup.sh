@@ -23,6 +23,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   valgrind time python3-onnx python3-yaml tmux
   tzdata
+  chromium chromium-driver python3-selenium python3-pil
   slurm-wlm munge
 )
 

@@ -26,6 +26,7 @@ extern "C" {
 #include "options.h"
 #include "progress.h"
 #include "report.h"
+#include "report_thumbs.h"
 #include "sampling_note.h"
 #include "summary.h"
 #include "track_check.h"
@@ -420,6 +421,8 @@ int report_command(const CliOptions& o) {
       std::cerr << "vidsift: " << e.what() << "\n(see vidsift --help)\n";
       return kExitUsage;
     }
+    if (!o.report_html.empty() && !write_html_file(store, scope, {o.html_top, o.html_thumbs}, o.report_html))
+      return kExitCannotStart;
     if (o.json) {
       found = report_json(store, scope, json);
       std::cout << json << std::endl;

@@ -21,6 +21,7 @@ namespace {
 const char* kUsage =
     "usage: vidsift run INPUT... [options]     analyse videos into a SQLite database\n"
     "       vidsift report [DB | --db DB] [--run ID] [--video PATH] [--since T] [--until T] [--json]\n"
+    "              [--html FILE [--html-top N] [--html-thumbs N]]\n"
     "                                          summarise what a database holds (read-only)\n"
     "       vidsift export DB --format csv|jsonl|coco|yolo [--where SQL] [--out PATH]\n"
     "       vidsift events DB --label NAME [--min-count K] [--gap S] [--json]\n"
@@ -248,7 +249,12 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       "video", po::value(&o.report_video), "report the current results of this video file")(
       "since", po::value(&o.report_since),
       "results finished at or after this UTC time (2026-11-21, 2026-11-21T03:00, ...)")(
-      "until", po::value(&o.report_until), "results finished before this UTC time");
+      "until", po::value(&o.report_until), "results finished before this UTC time")(
+      "html", po::value(&o.report_html), "also write the report as one self-contained HTML page to FILE")(
+      "html-top", po::value(&o.html_top)->default_value(o.html_top),
+      "--html: timelines and thumbnails for the N videos with the most detections")(
+      "html-thumbs", po::value(&o.html_thumbs)->default_value(o.html_thumbs),
+      "--html: thumbnails per detailed video (0: none)");
 
   po::options_description scale("Many machines");
   scale.add_options()("shard", po::value(&shard),
@@ -353,6 +359,8 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
       o.inputs.clear();
     }
     if (vm.count("run") && o.report_run < 1) throw UsageError("--run must be a run id (1 or more)");
+    if (o.html_top > 100000 || o.html_thumbs > 100)
+      throw UsageError("--html-top takes 0 to 100000 videos and --html-thumbs 0 to 100 pictures");
     check_db_path(o.db);
     check(check_range("--db-timeout", o.db_timeout, 0, kMaxDurationSeconds));
     return o;
@@ -372,8 +380,9 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
                      " (commands: run, report, export, events, merge)");
   }
 
-  for (const char* opt : {"run", "video", "since", "until"})
-    if (vm.count(opt)) throw UsageError(std::string("--") + opt + " is an option of `vidsift report`, not of run");
+  for (const char* opt : {"run", "video", "since", "until", "html", "html-top", "html-thumbs"})
+    if (vm.count(opt) && !vm[opt].defaulted())
+      throw UsageError(std::string("--") + opt + " is an option of `vidsift report`, not of run");
   if (o.inputs.empty()) throw UsageError("run needs at least one INPUT (file, directory or @list.txt)");
   if (vm.count("progress")) o.progress = vm["progress"].as<bool>() ? 1 : 0;
   try {

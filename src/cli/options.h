@@ -12,8 +12,9 @@
 //  * Unknown options and commands get a "did you mean" when one is near.
 //    "input = /archive/today"); the command line wins over the file.
 //  * `report` takes the database positionally or with --db (not both), and
-//    --run ID, --video PATH, --since/--until TIME, --json; the report
-//    options are refused by `run`.
+//    --run ID, --video PATH, --since/--until TIME, --json, --html FILE
+//    (with --html-top N, --html-thumbs N); the report options are refused
+//    by `run`.
 //  * Throws UsageError (exit status 2) with a message naming the bad option;
 //    `help`/`version` requests are returned, not thrown.
 #pragma once
@@ -59,6 +60,9 @@ struct CliOptions {
   std::string report_video;     // as given
   std::string report_since;     // as given; report normalises them
   std::string report_until;
+  std::string report_html;    // --html FILE: write the HTML page there (report_html.h)
+  std::size_t html_top = 20;  // videos with timelines and thumbnails
+  std::size_t html_thumbs = 3;
   std::string command_line;
   std::vector<std::string> notes;  // how options were combined, for the user
   // Scale-out (see shard.h): the shard this run analyses (none: every file),

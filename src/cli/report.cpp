@@ -121,6 +121,8 @@ std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+}  // namespace
+
 // The runs a report concerns: the chosen one, those started in the time
 // range, or the latest.
 std::vector<std::int64_t> runs_in_scope(Store& store, const ReportScope& scope) {
@@ -150,8 +152,6 @@ std::string scope_text(const ReportScope& scope) {
   if (!scope.until.empty()) s += " finished before " + scope.until;
   return s;
 }
-
-}  // namespace
 
 void print_run_summary(Store& store, std::int64_t run_id, const ResultSet* inputs, std::ostream& out) {
   std::int64_t frames = 0, skipped = 0, counted = 0;

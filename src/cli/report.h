@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "summary.h"
 #include "vidsift/store.h"
@@ -46,6 +47,11 @@ std::string run_summary_json(Store& store, std::int64_t run_id, const ResultSet*
 
 bool print_report(Store& store, const ReportScope& scope, std::ostream& out);
 bool report_json(Store& store, const ReportScope& scope, std::string& json);
+
+// The runs a report concerns: the chosen one, those started in the time
+// range, or the latest; and the scope in words ("current results ...").
+std::vector<std::int64_t> runs_in_scope(Store& store, const ReportScope& scope);
+std::string scope_text(const ReportScope& scope);
 
 std::string recorded_path(const std::string& arg);
 std::string utc_time(Store& store, const std::string& option, const std::string& text);
