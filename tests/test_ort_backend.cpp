@@ -110,13 +110,15 @@ Agreement agreement(const fs::path& db_a, const fs::path& db_b, double min_iou) 
   return ag;
 }
 
-// Runs vtest.avi --every 10 with a model (a file name in the shared models
-// directory, or a path) and backend into `db`; returns the output.
+// Runs vtest.avi --every 10 (unless `extra` sets another --every) with a
+// model (a file name in the shared models directory, or a path) and backend
+// into `db`; returns the output.
 std::string run_vtest(const fs::path& db, const std::string& model, const std::string& backend,
                       const std::string& extra = "") {
   const fs::path m = model.find('/') == std::string::npos ? model_path(model) : fs::path(model);
+  const std::string every = extra.find("--every") == std::string::npos ? " --every 10" : "";
   auto r = run_vidsift("run " + sh_quote(video_path("vtest.avi").string()) + " --db " + sh_quote(db.string()) +
-                       " --model " + sh_quote(m.string()) + " --every 10 --backend " + backend + " " + extra);
+                       " --model " + sh_quote(m.string()) + every + " --backend " + backend + " " + extra);
   EXPECT_EQ(r.status, 0) << r.output;
   return r.output;
 }
@@ -353,19 +355,22 @@ TEST(OrtBackend, CliYolov5DetectionsAgreeWithOpenCv) {
 
 // yolov8n through ORT, and the stock export of the same weights through ORT,
 // both agree with yolov8n through OpenCV (one OpenCV run serves both: at 640
-// pixels it is the slow part).
+// pixels it is the slow part). Every 20th frame: three runs of a 640-pixel
+// model are the suite's slowest test, and 40 frames still hold > 150 boxes
+// (>= 99% agreeing allows at most 1 in 100 to differ).
 TEST(OrtBackend, CliYolov8AndItsStockExportAgreeWithOpenCv) {
   REQUIRE_ORT();
   TempDir d("ort-cli-v8");
-  const std::string out = run_vtest(d / "ort.db", "yolov8n.onnx", "ort");
-  run_vtest(d / "stock.db", "yolov8n_stock.onnx", "ort");
-  run_vtest(d / "ocv.db", "yolov8n.onnx", "opencv");
+  const std::string out = run_vtest(d / "ort.db", "yolov8n.onnx", "ort", "--every 20");
+  run_vtest(d / "stock.db", "yolov8n_stock.onnx", "ort", "--every 20");
+  run_vtest(d / "ocv.db", "yolov8n.onnx", "opencv", "--every 20");
   EXPECT_NE(out.find("on onnxruntime (ONNX Runtime "), std::string::npos) << out;
+  EXPECT_EQ(query_int(d / "ocv.db", "SELECT COUNT(*) FROM frames"), 40);
   const Agreement ag = agreement(d / "ort.db", d / "ocv.db", 0.9);
-  EXPECT_GT(ag.a, 300u);
+  EXPECT_GT(ag.a, 150u);
   EXPECT_GE(ag.ratio(), 0.99) << ag.matched << " of " << ag.a << " (ORT) / " << ag.b << " (OpenCV) boxes agree";
   const Agreement st = agreement(d / "stock.db", d / "ocv.db", 0.9);
-  EXPECT_GT(st.a, 300u);
+  EXPECT_GT(st.a, 150u);
   EXPECT_GE(st.ratio(), 0.99) << st.matched << " of " << st.a << " (ORT, stock) / " << st.b
                               << " (OpenCV, rebuild) boxes agree";
 }
