@@ -345,6 +345,19 @@ TEST(OrtBackend, OrtRequestedWithoutOrtIsAUsageError) {
   EXPECT_NE(r.output.find("built without ONNX Runtime"), std::string::npos) << r.output;
 }
 
+// A quiet run on ORT prints nothing. Debian 13's ORT (built with Debian's
+// libonnx) made libonnx print ~1100 lines of "Schema error: ... already
+// registered" when the first session was opened.
+TEST(OrtBackend, QuietRunPrintsNothing) {
+  REQUIRE_ORT();
+  TempDir d("ort-quiet");
+  const auto r = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(short_clip().string()) + " --db " +
+                             sh_quote((d / "q.db").string()) + " --model " +
+                             sh_quote(model_path("yolox_nano.onnx").string()) + " --backend ort -q --progress=false");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+}
+
 // --- Which models work (issue 9): the YOLO families on both backends, fp16,
 // a dynamic batch axis, and models that are not detectors. -----------------
 
