@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <iostream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include <onnxruntime_cxx_api.h>
@@ -106,9 +108,50 @@ Ort::Value tensor_over(const Ort::MemoryInfo& cpu, const cv::Mat& m, const std::
                                   half ? ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
 }
 
+// Debian 13's ONNX Runtime (1.21, built with Debian's libonnx) registers the
+// ONNX operator schemas again when its first environment is made, although
+// libonnx registered them when it was loaded; libonnx then prints "Schema
+// error: Trying to register schema with name X ..., but it is already
+// registered from file ..." and an empty line on std::cerr, for each of ~560
+// schemas (the same schemas: nothing is wrong). While it lives, this holds
+// what is written to std::cerr; when it ends, it passes on every other line.
+// Used only while a backend opens its model, which happens before any
+// worker thread runs (std::cerr's buffer is swapped).
+class DuplicateSchemaFilter {
+ public:
+  DuplicateSchemaFilter() : saved_(std::cerr.rdbuf(&held_)) {}
+  ~DuplicateSchemaFilter() {
+    std::cerr.rdbuf(saved_);
+    std::istringstream in(held_.str());
+    std::string line;
+    bool after_duplicate = false;
+    while (std::getline(in, line)) {
+      if (line.rfind("Schema error: Trying to register schema", 0) == 0 &&
+          line.find("but it is already registered") != std::string::npos) {
+        after_duplicate = true;
+        continue;
+      }
+      if (after_duplicate && line.empty()) {
+        after_duplicate = false;
+        continue;
+      }
+      after_duplicate = false;
+      std::cerr << line << '\n';
+    }
+    std::cerr.flush();
+  }
+  DuplicateSchemaFilter(const DuplicateSchemaFilter&) = delete;
+  DuplicateSchemaFilter& operator=(const DuplicateSchemaFilter&) = delete;
+
+ private:
+  std::stringbuf held_;
+  std::streambuf* saved_;
+};
+
 }  // namespace
 
 OrtBackend::OrtBackend(const std::filesystem::path& model, int threads) : impl_(std::make_unique<Impl>()) {
+  const DuplicateSchemaFilter quiet_duplicate_schemas;
   impl_->shared = std::make_shared<Shared>();
   Shared& sh = *impl_->shared;
   const std::string fname = model.filename().string();

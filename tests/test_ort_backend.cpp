@@ -110,13 +110,15 @@ Agreement agreement(const fs::path& db_a, const fs::path& db_b, double min_iou) 
   return ag;
 }
 
-// Runs vtest.avi --every 10 with a model (a file name in the shared models
-// directory, or a path) and backend into `db`; returns the output.
+// Runs vtest.avi --every 10 (unless `extra` sets another --every) with a
+// model (a file name in the shared models directory, or a path) and backend
+// into `db`; returns the output.
 std::string run_vtest(const fs::path& db, const std::string& model, const std::string& backend,
                       const std::string& extra = "") {
   const fs::path m = model.find('/') == std::string::npos ? model_path(model) : fs::path(model);
+  const std::string every = extra.find("--every") == std::string::npos ? " --every 10" : "";
   auto r = run_vidsift("run " + sh_quote(video_path("vtest.avi").string()) + " --db " + sh_quote(db.string()) +
-                       " --model " + sh_quote(m.string()) + " --every 10 --backend " + backend + " " + extra);
+                       " --model " + sh_quote(m.string()) + every + " --backend " + backend + " " + extra);
   EXPECT_EQ(r.status, 0) << r.output;
   return r.output;
 }
@@ -343,6 +345,19 @@ TEST(OrtBackend, OrtRequestedWithoutOrtIsAUsageError) {
   EXPECT_NE(r.output.find("built without ONNX Runtime"), std::string::npos) << r.output;
 }
 
+// A quiet run on ORT prints nothing. Debian 13's ORT (built with Debian's
+// libonnx) made libonnx print ~1100 lines of "Schema error: ... already
+// registered" when the first session was opened.
+TEST(OrtBackend, QuietRunPrintsNothing) {
+  REQUIRE_ORT();
+  TempDir d("ort-quiet");
+  const auto r = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(short_clip().string()) + " --db " +
+                             sh_quote((d / "q.db").string()) + " --model " +
+                             sh_quote(model_path("yolox_nano.onnx").string()) + " --backend ort -q --progress=false");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+}
+
 // --- Which models work (issue 9): the YOLO families on both backends, fp16,
 // a dynamic batch axis, and models that are not detectors. -----------------
 
@@ -353,19 +368,22 @@ TEST(OrtBackend, CliYolov5DetectionsAgreeWithOpenCv) {
 
 // yolov8n through ORT, and the stock export of the same weights through ORT,
 // both agree with yolov8n through OpenCV (one OpenCV run serves both: at 640
-// pixels it is the slow part).
+// pixels it is the slow part). Every 20th frame: three runs of a 640-pixel
+// model are the suite's slowest test, and 40 frames still hold > 150 boxes
+// (>= 99% agreeing allows at most 1 in 100 to differ).
 TEST(OrtBackend, CliYolov8AndItsStockExportAgreeWithOpenCv) {
   REQUIRE_ORT();
   TempDir d("ort-cli-v8");
-  const std::string out = run_vtest(d / "ort.db", "yolov8n.onnx", "ort");
-  run_vtest(d / "stock.db", "yolov8n_stock.onnx", "ort");
-  run_vtest(d / "ocv.db", "yolov8n.onnx", "opencv");
+  const std::string out = run_vtest(d / "ort.db", "yolov8n.onnx", "ort", "--every 20");
+  run_vtest(d / "stock.db", "yolov8n_stock.onnx", "ort", "--every 20");
+  run_vtest(d / "ocv.db", "yolov8n.onnx", "opencv", "--every 20");
   EXPECT_NE(out.find("on onnxruntime (ONNX Runtime "), std::string::npos) << out;
+  EXPECT_EQ(query_int(d / "ocv.db", "SELECT COUNT(*) FROM frames"), 40);
   const Agreement ag = agreement(d / "ort.db", d / "ocv.db", 0.9);
-  EXPECT_GT(ag.a, 300u);
+  EXPECT_GT(ag.a, 150u);
   EXPECT_GE(ag.ratio(), 0.99) << ag.matched << " of " << ag.a << " (ORT) / " << ag.b << " (OpenCV) boxes agree";
   const Agreement st = agreement(d / "stock.db", d / "ocv.db", 0.9);
-  EXPECT_GT(st.a, 300u);
+  EXPECT_GT(st.a, 150u);
   EXPECT_GE(st.ratio(), 0.99) << st.matched << " of " << st.a << " (ORT, stock) / " << st.b
                               << " (OpenCV, rebuild) boxes agree";
 }
@@ -384,8 +402,10 @@ TEST(OrtBackend, CliStockYolo11AgreesWithOpenCvRebuild) {
 }
 
 // An fp16 model (float16 weights, input and output; the arithmetic runs in
-// float32 behind Casts): ORT runs it and agrees with the fp32 model; OpenCV
-// 4.6 refuses fp16 with a clear message; auto picks ORT.
+// float32 behind Casts): ORT runs it and agrees with the fp32 model; auto
+// picks ORT. OpenCV 4.6 (Debian 12) refuses fp16 with a clear message;
+// OpenCV 4.10 (Debian 13) runs it, with the fp32 model's detections.
+constexpr bool kOpenCvRunsFp16 = CV_VERSION_MAJOR > 4 || (CV_VERSION_MAJOR == 4 && CV_VERSION_MINOR >= 10);
 TEST(OrtBackend, Fp16ModelRunsOnOrtAndAgreesWithFp32) {
   REQUIRE_ORT();
   TempDir d("ort-fp16");
@@ -399,6 +419,15 @@ TEST(OrtBackend, Fp16ModelRunsOnOrtAndAgreesWithFp32) {
   EXPECT_GE(ag.ratio(), 0.97) << ag.matched << " of " << ag.a << " (fp16) / " << ag.b << " (fp32) boxes agree";
   std::cout << "fp16 vs fp32: " << ag.matched << " of " << ag.a << " (fp16) / " << ag.b << " (fp32) boxes agree\n";
 
+  if (kOpenCvRunsFp16) {
+    run_vtest(d / "ocv16.db", half, "opencv", "--every 100");
+    run_vtest(d / "ocv32.db", "yolox_nano.onnx", "opencv", "--every 100");
+    const Agreement oc = agreement(d / "ocv16.db", d / "ocv32.db", 0.9);
+    EXPECT_GT(oc.a, 40u);
+    EXPECT_GE(oc.ratio(), 0.97) << oc.matched << " of " << oc.a << " (OpenCV fp16) / " << oc.b
+                                << " (OpenCV fp32) boxes agree";
+    return;
+  }
   const auto r = run_vidsift("run " + q(short_clip()) + " --db " + q(d / "ocv.db") + " --model " + sh_quote(half) +
                              " --backend opencv");
   EXPECT_EQ(r.status, 3) << r.output;

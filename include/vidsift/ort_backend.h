@@ -30,6 +30,10 @@
 //    copies. Failures throw InferenceError with ORT's message.
 //  * Errors opening the model throw ModelError: "cannot open model
 //    <file> with ONNX Runtime <version>: <ORT's message>".
+//  * Opening a model drops the "Schema error: ... already registered" lines
+//    Debian 13's libonnx prints on std::cerr when ORT registers the ONNX
+//    schemas again (other lines written meanwhile are passed on). Construct
+//    backends before other threads write to std::cerr.
 //  * ort_version() is the version of the runtime library actually loaded
 //    (not of the headers).
 #pragma once
