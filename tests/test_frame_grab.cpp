@@ -171,8 +171,8 @@ TEST(FrameGrab, RotatedClipIsUpright) {
   // rounding of the two conversions.
   test::TempDir tmp("grab_rot");
   const fs::path raw = tmp / "f.bgr";
-  const auto r = test::run_command("ffmpeg -loglevel error -y -i " + sh_quote(p.string()) +
-                                   " -vf " + sh_quote("select=eq(n\\,6)") + " -frames:v 1 -f rawvideo -pix_fmt bgr24 " +
+  const auto r = test::run_command("ffmpeg -loglevel error -y -i " + sh_quote(p.string()) + " -vf " +
+                                   sh_quote("select=eq(n\\,6)") + " -frames:v 1 -f rawvideo -pix_fmt bgr24 " +
                                    sh_quote(raw.string()));
   ASSERT_EQ(r.status, 0) << r.output;
   std::ifstream in(raw, std::ios::binary);

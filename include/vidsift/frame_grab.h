@@ -83,7 +83,7 @@ struct SourceVideo {
   std::string fingerprint;  // videos.fingerprint; empty = not compared
   int width = 0;            // recorded upright size (videos.width/height); 0 = the frame's own
   int height = 0;
-  bool keyframes = false;  // the run decoded key frames only
+  bool keyframes = false;   // the run decoded key frames only
   std::string recorded_at;  // videos.recorded_at (UTC ISO-8601) when the schema has it; "" = unknown
 };
 
