@@ -117,7 +117,22 @@ void draw_boxes(cv::Mat& img, const std::vector<DrawBox>& boxes) {
       cv::rectangle(img, in, c, 1, cv::LINE_8);
     }
   }
-  for (std::size_t i = 0; i < boxes.size(); ++i) {
+  // Labels: the most confident box chooses first, among above the box,
+  // inside its top, below it and inside its bottom, the first place that
+  // overlaps no label placed before (else the least overlapping one).
+  std::vector<std::size_t> order(boxes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return boxes[x].confidence > boxes[y].confidence; });
+  std::vector<cv::Rect> placed;
+  struct Label {
+    cv::Rect at;
+    std::string text;
+    int class_id;
+    int text_h;
+  };
+  std::vector<Label> labels;
+  for (const std::size_t i : order) {
     const cv::Rect& r = rects[i];
     if (r.width <= 0 || r.height <= 0) continue;
     const auto& b = boxes[i];
@@ -128,15 +143,31 @@ void draw_boxes(cv::Mat& img, const std::vector<DrawBox>& boxes) {
     const cv::Size ts = cv::getTextSize(text, kFont, st.font_scale, st.font_thickness, &base);
     const int lw = ts.width + 2 * st.pad;
     const int lh = ts.height + base + 2 * st.pad;
-    int lx = r.x;
-    int ly = r.y - lh;     // above the box
-    if (ly < 0) ly = r.y;  // no room: inside its top
-    lx = std::clamp(lx, 0, std::max(0, img.cols - lw));
-    ly = std::clamp(ly, 0, std::max(0, img.rows - lh));
-    const cv::Scalar c = class_colour(b.class_id);
-    cv::rectangle(img, cv::Rect(lx, ly, lw, lh) & frame, c, cv::FILLED);
-    cv::putText(img, text, cv::Point(lx + st.pad, ly + st.pad + ts.height), kFont, st.font_scale, text_colour(c),
-                st.font_thickness, cv::LINE_AA);
+    const int lx = std::clamp(r.x, 0, std::max(0, img.cols - lw));
+    auto at = [&](int y) { return cv::Rect(lx, std::clamp(y, 0, std::max(0, img.rows - lh)), lw, lh); };
+    const cv::Rect candidates[] = {r.y - lh >= 0 ? at(r.y - lh) : at(r.y), at(r.y), at(r.y + r.height),
+                                   at(r.y + r.height - lh)};
+    cv::Rect best = candidates[0];
+    long best_overlap = -1;
+    for (const cv::Rect& c : candidates) {
+      long overlap = 0;
+      for (const cv::Rect& p : placed) overlap += (c & p).area();
+      if (best_overlap < 0 || overlap < best_overlap) {
+        best = c;
+        best_overlap = overlap;
+      }
+      if (overlap == 0) break;
+    }
+    placed.push_back(best);
+    labels.push_back({best, text, b.class_id, ts.height});
+  }
+  // Drawn least confident first: where labels still overlap, the most
+  // confident one stays readable on top.
+  for (auto it = labels.rbegin(); it != labels.rend(); ++it) {
+    const cv::Scalar c = class_colour(it->class_id);
+    cv::rectangle(img, it->at & frame, c, cv::FILLED);
+    cv::putText(img, it->text, cv::Point(it->at.x + st.pad, it->at.y + st.pad + it->text_h), kFont, st.font_scale,
+                text_colour(c), st.font_thickness, cv::LINE_AA);
   }
 }
 

@@ -95,6 +95,18 @@ TEST(Annotate, LabelsStayInsideThePicture) {
   EXPECT_GT(text, 20);
 }
 
+// Two people side by side: the second label moves inside its box instead of
+// covering the first one's.
+TEST(Annotate, LabelsOfNeighbouringBoxesDoNotOverlap) {
+  cv::Mat img(480, 640, CV_8UC3, cv::Scalar(0, 0, 0));
+  draw_boxes(img, {{130, 200, 30, 80, 2, "car", 0.6}, {100, 200, 30, 80, 0, "person", 0.9}});
+  const cv::Vec3b person = vec(class_colour(0));
+  const cv::Vec3b car = vec(class_colour(2));
+  const int line = style_for(640, 480).line;
+  EXPECT_EQ(px(img, 131, 198), person) << "the more confident label keeps the place above its box";
+  EXPECT_EQ(px(img, 131 + line, 200 + line), car) << "the other label moved inside its box top";
+}
+
 TEST(Annotate, PaletteColoursAreDistinctAndLabelsReadable) {
   for (int i = 0; i < kPaletteSize; ++i) {
     const cv::Vec3b a = vec(class_colour(i));

@@ -10,8 +10,10 @@
 //    pixels, as detections store them) as a rectangle outline in its class
 //    colour, drawn inside the box's edges, and a label "label 0.87" (the
 //    confidence to 2 decimals) in text_colour() on a filled rectangle of the
-//    class colour, just above the box, or inside its top when there is no
-//    room above; the label is shifted to stay inside the picture. Line width
+//    class colour. Labels are placed most confident box first, each at the
+//    first of: just above its box, inside its top, just below it, inside its
+//    bottom, that overlaps no label placed before (else where it overlaps
+//    least), shifted to stay inside the picture. Line width
 //    and font size grow with the picture (style_for()). Nothing outside the
 //    outlines and labels changes. Boxes are clipped to the picture.
 //  * with_caption(img, text) returns a new picture: `img` unchanged on top and
