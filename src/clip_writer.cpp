@@ -64,8 +64,7 @@ ClipWriter::ClipWriter(const std::string& path, int width, int height, double fp
     }
   }
   if (!opened) throw ClipError("cannot write " + path_ + ": no usable video encoder (" + tried + ")");
-  if (!tried.empty())
-    warning_ = "encoded with " + encoder_ + (tried.empty() ? std::string() : " (" + tried + ")");
+  if (!tried.empty()) warning_ = "encoded with " + encoder_ + (tried.empty() ? std::string() : " (" + tried + ")");
 
   stream_ = avformat_new_stream(out_.get(), nullptr);
   if (!stream_) throw std::bad_alloc();

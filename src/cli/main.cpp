@@ -21,11 +21,11 @@ extern "C" {
 
 #include "events.h"
 #include "export.h"
-#include "render.h"
 #include "log.h"
 #include "merge.h"
 #include "options.h"
 #include "progress.h"
+#include "render.h"
 #include "report.h"
 #include "sampling_note.h"
 #include "summary.h"

@@ -203,13 +203,14 @@ int render_sheet(Store& store, const Args& a, const Selection& sel, bool has_tra
         "SELECT video_id, frame_index, quote(ts), path, track_id FROM (SELECT video_id, frame_index, ts, path, "
         "track_id, detection_id, ROW_NUMBER() OVER (PARTITION BY video_id, track_id ORDER BY confidence DESC, ts, "
         "detection_id) AS rn, COUNT(*) OVER (PARTITION BY video_id, track_id) AS n FROM " +
-            sel.sql + " WHERE track_id IS NOT NULL) WHERE rn = 1 ORDER BY n DESC, video_id, track_id LIMIT " + std::to_string(a.limit),
+            sel.sql + " WHERE track_id IS NOT NULL) WHERE rn = 1 ORDER BY n DESC, video_id, track_id LIMIT " +
+            std::to_string(a.limit),
         sel.params);
     for (const auto& r : rows)
       tiles.push_back({cell_int(r[0]), cell_int(r[1]), cell_real(r[2]), r[3], cell_int(r[4]), {}});
   } else {
-    const std::string frames = "(SELECT video_id, frame_index, min(ts) AS ts, path FROM " + sel.sql +
-                               " GROUP BY video_id, frame_index)";
+    const std::string frames =
+        "(SELECT video_id, frame_index, min(ts) AS ts, path FROM " + sel.sql + " GROUP BY video_id, frame_index)";
     const auto count = store.query("SELECT count(*) FROM " + frames, sel.params);
     const std::int64_t m = count.empty() ? 0 : cell_int(count[0][0]);
     // N picks spread evenly over the m matching frames (in file and time order).
@@ -257,8 +258,7 @@ int render_sheet(Store& store, const Args& a, const Selection& sel, bool has_tra
       cv::resize(frame, small, cv::Size(a.tile_width, std::max(1, static_cast<int>(std::lround(frame.rows * scale)))),
                  0, 0, cv::INTER_AREA);
       draw_boxes(small, boxes_of(store, sel, t.video_id, t.frame_index, scale));
-      std::string caption =
-          caption_text(t.path, t.ts, has_recorded_at ? g->source().recorded_at : std::string());
+      std::string caption = caption_text(t.path, t.ts, has_recorded_at ? g->source().recorded_at : std::string());
       if (t.track >= 0) caption += "  #" + std::to_string(t.track);
       t.picture = with_caption(small, caption);
       videos.insert(t.video_id);
@@ -287,9 +287,8 @@ int render_sheet(Store& store, const Args& a, const Selection& sel, bool has_tra
     std::cerr << "vidsift render: " << e.what() << "\n";
     return kCannot;
   }
-  std::cerr << "vidsift render: " << drawn.size() << (by_track ? " track(s) (best frame each)" : " frame(s)")
-            << " of " << videos.size() << " video(s) written to " << a.out << " (" << sheet.cols << "x" << sheet.rows
-            << ")";
+  std::cerr << "vidsift render: " << drawn.size() << (by_track ? " track(s) (best frame each)" : " frame(s)") << " of "
+            << videos.size() << " video(s) written to " << a.out << " (" << sheet.cols << "x" << sheet.rows << ")";
   if (skipped > 0) std::cerr << "; " << skipped << " skipped";
   std::cerr << "\n";
   return kOk;
@@ -297,8 +296,8 @@ int render_sheet(Store& store, const Args& a, const Selection& sel, bool has_tra
 
 int render_clip(Store& store, const Args& a, const Selection& sel) {
   // The one video: the latest current result for that path that has matches.
-  const auto vids =
-      store.query("SELECT video_id, count(*) FROM " + sel.sql + " GROUP BY video_id ORDER BY video_id DESC", sel.params);
+  const auto vids = store.query(
+      "SELECT video_id, count(*) FROM " + sel.sql + " GROUP BY video_id ORDER BY video_id DESC", sel.params);
   if (vids.empty()) {
     std::cerr << "vidsift render: no matching detections for " << a.video
               << (a.track >= 0 ? " track " + std::to_string(a.track) : std::string()) << ": nothing to draw\n";
@@ -310,10 +309,9 @@ int render_clip(Store& store, const Args& a, const Selection& sel) {
          std::to_string(video_id) + " (choose with --where \"video_id = N\")");
   double from = 0, to = 0;
   if (a.track >= 0) {
-    const auto span =
-        store.query("SELECT quote(min(ts)), quote(max(ts)) FROM " + sel.sql + " WHERE video_id = " +
-                        std::to_string(video_id),
-                    sel.params);
+    const auto span = store.query(
+        "SELECT quote(min(ts)), quote(max(ts)) FROM " + sel.sql + " WHERE video_id = " + std::to_string(video_id),
+        sel.params);
     from = std::max(0.0, cell_real(span[0][0]) - kTrackMargin);
     to = cell_real(span[0][1]) + kTrackMargin;
     if (a.from) from = std::max(from, *a.from);
@@ -344,9 +342,9 @@ int render_clip(Store& store, const Args& a, const Selection& sel) {
   };
   std::vector<Analysed> analysed;
   {
-    const auto frames = store.query("SELECT frame_index, quote(ts) FROM frames WHERE video_id = " +
-                                    std::to_string(video_id) + " AND ts >= " + num(from - kHoldSeconds) +
-                                    " AND ts <= " + num(to) + " ORDER BY ts");
+    const auto frames =
+        store.query("SELECT frame_index, quote(ts) FROM frames WHERE video_id = " + std::to_string(video_id) +
+                    " AND ts >= " + num(from - kHoldSeconds) + " AND ts <= " + num(to) + " ORDER BY ts");
     for (const auto& f : frames)
       analysed.push_back({cell_real(f[1]), boxes_of(store, sel, video_id, cell_int(f[0]), 1.0)});
   }
@@ -421,7 +419,7 @@ int render_command(int argc, const char* const argv[]) {
       "video", po::value(&a.video), "only this video (its path as analysed)")(
       "from", po::value(&a.from_text), "from this video time (seconds or h:mm:ss.mmm)")(
       "to", po::value(&a.to_text), "up to this video time")("track", po::value(&a.track),
-                                                           "only this track (with --video)")(
+                                                            "only this track (with --video)")(
       "limit", po::value(&a.limit)->default_value(kDefaultLimit), "contact sheet: at most N tiles")(
       "tile-width", po::value(&a.tile_width)->default_value(480), "contact sheet: tile width in pixels")(
       "clip", po::bool_switch(&a.clip), "write an annotated MP4 instead of a contact sheet");
