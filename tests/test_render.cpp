@@ -34,8 +34,8 @@ class Render : public ::testing::Test {
     ASSERT_TRUE(make_clip(clip_, "-i " + sh_quote(video_path("vtest.avi").string()) + " -t 3 -c copy"));
     db_ = *dir_ / "v.db";
     const auto r = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(clip_.string()) + " --db " +
-                               sh_quote(db_.string()) + " --model " +
-                               sh_quote(model_path("yolox_nano.onnx").string()) + " --every 5 --progress=false");
+                               sh_quote(db_.string()) + " --model " + sh_quote(model_path("yolox_nano.onnx").string()) +
+                               " --every 5 --progress=false");
     ASSERT_EQ(r.status, 0) << r.output;
   }
   static void TearDownTestSuite() {
@@ -86,8 +86,7 @@ EdgeHits edge_hits(const cv::Mat& pic, const std::vector<StoredBox>& bs, double 
     const int xr = ox + static_cast<int>(std::lround((b.x + b.w) * s)) - 1;
     ++h.total;
     const bool left = dist(pic.at<cv::Vec3b>(y, xl), colour) < 150 || dist(pic.at<cv::Vec3b>(y, xl + 1), colour) < 150;
-    const bool right =
-        dist(pic.at<cv::Vec3b>(y, xr), colour) < 150 || dist(pic.at<cv::Vec3b>(y, xr - 1), colour) < 150;
+    const bool right = dist(pic.at<cv::Vec3b>(y, xr), colour) < 150 || dist(pic.at<cv::Vec3b>(y, xr - 1), colour) < 150;
     if (left && right) ++h.on_edge;
   }
   return h;
@@ -111,8 +110,8 @@ TEST_F(Render, ContactSheetTilesAndBoxesWhereStored) {
   const auto frames = query_db(db_, "SELECT DISTINCT frame_index FROM detections WHERE label='person' ORDER BY ts");
   ASSERT_GE(frames.size(), 4u);
   const double s = kTileWidth / 768.0;
-  for (const auto& [tile, frame] : std::vector<std::pair<int, std::string>>{{0, frames.front()[0]},
-                                                                           {3, frames.back()[0]}}) {
+  for (const auto& [tile, frame] :
+       std::vector<std::pair<int, std::string>>{{0, frames.front()[0]}, {3, frames.back()[0]}}) {
     const int ox = kGap + (tile % 2) * (kTileWidth + kGap);
     const int oy = kGap + (tile / 2) * (tile_h + kGap);
     const auto bs = boxes(db_, "label='person' AND frame_index=" + frame);
@@ -191,8 +190,9 @@ TEST_F(Render, OneTilePerTrackAtItsBestFrame) {
   EXPECT_EQ(sheet.cols, 2 * kTileWidth + 3 * kGap);
   // Track 7's tile shows the frame of the best person detection: its box is
   // drawn there.
-  const auto best = query_db(db, "SELECT frame_index, x, y, w, h FROM detections WHERE track_id = 7 ORDER BY "
-                                 "confidence DESC, ts LIMIT 1");
+  const auto best = query_db(db,
+                             "SELECT frame_index, x, y, w, h FROM detections WHERE track_id = 7 ORDER BY "
+                             "confidence DESC, ts LIMIT 1");
   ASSERT_EQ(best.size(), 1u);
   const double s = kTileWidth / 768.0;
   // Tiles are in time order; find which one is track 7's by its frame.
@@ -211,8 +211,8 @@ TEST_F(Render, OneTilePerTrackAtItsBestFrame) {
 
 TEST_F(Render, ClipIsH264WithEveryFrameAndBoxes) {
   const fs::path out = *dir_ / "c.mp4";
-  const auto r = render("--clip --video " + sh_quote(clip_.string()) + " --from 0.5 --to 1.5 --out " +
-                        sh_quote(out.string()));
+  const auto r =
+      render("--clip --video " + sh_quote(clip_.string()) + " --from 0.5 --to 1.5 --out " + sh_quote(out.string()));
   ASSERT_EQ(r.status, 0) << r.output;
   Decoder d(out.string(), DecoderOptions{});
   EXPECT_EQ(d.info().codec, "h264");
@@ -230,8 +230,61 @@ TEST_F(Render, ClipIsH264WithEveryFrameAndBoxes) {
   EXPECT_NEAR(ts.back(), 1.0, 1e-3);
   // The analysed frame at 1.0 s (index 10) is the clip's 6th: its person
   // boxes are drawn where stored.
-  const EdgeHits h = edge_hits(pics[5], boxes(db_, "label = 'person' AND frame_index = 10"), 1.0, 0, 0,
-                               class_colour(0));
+  const EdgeHits h =
+      edge_hits(pics[5], boxes(db_, "label = 'person' AND frame_index = 10"), 1.0, 0, 0, class_colour(0));
   ASSERT_GT(h.total, 0);
+  EXPECT_GE(h.on_edge * 10, h.total * 7) << h.on_edge << " of " << h.total;
+}
+
+// A phone-style clip: stored sideways (576x768) with a display matrix that
+// shows it upright. Boxes are stored upright, and the sheet draws them on the
+// upright picture, aligned with the same people as in the plain clip.
+TEST_F(Render, RotatedSourceIsDrawnUpright) {
+  TempDir t("render_rotated");
+  const fs::path side = t / "side.mp4";
+  ASSERT_TRUE(
+      make_clip(side, "-i " + sh_quote(clip_.string()) +
+                          " -t 1.1 -vf transpose=clock -c:v libx264 -preset ultrafast -qp 10 -pix_fmt yuv420p"));
+  const fs::path phone = t / "phone.mp4";
+  if (!make_clip(phone, "-display_rotation:v 90 -i " + sh_quote(side.string()) + " -c copy")) {
+    ASSERT_TRUE(make_clip(phone, "-i " + sh_quote(side.string()) + " -c copy -metadata:s:v rotate=90"));
+  }
+  {
+    Decoder d(phone.string(), DecoderOptions{});
+    ASSERT_EQ(d.info().width, 768);
+    ASSERT_EQ(d.info().height, 576);
+  }
+  const fs::path db = t / "r.db";
+  auto r =
+      run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(phone.string()) + " --db " + sh_quote(db.string()) +
+                  " --model " + sh_quote(model_path("yolox_nano.onnx").string()) + " --every 5 --progress=false");
+  ASSERT_EQ(r.status, 0) << r.output;
+  // The upright frame equals the plain clip's frame.
+  FrameGrabber plain(SourceVideo{0, clip_.string(), "", 768, 576, false, ""});
+  Store ro(db.string(), 1000, OpenMode::ReadOnly);
+  FrameGrabber turned(load_source_video(ro, 1));
+  cv::Mat diff;
+  cv::absdiff(plain.grab(0, 0.0), turned.grab(0, 0.0), diff);
+  const cv::Scalar m = cv::mean(diff);
+  EXPECT_LT(m[0] + m[1] + m[2], 15.0);
+  // Person boxes of the first frame lie where the plain run found them.
+  const auto rot = boxes(db, "label = 'person' AND frame_index = 0");
+  const auto ref = boxes(db_, "label = 'person' AND frame_index = 0");
+  ASSERT_FALSE(rot.empty());
+  int near = 0;
+  for (const auto& b : rot)
+    for (const auto& c : ref)
+      if (std::abs(b.x - c.x) < 6 && std::abs(b.y - c.y) < 6) {
+        ++near;
+        break;
+      }
+  EXPECT_GE(near * 10, static_cast<int>(rot.size()) * 7);
+  // And the sheet draws them there.
+  const fs::path out = t / "r.jpg";
+  r = render("--label person --limit 1 --out " + sh_quote(out.string()), db);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const cv::Mat sheet = cv::imread(out.string());
+  EXPECT_EQ(sheet.cols, kTileWidth + 2 * kGap);
+  const EdgeHits h = edge_hits(sheet, rot, kTileWidth / 768.0, kGap, kGap, class_colour(0));
   EXPECT_GE(h.on_edge * 10, h.total * 7) << h.on_edge << " of " << h.total;
 }
