@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -95,6 +94,7 @@ std::optional<double> parse_time(const std::string& s) {
 
 struct Args {
   std::string where, label, video, from_text, to_text, out;
+  std::string video_abs;  // --video made absolute and lexically normal, as `run` records paths
   double min_conf = -1;
   long long track = -1;
   int limit = kDefaultLimit;
@@ -127,7 +127,7 @@ Selection make_selection(const Args& a, bool has_track) {
   if (!a.video.empty()) {
     // As recorded by `run`: absolute and lexically normal; or exactly as given.
     cond.push_back("path IN (?, ?)");
-    s.params.push_back(fs::absolute(a.video).lexically_normal().string());
+    s.params.push_back(a.video_abs);
     s.params.push_back(a.video);
   }
   if (a.from) cond.push_back("ts >= " + num(*a.from));
@@ -233,6 +233,13 @@ int render_sheet(Store& store, const Args& a, const Selection& sel, bool has_tra
     }
   }
   if (tiles.empty()) {
+    if (!a.video.empty() &&
+        store.query("SELECT 1 FROM videos WHERE path IN (?, ?) LIMIT 1", {a.video_abs, a.video}).empty()) {
+      std::cerr << "vidsift render: " << a.video
+                << " is not in the database (paths are stored absolute, as analysed; see vidsift report): nothing "
+                   "to draw\n";
+      return kNothing;
+    }
     std::cerr << "vidsift render: no matching detections: nothing to draw\n";
     return kNothing;
   }
@@ -240,7 +247,7 @@ int render_sheet(Store& store, const Args& a, const Selection& sel, bool has_tra
   std::sort(tiles.begin(), tiles.end(), [](const Tile& x, const Tile& y) {
     return std::tie(x.path, x.video_id, x.ts) < std::tie(y.path, y.video_id, y.ts);
   });
-  std::map<std::int64_t, std::unique_ptr<FrameGrabber>> grabbers;
+  std::unique_ptr<FrameGrabber> grabber;  // of the current video (tiles are grouped by video)
   std::set<std::int64_t> bad_videos;
   std::set<std::int64_t> videos;
   int skipped = 0;
@@ -250,8 +257,11 @@ int render_sheet(Store& store, const Args& a, const Selection& sel, bool has_tra
       continue;
     }
     try {
-      auto& g = grabbers[t.video_id];
-      if (!g) g = std::make_unique<FrameGrabber>(load_source_video(store, t.video_id));
+      if (!grabber || grabber->source().video_id != t.video_id) {
+        grabber.reset();
+        grabber = std::make_unique<FrameGrabber>(load_source_video(store, t.video_id));
+      }
+      FrameGrabber* g = grabber.get();
       cv::Mat frame = g->grab(t.frame_index, t.ts);
       const double scale = static_cast<double>(a.tile_width) / frame.cols;
       cv::Mat small;
@@ -440,6 +450,11 @@ int render_command(int argc, const char* const argv[]) {
   if (a.tile_width < 120 || a.tile_width > 1920) return usage("--tile-width must be within 120..1920");
   if (a.track != -1 && a.track < 0) return usage("--track must be a track id (>= 0)");
   if (a.track >= 0 && a.video.empty()) return usage("--track ID needs --video PATH (track ids are per video)");
+  if (!a.video.empty()) {
+    std::error_code ec;
+    a.video_abs = fs::absolute(a.video, ec).lexically_normal().string();
+    if (ec) a.video_abs = a.video;
+  }
   if (a.clip) {
     if (a.video.empty()) return usage("--clip needs --video PATH");
     if (a.track < 0 && !(a.from && a.to)) return usage("--clip needs --track ID or --from T --to T");
