@@ -173,22 +173,30 @@ void draw_boxes(cv::Mat& img, const std::vector<DrawBox>& boxes) {
 
 cv::Mat with_caption(const cv::Mat& img, const std::string& text) {
   const DrawStyle st = style_for(img.cols, std::max(img.rows, img.cols));
-  double scale = std::max(0.4, std::min(st.font_scale, img.cols / 700.0));
+  const double scale = std::max(0.4, std::min(st.font_scale, img.cols / 700.0));
   const int thick = std::max(1, static_cast<int>(std::lround(scale * 1.5)));
-  int base = 0;
-  std::string shown = text;
-  cv::Size ts = cv::getTextSize(shown, kFont, scale, thick, &base);
   const int pad = std::max(3, static_cast<int>(std::lround(scale * 8)));
-  // Keep the end (the time) visible: cut from the front.
-  while (ts.width > img.cols - 2 * pad && shown.size() > 4) {
-    shown = "..." + shown.substr(std::min(shown.size(), static_cast<std::size_t>(4)));
-    ts = cv::getTextSize(shown, kFont, scale, thick, &base);
-  }
-  const int strip = ts.height + base + 2 * pad;
+  const int room = img.cols - 2 * pad;
+  auto width = [&](const std::string& s) {
+    int b = 0;
+    return cv::getTextSize(s, kFont, scale, thick, &b).width;
+  };
+  // One line; if it does not fit, two (broken at the first double space:
+  // the file name, then the time); a line still too long loses its front.
+  std::vector<std::string> lines{text};
+  const std::size_t brk = text.find("  ");
+  if (width(text) > room && brk != std::string::npos) lines = {text.substr(0, brk), text.substr(brk + 2)};
+  for (auto& l : lines)
+    while (width(l) > room && l.size() > 4) l = "..." + l.substr(std::min(l.size(), static_cast<std::size_t>(4)));
+  int base = 0;
+  const cv::Size ts = cv::getTextSize("Ag", kFont, scale, thick, &base);
+  const int line_h = ts.height + base + pad;
+  const int strip = static_cast<int>(lines.size()) * line_h + pad;
   cv::Mat out(img.rows + strip, img.cols, CV_8UC3, cv::Scalar(32, 32, 32));
   img.copyTo(out(cv::Rect(0, 0, img.cols, img.rows)));
-  cv::putText(out, shown, cv::Point(pad, img.rows + pad + ts.height), kFont, scale, cv::Scalar(255, 255, 255), thick,
-              cv::LINE_AA);
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    cv::putText(out, lines[i], cv::Point(pad, img.rows + pad + ts.height + static_cast<int>(i) * line_h), kFont, scale,
+                cv::Scalar(255, 255, 255), thick, cv::LINE_AA);
   return out;
 }
 

@@ -138,6 +138,14 @@ TEST(Annotate, CaptionStripBelowTheUnchangedPicture) {
   EXPECT_GT(cv::countNonZero(strip > 200), 30);
 }
 
+// A caption too wide for one line takes two: the strip is taller.
+TEST(Annotate, LongCaptionTakesTwoLines) {
+  const cv::Mat orig = gradient(320, 240);
+  const int one = with_caption(orig, "cam1.mp4  0:00:05.250").rows;
+  const int two = with_caption(orig, "camera-entrance-north.mp4  2024-05-01 12:00:05.250 UTC (video 0:00:05.250)").rows;
+  EXPECT_GT(two, one + 8);
+}
+
 TEST(Annotate, TimeTexts) {
   EXPECT_EQ(video_time_text(0), "0:00:00.000");
   EXPECT_EQ(video_time_text(3725.25), "1:02:05.250");

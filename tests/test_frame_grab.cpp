@@ -231,7 +231,9 @@ TEST(FrameGrab, NoFrameAtThatTime) {
     FAIL() << "a frame after the end";
   } catch (const FrameGrabError& e) {
     EXPECT_EQ(e.kind(), GrabFailure::NoSuchFrame);
+    EXPECT_NE(std::string(e.what()).find("grab_h264_8s.mp4"), std::string::npos) << e.what();
   }
+  EXPECT_EQ(g.opens(), 1) << "past the end: not decoded again from the start";
 }
 
 TEST(FrameGrab, LoadSourceVideoReadsTheRowAndTheRunSettings) {

@@ -17,8 +17,10 @@
 //    and font size grow with the picture (style_for()). Nothing outside the
 //    outlines and labels changes. Boxes are clipped to the picture.
 //  * with_caption(img, text) returns a new picture: `img` unchanged on top and
-//    a dark strip below it holding `text` in white (shortened with "..." at
-//    the front when it does not fit, so the end, the time, stays visible).
+//    a dark strip below it holding `text` in white; text too wide for one
+//    line is broken in two at its first double space (caption_text's file
+//    name, then the time), and a line still too wide loses its front
+//    ("...": the end, the time, stays visible).
 //  * video_time_text(s) is "h:mm:ss.mmm" (0:01:05.250).
 //    wall_clock_text(recorded_at, s) adds s seconds to an ISO-8601 UTC time
 //    ("2024-05-01T12:00:00Z", fractional seconds and "+00:00" accepted) and

@@ -482,6 +482,9 @@ int render_command(int argc, const char* const argv[]) {
   } catch (const StoreError& e) {
     std::cerr << "vidsift render: " << e.what() << "\n";
     return kCannot;
+  } catch (const std::exception& e) {  // out of memory, OpenCV errors
+    std::cerr << "vidsift render: " << e.what() << "\n";
+    return kCannot;
   }
 }
 
