@@ -181,11 +181,21 @@ cv::Mat with_caption(const cv::Mat& img, const std::string& text) {
     int b = 0;
     return cv::getTextSize(s, kFont, scale, thick, &b).width;
   };
-  // One line; if it does not fit, two (broken at the first double space:
-  // the file name, then the time); a line still too long loses its front.
-  std::vector<std::string> lines{text};
-  const std::size_t brk = text.find("  ");
-  if (width(text) > room && brk != std::string::npos) lines = {text.substr(0, brk), text.substr(brk + 2)};
+  // Parts separated by double spaces fill lines greedily; a line still too
+  // long loses its front.
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const std::size_t brk = text.find("  ", at);
+    const std::string part = text.substr(at, brk == std::string::npos ? std::string::npos : brk - at);
+    if (!lines.empty() && width(lines.back() + "  " + part) <= room) {
+      lines.back() += "  " + part;
+    } else {
+      lines.push_back(part);
+    }
+    if (brk == std::string::npos) break;
+    at = brk + 2;
+  }
   for (auto& l : lines)
     while (width(l) > room && l.size() > 4) l = "..." + l.substr(std::min(l.size(), static_cast<std::size_t>(4)));
   int base = 0;
@@ -236,7 +246,7 @@ std::string wall_clock_text(const std::string& recorded_at, double seconds) {
 std::string caption_text(const std::string& file, double seconds, const std::string& recorded_at) {
   const std::string name = std::filesystem::path(file).filename().string();
   const std::string wall = wall_clock_text(recorded_at, seconds);
-  if (!wall.empty()) return name + "  " + wall + " (video " + video_time_text(seconds) + ")";
+  if (!wall.empty()) return name + "  " + wall + "  (video " + video_time_text(seconds) + ")";
   return name + "  " + video_time_text(seconds);
 }
 

@@ -142,7 +142,8 @@ TEST(Annotate, CaptionStripBelowTheUnchangedPicture) {
 TEST(Annotate, LongCaptionTakesTwoLines) {
   const cv::Mat orig = gradient(320, 240);
   const int one = with_caption(orig, "cam1.mp4  0:00:05.250").rows;
-  const int two = with_caption(orig, "camera-entrance-north.mp4  2024-05-01 12:00:05.250 UTC (video 0:00:05.250)").rows;
+  const int two =
+      with_caption(orig, "camera-entrance-north.mp4  2024-05-01 12:00:05.250 UTC  (video 0:00:05.250)").rows;
   EXPECT_GT(two, one + 8);
 }
 
@@ -157,7 +158,7 @@ TEST(Annotate, TimeTexts) {
   EXPECT_EQ(wall_clock_text("yesterday", 3), "");
   EXPECT_EQ(caption_text("/a/b/cam1.mp4", 65.5), "cam1.mp4  0:01:05.500");
   EXPECT_EQ(caption_text("/a/b/cam1.mp4", 65.5, "2024-05-01T12:00:00Z"),
-            "cam1.mp4  2024-05-01 12:01:05.500 UTC (video 0:01:05.500)");
+            "cam1.mp4  2024-05-01 12:01:05.500 UTC  (video 0:01:05.500)");
 }
 
 TEST(Annotate, WriteJpegIsAtomicAndDecodes) {

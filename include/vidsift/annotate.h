@@ -18,16 +18,16 @@
 //    outlines and labels changes. Boxes are clipped to the picture.
 //  * with_caption(img, text) returns a new picture: `img` unchanged on top and
 //    a dark strip below it holding `text` in white; text too wide for one
-//    line is broken in two at its first double space (caption_text's file
-//    name, then the time), and a line still too wide loses its front
-//    ("...": the end, the time, stays visible).
+//    line is wrapped at its double spaces (between caption_text's parts),
+//    and a line still too wide loses its front ("...": the end stays
+//    visible).
 //  * video_time_text(s) is "h:mm:ss.mmm" (0:01:05.250).
 //    wall_clock_text(recorded_at, s) adds s seconds to an ISO-8601 UTC time
 //    ("2024-05-01T12:00:00Z", fractional seconds and "+00:00" accepted) and
 //    gives "2024-05-01 12:00:05.250 UTC"; empty when recorded_at is empty or
 //    cannot be read.
-//    caption_text(file, s, recorded_at) is "<file name>  <wall clock>
-//    (video h:mm:ss.mmm)" when the wall clock is known, else
+//    caption_text(file, s, recorded_at) is "<file name>  <wall clock>  (video
+//    h:mm:ss.mmm)" when the wall clock is known, else
 //    "<file name>  h:mm:ss.mmm".
 //  * encode_jpeg(img, quality) encodes with cv::imencode; write_jpeg(path,
 //    img, quality) writes PATH.part and renames it over PATH. Both throw
