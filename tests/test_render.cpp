@@ -207,6 +207,17 @@ TEST_F(Render, OneTilePerTrackAtItsBestFrame) {
              db);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("3 frame(s)"), std::string::npos) << r.output;
+  // A clip of one track: its span (0 .. 2.5 s, the last analysed frame) plus
+  // 0.5 s after it, every frame.
+  const fs::path clip = t / "t8.mp4";
+  r = render("--clip --video " + sh_quote(clip_.string()) + " --track 8 --out " + sh_quote(clip.string()), db);
+  ASSERT_EQ(r.status, 0) << r.output;
+  Decoder d(clip.string(), DecoderOptions{});
+  EXPECT_EQ(d.info().codec, "h264");
+  DecodedFrame f;
+  int n = 0;
+  while (d.next(f)) ++n;
+  EXPECT_EQ(n, 30);  // 0.0 .. 2.9 s: the clip ends at 3 s
 }
 
 TEST_F(Render, ClipIsH264WithEveryFrameAndBoxes) {
