@@ -117,7 +117,22 @@ void draw_boxes(cv::Mat& img, const std::vector<DrawBox>& boxes) {
       cv::rectangle(img, in, c, 1, cv::LINE_8);
     }
   }
-  for (std::size_t i = 0; i < boxes.size(); ++i) {
+  // Labels: the most confident box chooses first, among above the box,
+  // inside its top, below it and inside its bottom, the first place that
+  // overlaps no label placed before (else the least overlapping one).
+  std::vector<std::size_t> order(boxes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return boxes[x].confidence > boxes[y].confidence; });
+  std::vector<cv::Rect> placed;
+  struct Label {
+    cv::Rect at;
+    std::string text;
+    int class_id;
+    int text_h;
+  };
+  std::vector<Label> labels;
+  for (const std::size_t i : order) {
     const cv::Rect& r = rects[i];
     if (r.width <= 0 || r.height <= 0) continue;
     const auto& b = boxes[i];
@@ -128,36 +143,70 @@ void draw_boxes(cv::Mat& img, const std::vector<DrawBox>& boxes) {
     const cv::Size ts = cv::getTextSize(text, kFont, st.font_scale, st.font_thickness, &base);
     const int lw = ts.width + 2 * st.pad;
     const int lh = ts.height + base + 2 * st.pad;
-    int lx = r.x;
-    int ly = r.y - lh;     // above the box
-    if (ly < 0) ly = r.y;  // no room: inside its top
-    lx = std::clamp(lx, 0, std::max(0, img.cols - lw));
-    ly = std::clamp(ly, 0, std::max(0, img.rows - lh));
-    const cv::Scalar c = class_colour(b.class_id);
-    cv::rectangle(img, cv::Rect(lx, ly, lw, lh) & frame, c, cv::FILLED);
-    cv::putText(img, text, cv::Point(lx + st.pad, ly + st.pad + ts.height), kFont, st.font_scale, text_colour(c),
-                st.font_thickness, cv::LINE_AA);
+    const int lx = std::clamp(r.x, 0, std::max(0, img.cols - lw));
+    auto at = [&](int y) { return cv::Rect(lx, std::clamp(y, 0, std::max(0, img.rows - lh)), lw, lh); };
+    const cv::Rect candidates[] = {r.y - lh >= 0 ? at(r.y - lh) : at(r.y), at(r.y), at(r.y + r.height),
+                                   at(r.y + r.height - lh)};
+    cv::Rect best = candidates[0];
+    long best_overlap = -1;
+    for (const cv::Rect& c : candidates) {
+      long overlap = 0;
+      for (const cv::Rect& p : placed) overlap += (c & p).area();
+      if (best_overlap < 0 || overlap < best_overlap) {
+        best = c;
+        best_overlap = overlap;
+      }
+      if (overlap == 0) break;
+    }
+    placed.push_back(best);
+    labels.push_back({best, text, b.class_id, ts.height});
+  }
+  // Drawn least confident first: where labels still overlap, the most
+  // confident one stays readable on top.
+  for (auto it = labels.rbegin(); it != labels.rend(); ++it) {
+    const cv::Scalar c = class_colour(it->class_id);
+    cv::rectangle(img, it->at & frame, c, cv::FILLED);
+    cv::putText(img, it->text, cv::Point(it->at.x + st.pad, it->at.y + st.pad + it->text_h), kFont, st.font_scale,
+                text_colour(c), st.font_thickness, cv::LINE_AA);
   }
 }
 
 cv::Mat with_caption(const cv::Mat& img, const std::string& text) {
   const DrawStyle st = style_for(img.cols, std::max(img.rows, img.cols));
-  double scale = std::max(0.4, std::min(st.font_scale, img.cols / 700.0));
+  const double scale = std::max(0.4, std::min(st.font_scale, img.cols / 700.0));
   const int thick = std::max(1, static_cast<int>(std::lround(scale * 1.5)));
-  int base = 0;
-  std::string shown = text;
-  cv::Size ts = cv::getTextSize(shown, kFont, scale, thick, &base);
   const int pad = std::max(3, static_cast<int>(std::lround(scale * 8)));
-  // Keep the end (the time) visible: cut from the front.
-  while (ts.width > img.cols - 2 * pad && shown.size() > 4) {
-    shown = "..." + shown.substr(std::min(shown.size(), static_cast<std::size_t>(4)));
-    ts = cv::getTextSize(shown, kFont, scale, thick, &base);
+  const int room = img.cols - 2 * pad;
+  auto width = [&](const std::string& s) {
+    int b = 0;
+    return cv::getTextSize(s, kFont, scale, thick, &b).width;
+  };
+  // Parts separated by double spaces fill lines greedily; a line still too
+  // long loses its front.
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const std::size_t brk = text.find("  ", at);
+    const std::string part = text.substr(at, brk == std::string::npos ? std::string::npos : brk - at);
+    if (!lines.empty() && width(lines.back() + "  " + part) <= room) {
+      lines.back() += "  " + part;
+    } else {
+      lines.push_back(part);
+    }
+    if (brk == std::string::npos) break;
+    at = brk + 2;
   }
-  const int strip = ts.height + base + 2 * pad;
+  for (auto& l : lines)
+    while (width(l) > room && l.size() > 4) l = "..." + l.substr(std::min(l.size(), static_cast<std::size_t>(4)));
+  int base = 0;
+  const cv::Size ts = cv::getTextSize("Ag", kFont, scale, thick, &base);
+  const int line_h = ts.height + base + pad;
+  const int strip = static_cast<int>(lines.size()) * line_h + pad;
   cv::Mat out(img.rows + strip, img.cols, CV_8UC3, cv::Scalar(32, 32, 32));
   img.copyTo(out(cv::Rect(0, 0, img.cols, img.rows)));
-  cv::putText(out, shown, cv::Point(pad, img.rows + pad + ts.height), kFont, scale, cv::Scalar(255, 255, 255), thick,
-              cv::LINE_AA);
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    cv::putText(out, lines[i], cv::Point(pad, img.rows + pad + ts.height + static_cast<int>(i) * line_h), kFont, scale,
+                cv::Scalar(255, 255, 255), thick, cv::LINE_AA);
   return out;
 }
 
@@ -197,7 +246,7 @@ std::string wall_clock_text(const std::string& recorded_at, double seconds) {
 std::string caption_text(const std::string& file, double seconds, const std::string& recorded_at) {
   const std::string name = std::filesystem::path(file).filename().string();
   const std::string wall = wall_clock_text(recorded_at, seconds);
-  if (!wall.empty()) return name + "  " + wall + " (video " + video_time_text(seconds) + ")";
+  if (!wall.empty()) return name + "  " + wall + "  (video " + video_time_text(seconds) + ")";
   return name + "  " + video_time_text(seconds);
 }
 

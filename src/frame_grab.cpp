@@ -219,9 +219,13 @@ cv::Mat FrameGrabber::grab(std::int64_t frame_index, double ts) {
   if (!forward) open_at(ts - kStartMargin);
   try {
     if (scan_to(ts, tolerance(), out)) return out;
-    // Not found after a seek: decode the whole video from the start once.
-    open_at(0);
-    if (scan_to(ts, tolerance(), out)) return out;
+    // Not found after a seek: decode the whole video from the start once
+    // (not for a time past the end of a video whose duration is known).
+    const double duration = decoder_->info().duration;
+    if (!(duration > 0 && ts > duration + 1.0)) {
+      open_at(0);
+      if (scan_to(ts, tolerance(), out)) return out;
+    }
   } catch (const FrameGrabError& e) {
     throw FrameGrabError(e.kind(), src_.path + " at " + describe_time(ts) + ": " + e.what());
   }

@@ -95,6 +95,18 @@ TEST(Annotate, LabelsStayInsideThePicture) {
   EXPECT_GT(text, 20);
 }
 
+// Two people side by side: the second label moves inside its box instead of
+// covering the first one's.
+TEST(Annotate, LabelsOfNeighbouringBoxesDoNotOverlap) {
+  cv::Mat img(480, 640, CV_8UC3, cv::Scalar(0, 0, 0));
+  draw_boxes(img, {{130, 200, 30, 80, 2, "car", 0.6}, {100, 200, 30, 80, 0, "person", 0.9}});
+  const cv::Vec3b person = vec(class_colour(0));
+  const cv::Vec3b car = vec(class_colour(2));
+  const int line = style_for(640, 480).line;
+  EXPECT_EQ(px(img, 131, 198), person) << "the more confident label keeps the place above its box";
+  EXPECT_EQ(px(img, 131 + line, 200 + line), car) << "the other label moved inside its box top";
+}
+
 TEST(Annotate, PaletteColoursAreDistinctAndLabelsReadable) {
   for (int i = 0; i < kPaletteSize; ++i) {
     const cv::Vec3b a = vec(class_colour(i));
@@ -126,6 +138,15 @@ TEST(Annotate, CaptionStripBelowTheUnchangedPicture) {
   EXPECT_GT(cv::countNonZero(strip > 200), 30);
 }
 
+// A caption too wide for one line takes two: the strip is taller.
+TEST(Annotate, LongCaptionTakesTwoLines) {
+  const cv::Mat orig = gradient(320, 240);
+  const int one = with_caption(orig, "cam1.mp4  0:00:05.250").rows;
+  const int two =
+      with_caption(orig, "camera-entrance-north.mp4  2024-05-01 12:00:05.250 UTC  (video 0:00:05.250)").rows;
+  EXPECT_GT(two, one + 8);
+}
+
 TEST(Annotate, TimeTexts) {
   EXPECT_EQ(video_time_text(0), "0:00:00.000");
   EXPECT_EQ(video_time_text(3725.25), "1:02:05.250");
@@ -137,7 +158,7 @@ TEST(Annotate, TimeTexts) {
   EXPECT_EQ(wall_clock_text("yesterday", 3), "");
   EXPECT_EQ(caption_text("/a/b/cam1.mp4", 65.5), "cam1.mp4  0:01:05.500");
   EXPECT_EQ(caption_text("/a/b/cam1.mp4", 65.5, "2024-05-01T12:00:00Z"),
-            "cam1.mp4  2024-05-01 12:01:05.500 UTC (video 0:01:05.500)");
+            "cam1.mp4  2024-05-01 12:01:05.500 UTC  (video 0:01:05.500)");
 }
 
 TEST(Annotate, WriteJpegIsAtomicAndDecodes) {

@@ -231,7 +231,9 @@ TEST(FrameGrab, NoFrameAtThatTime) {
     FAIL() << "a frame after the end";
   } catch (const FrameGrabError& e) {
     EXPECT_EQ(e.kind(), GrabFailure::NoSuchFrame);
+    EXPECT_NE(std::string(e.what()).find("grab_h264_8s.mp4"), std::string::npos) << e.what();
   }
+  EXPECT_EQ(g.opens(), 1) << "past the end: not decoded again from the start";
 }
 
 TEST(FrameGrab, LoadSourceVideoReadsTheRowAndTheRunSettings) {
@@ -260,5 +262,28 @@ TEST(FrameGrab, LoadSourceVideoReadsTheRowAndTheRunSettings) {
   EXPECT_EQ(s.width, 640);
   EXPECT_EQ(s.height, 360);
   EXPECT_TRUE(s.keyframes);
+  EXPECT_EQ(s.recorded_at, "");
   EXPECT_THROW(load_source_video(ro, id + 100), std::invalid_argument);
+}
+
+// videos.recorded_at (the wall-clock schema) is read when the column exists.
+TEST(FrameGrab, LoadSourceVideoReadsRecordedAtWhenPresent) {
+  test::TempDir tmp("grab_store_clock");
+  const std::string db = (tmp / "v.db").string();
+  std::int64_t id = 0;
+  {
+    Store st(db);
+    const auto run = st.begin_run(RunRecord{});
+    VideoRecord v;
+    v.path = "/videos/b.mp4";
+    id = st.start_video(run, v, "k");
+    st.finish_video(id, VideoResult{VideoStatus::Done, "", 1, 1});
+  }
+  const auto r = test::run_command("sqlite3 " + sh_quote(db) +
+                                   " \"ALTER TABLE videos ADD COLUMN recorded_at TEXT; UPDATE videos SET recorded_at = "
+                                   "'2024-05-01T12:00:00Z';\"");
+  ASSERT_EQ(r.status, 0) << r.output;
+  Store ro(db, 1000, OpenMode::ReadOnly);
+  EXPECT_EQ(load_source_video(ro, id).recorded_at, "2024-05-01T12:00:00Z");
+  EXPECT_FALSE(load_source_video(ro, id).keyframes);
 }

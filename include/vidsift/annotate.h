@@ -10,20 +10,24 @@
 //    pixels, as detections store them) as a rectangle outline in its class
 //    colour, drawn inside the box's edges, and a label "label 0.87" (the
 //    confidence to 2 decimals) in text_colour() on a filled rectangle of the
-//    class colour, just above the box, or inside its top when there is no
-//    room above; the label is shifted to stay inside the picture. Line width
+//    class colour. Labels are placed most confident box first, each at the
+//    first of: just above its box, inside its top, just below it, inside its
+//    bottom, that overlaps no label placed before (else where it overlaps
+//    least), shifted to stay inside the picture. Line width
 //    and font size grow with the picture (style_for()). Nothing outside the
 //    outlines and labels changes. Boxes are clipped to the picture.
 //  * with_caption(img, text) returns a new picture: `img` unchanged on top and
-//    a dark strip below it holding `text` in white (shortened with "..." at
-//    the front when it does not fit, so the end, the time, stays visible).
+//    a dark strip below it holding `text` in white; text too wide for one
+//    line is wrapped at its double spaces (between caption_text's parts),
+//    and a line still too wide loses its front ("...": the end stays
+//    visible).
 //  * video_time_text(s) is "h:mm:ss.mmm" (0:01:05.250).
 //    wall_clock_text(recorded_at, s) adds s seconds to an ISO-8601 UTC time
 //    ("2024-05-01T12:00:00Z", fractional seconds and "+00:00" accepted) and
 //    gives "2024-05-01 12:00:05.250 UTC"; empty when recorded_at is empty or
 //    cannot be read.
-//    caption_text(file, s, recorded_at) is "<file name>  <wall clock>
-//    (video h:mm:ss.mmm)" when the wall clock is known, else
+//    caption_text(file, s, recorded_at) is "<file name>  <wall clock>  (video
+//    h:mm:ss.mmm)" when the wall clock is known, else
 //    "<file name>  h:mm:ss.mmm".
 //  * encode_jpeg(img, quality) encodes with cv::imencode; write_jpeg(path,
 //    img, quality) writes PATH.part and renames it over PATH. Both throw

@@ -29,11 +29,19 @@ struct AVFrameFreer {
 struct AVPacketFreer {
   void operator()(AVPacket* p) const { av_packet_free(&p); }
 };
+// An output (muxing) context: closes its file, then frees it.
+struct AVOutputContextCloser {
+  void operator()(AVFormatContext* p) const {
+    if (p && p->pb && p->oformat && !(p->oformat->flags & AVFMT_NOFILE)) avio_closep(&p->pb);
+    avformat_free_context(p);
+  }
+};
 struct SwsContextFreer {
   void operator()(SwsContext* p) const { sws_freeContext(p); }
 };
 
 using FormatContextPtr = std::unique_ptr<AVFormatContext, AVFormatContextCloser>;
+using OutputContextPtr = std::unique_ptr<AVFormatContext, AVOutputContextCloser>;
 using CodecContextPtr = std::unique_ptr<AVCodecContext, AVCodecContextFreer>;
 using FramePtr = std::unique_ptr<AVFrame, AVFrameFreer>;
 using PacketPtr = std::unique_ptr<AVPacket, AVPacketFreer>;

@@ -27,7 +27,8 @@
 //    as the run did (a key packet without PTS is then timed by its DTS).
 //    If the seek does not find the frame (e.g. MPEG-TS whose timestamps
 //    jumped, which a run decoding from the start had made continuous), the
-//    video is decoded once more from the beginning.
+//    video is decoded once more from the beginning (unless `ts` lies more
+//    than 1 s past the container's duration).
 //  * Grabs of one video in increasing time order reuse the open decoder:
 //    a frame less than kForwardSeconds after the previous one is reached by
 //    decoding on, without a new seek; an earlier frame or a farther one

@@ -25,6 +25,7 @@ extern "C" {
 #include "merge.h"
 #include "options.h"
 #include "progress.h"
+#include "render.h"
 #include "report.h"
 #include "report_thumbs.h"
 #include "sampling_note.h"
@@ -452,6 +453,7 @@ int main(int argc, char** argv) {
   // Commands with their own options (src/cli/export.cpp, src/cli/events.cpp).
   if (argc > 1 && std::string_view(argv[1]) == "export") return export_command(argc - 1, argv + 1);
   if (argc > 1 && std::string_view(argv[1]) == "events") return events_command(argc - 1, argv + 1);
+  if (argc > 1 && std::string_view(argv[1]) == "render") return render_command(argc - 1, argv + 1);
   CliOptions o;
   try {
     o = parse_command_line(argc, argv);

@@ -25,6 +25,7 @@ const char* kUsage =
     "                                          summarise what a database holds (read-only)\n"
     "       vidsift export DB --format csv|jsonl|coco|yolo [--where SQL] [--out PATH]\n"
     "       vidsift events DB --label NAME [--min-count K] [--gap S] [--json]\n"
+    "       vidsift render DB [--label L ...] --out sheet.jpg | --clip --video PATH ... --out clip.mp4\n"
     "       vidsift merge --db ALL.db SHARD.db...  merge shard databases into one\n"
     "       vidsift --version | --help\n"
     "\n"
@@ -375,9 +376,9 @@ CliOptions parse_command_line(int argc, const char* const argv[]) {
     o.command = Command::Help;
     return o;
   } else {
-    const std::string near = closest_name(cmd, {"run", "report", "export", "events", "merge", "help"});
+    const std::string near = closest_name(cmd, {"run", "report", "export", "events", "render", "merge", "help"});
     throw UsageError("unknown command '" + cmd + "'" + (near.empty() ? "" : " (did you mean " + near + "?)") +
-                     " (commands: run, report, export, events, merge)");
+                     " (commands: run, report, export, events, render, merge)");
   }
 
   for (const char* opt : {"run", "video", "since", "until", "html", "html-top", "html-thumbs"})
