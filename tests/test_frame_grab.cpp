@@ -280,7 +280,7 @@ TEST(FrameGrab, LoadSourceVideoReadsRecordedAtWhenPresent) {
     st.finish_video(id, VideoResult{VideoStatus::Done, "", 1, 1});
   }
   const auto r = test::run_command("sqlite3 " + sh_quote(db) +
-                                   " \"ALTER TABLE videos ADD COLUMN recorded_at TEXT; UPDATE videos SET recorded_at = "
+                                   " \"UPDATE videos SET recorded_at = "
                                    "'2024-05-01T12:00:00Z';\"");
   ASSERT_EQ(r.status, 0) << r.output;
   Store ro(db, 1000, OpenMode::ReadOnly);

@@ -230,7 +230,6 @@ TEST_F(HtmlReport, ThousandVideosGiveABoundedPage) {
       "WITH RECURSIVE m(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM m WHERE i<299) "
       "INSERT INTO detections (video_id, frame_index, ts, class_id, label, confidence, x, y, w, h) SELECT 2, "
       "100000+i, 60.0*i+1, 2, 'car', 0.5, 10, 10, 50, 40 FROM m;"
-      "ALTER TABLE videos ADD COLUMN recorded_at TEXT;"
       "UPDATE videos SET recorded_at='2026-01-02T03:04:05Z' WHERE id=2;"
       "COMMIT;";
   const auto s = sqlite(db, sql);
@@ -269,12 +268,6 @@ TEST_F(HtmlReport, ThousandVideosGiveABoundedPage) {
 
   // With a tracks table (issue 12's agreed schema), thumbnails show tracks.
   ASSERT_EQ(sqlite(db,
-                   "CREATE TABLE tracks (video_id INTEGER NOT NULL, track_id INTEGER NOT NULL, label TEXT NOT "
-                   "NULL, class_id INTEGER NOT NULL, first_frame INTEGER NOT NULL, last_frame INTEGER NOT NULL, "
-                   "first_ts REAL NOT NULL, last_ts REAL NOT NULL, frames INTEGER NOT NULL, mean_conf REAL NOT "
-                   "NULL, max_conf REAL NOT NULL, best_frame INTEGER NOT NULL, best_ts REAL NOT NULL, best_x REAL "
-                   "NOT NULL, best_y REAL NOT NULL, best_w REAL NOT NULL, best_h REAL NOT NULL, PRIMARY KEY "
-                   "(video_id, track_id));"
                    "INSERT INTO tracks SELECT 4, id, label, class_id, frame_index, frame_index, ts, ts+4, 7 + id % "
                    "3, confidence, confidence, frame_index, ts, x, y, w, h FROM detections WHERE video_id=4;")
                 .status,

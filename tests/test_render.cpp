@@ -172,14 +172,14 @@ TEST_F(Render, MovedOrChangedVideoIsNamedAndSkipped) {
   EXPECT_FALSE(fs::exists(t / "s3.jpg"));
 }
 
-// Track ids (as a --track run stores them; set here with SQL): one tile per
+// Track ids (as a --track run stores them; set here with SQL so the test knows them): one tile per
 // track, its highest-confidence frame.
 TEST_F(Render, OneTilePerTrackAtItsBestFrame) {
   TempDir t("render_tracks");
   const fs::path db = t / "t.db";
   fs::copy_file(db_, db);
   auto r = run_command("sqlite3 " + sh_quote(db.string()) +
-                       " \"ALTER TABLE detections ADD COLUMN track_id INTEGER; UPDATE detections SET track_id = "
+                       " \"UPDATE detections SET track_id = "
                        "CASE WHEN label = 'person' THEN 7 WHEN label = 'car' THEN 8 END;\"");
   ASSERT_EQ(r.status, 0) << r.output;
   const fs::path out = t / "tracks.jpg";
