@@ -84,6 +84,7 @@ TEST(Readme, ExampleQueriesRunWithoutError) {
     }
   }
   EXPECT_GE(statements, 6);
-  // Most examples find something in vtest.avi (the "what failed" one cannot).
-  EXPECT_GE(with_rows, statements - 2);
+  // Most examples find something in vtest.avi (the "what failed" one cannot,
+  // nor can the two --track ones: this run samples too sparsely to track).
+  EXPECT_GE(with_rows, statements - 4);
 }

@@ -689,7 +689,9 @@ TEST(Store, OlderVidsiftFileWithoutApplicationIdIsUpgradedAndMarked) {
                        "ALTER TABLE runs DROP COLUMN videos_interrupted; ALTER TABLE runs DROP COLUMN labels; "
 
                        "DROP VIEW video_provenance; DROP INDEX runs_by_origin; ALTER TABLE runs DROP COLUMN shard; "
-                       "ALTER TABLE runs DROP COLUMN origin; ALTER TABLE runs DROP COLUMN merged_from"),
+                       "ALTER TABLE runs DROP COLUMN origin; ALTER TABLE runs DROP COLUMN merged_from; "
+                       "DROP VIEW per_video_track_counts; DROP VIEW track_dwell; DROP TABLE tracks; "
+                       "ALTER TABLE detections DROP COLUMN track_id"),
               SQLITE_OK);
   }
   Store s(db);

@@ -3,6 +3,7 @@
 // real CLI. Also the sampling rules, the settings key, vtest.avi itself,
 // merge and export of tracks.
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -132,6 +133,49 @@ TEST(Track, TrackingIsANewResultNotNothingNew) {
   // Rerun with --track: nothing new this time.
   r = cli("run " + q(clip) + " --db " + q(db) + kModel + "--every 10 --track");
   EXPECT_NE(r.output.find("already analysed"), std::string::npos) << r.output;
+}
+
+// kill -9 in the middle of a tracked video, then a rerun: the video resumes
+// after its last stored frame, the tracker replays the stored frames, and
+// the video ends with the right tracks (README, "Tracking": interrupted
+// videos).
+TEST(Track, KillNineThenRerunEndsWithTheRightTracks) {
+  TempDir dir("track_kill");
+  const fs::path clip = truth_clip();
+  const fs::path db = dir / "k.db";
+  const fs::path poll = dir / "poll.py";
+  {
+    std::ofstream f(poll);
+    f << "import sqlite3, sys, time\n"
+         "while True:\n"
+         "    try:\n"
+         "        c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n"
+         "        if c.execute('SELECT COUNT(*) FROM frames').fetchone()[0] >= int(sys.argv[2]): break\n"
+         "    except Exception:\n"
+         "        pass\n"
+         "    time.sleep(0.02)\n";
+  }
+  const auto r = run_command(sh_quote(vidsift_binary()) + " run " + q(clip) + " --db " + q(db) + kModel +
+                             "--track -q & pid=$!; /usr/bin/python3 " + q(poll) + " " + q(db) +
+                             " 70; kill -9 $pid; wait $pid; echo status $?");
+  ASSERT_NE(r.output.find("status 137"), std::string::npos) << "not killed: " << r.output;
+  ASSERT_EQ(query_db(db, "SELECT status FROM videos"), (std::vector<std::vector<std::string>>{{"running"}}));
+  const long long kept = query_int(db, "SELECT COUNT(*) FROM frames");
+  ASSERT_GE(kept, 70);
+  ASSERT_LT(kept, 200) << "the run finished before the kill: the test proves nothing";
+  const auto again = cli("run " + q(clip) + " --db " + q(db) + kModel + "--track -q");
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM frames"), 200);
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM finished_videos"), 1);
+  const auto m = metrics(db);
+  SCOPED_TRACE("killed after " + std::to_string(kept) + " frames: " + m.dump());
+  EXPECT_EQ(m["unique"], 5);
+  EXPECT_LE(m["id_switches"].get<int>(), 1);
+  EXPECT_LE(m["fragmented"].get<int>(), 1);
+  EXPECT_EQ(m["merged"], 0);
+  EXPECT_EQ(m["detections_without_track"], 0);
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM tracks"),
+            query_int(db, "SELECT COUNT(DISTINCT track_id) FROM detections"));
 }
 
 // vtest.avi gives tracks; the track stage is timed; merge copies tracks with
