@@ -52,7 +52,25 @@ std::string selected(const std::string& cols, const Filter& where) {
 constexpr const char* kDetectionCols =
     "video_id, path, settings_key, frame_index, ts, class_id, label, confidence, x, y, w, h, width, height, track_id, "
     "at, recorded_at";
-enum Col { kVideo, kPath, kKey, kFrame, kTs, kClass, kLabel, kConf, kX, kY, kW, kH, kWidth, kHeight, kTrack, kAt, kRecorded };
+enum Col {
+  kVideo,
+  kPath,
+  kKey,
+  kFrame,
+  kTs,
+  kClass,
+  kLabel,
+  kConf,
+  kX,
+  kY,
+  kW,
+  kH,
+  kWidth,
+  kHeight,
+  kTrack,
+  kAt,
+  kRecorded
+};
 
 // A track id cell as JSON: null when the run did not track.
 Json track_json(const std::string& cell) { return cell.empty() ? Json(nullptr) : Json(cell_int(cell)); }

@@ -245,11 +245,34 @@ std::string wall_clock_views_sql() {
          "  SELECT folder, settings_key, substr(at, 1, 13) || ':00:00Z' AS hour, label, COUNT(*) AS detections,\n"
          "         COUNT(DISTINCT video_id || '/' || frame_index) AS frames_with_label,\n"
          "         COUNT(DISTINCT video_id) AS videos\n"
-         "  FROM detections_at WHERE at IS NOT NULL GROUP BY folder, settings_key, hour, label;\n";
+         "  FROM detections_at WHERE at IS NOT NULL GROUP BY folder, settings_key, hour, label;\n"
+         // Every track (--track) with its wall-clock span: first_at, last_at
+         // (NULL when the video's start is unknown) and dwell time.
+         "DROP VIEW IF EXISTS per_hour_track_counts;\n"
+         "DROP VIEW IF EXISTS tracks_at;\n"
+         "CREATE VIEW tracks_at AS\n"
+         "  SELECT v.id AS video_id, v.path AS path, " +
+         folder_sql("v.path") +
+         " AS folder, v.settings_key AS settings_key, v.run_id AS run_id, v.recorded_at AS recorded_at, "
+         "t.track_id AS track_id, t.label AS label, t.first_ts AS first_ts, t.last_ts AS last_ts, " +
+         wall_clock_sql("v.recorded_at", "t.first_ts") + " AS first_at, " +
+         wall_clock_sql("v.recorded_at", "t.last_ts") +
+         " AS last_at, ROUND(t.last_ts - t.first_ts, 3) AS dwell_s, t.frames AS frames, "
+         "t.mean_conf AS mean_conf, t.best_frame AS best_frame\n"
+         "  FROM tracks t JOIN finished_videos v ON v.id = t.video_id;\n"
+         // Unique objects per camera folder, wall-clock hour (UTC, of the
+         // track's first sighting) and label: tracks, and those seen in at
+         // least 3 analysed frames (as per_video_track_counts).
+         "CREATE VIEW per_hour_track_counts AS\n"
+         "  SELECT folder, settings_key, substr(first_at, 1, 13) || ':00:00Z' AS hour, label, COUNT(*) AS tracks,\n"
+         "         SUM(frames >= 3) AS unique_objects, COUNT(DISTINCT video_id) AS videos\n"
+         "  FROM tracks_at WHERE first_at IS NOT NULL GROUP BY folder, settings_key, hour, label;\n";
 }
 
 // Every view but finished_videos (see kLabelCountViews), as one script.
-std::string views_sql() { return std::string(kLabelCountViews) + label_events_view_sql() + kTrackViews + wall_clock_views_sql(); }
+std::string views_sql() {
+  return std::string(kLabelCountViews) + label_events_view_sql() + kTrackViews + wall_clock_views_sql();
+}
 
 // Schema versions (PRAGMA user_version):
 //  1  vidsift 0.1.0 (its files say user_version 0; probe_version() knows them);

@@ -51,7 +51,7 @@ TEST(Readme, ExampleQueriesRunWithoutError) {
   const fs::path db = d / "r.db";
   const auto r = run_command(sh_quote(vidsift_binary()) + " run " + sh_quote(video_path("vtest.avi").string()) +
                              " --db " + sh_quote(db.string()) + " --model " +
-                             sh_quote(model_path("yolox_nano.onnx").string()) + " --every 20 --progress=false");
+                             sh_quote(model_path("yolox_nano.onnx").string()) + " --every 5 --track --progress=false");
   ASSERT_EQ(r.status, 0) << r.output;
   // The wall-clock examples need the recording's start (vtest.avi has no
   // creation_time tag): as a camera's tag would give it.
@@ -84,7 +84,6 @@ TEST(Readme, ExampleQueriesRunWithoutError) {
     }
   }
   EXPECT_GE(statements, 6);
-  // Most examples find something in vtest.avi (the "what failed" one cannot,
-  // nor can the two --track ones: this run samples too sparsely to track).
-  EXPECT_GE(with_rows, statements - 4);
+  // Most examples find something in vtest.avi (the "what failed" one cannot).
+  EXPECT_GE(with_rows, statements - 2);
 }

@@ -201,3 +201,35 @@ TEST(RecordedAt, BadZoneOrPatternIsAUsageError) {
   EXPECT_NE(r.output.find("gives no date"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(db));
 }
+
+// --track with a known start: every track gets its wall-clock span
+// (tracks_at), and tracks are counted per camera folder and hour of their
+// first sighting (per_hour_track_counts).
+TEST(RecordedAt, TracksGetWallClockTimes) {
+  TempDir d("recorded-tracks");
+  const fs::path a = d / "in/cam1/a.mp4";  // crosses 23:00
+  ASSERT_TRUE(cut(a, 3, "-metadata creation_time=2026-11-25T22:59:59Z"));
+  const fs::path db = d / "v.db";
+  const auto r = cli(run_args(d / "in", db) + " --track");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const long long tracks = query_int(db, "SELECT COUNT(*) FROM tracks");
+  ASSERT_GT(tracks, 0);
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM tracks_at"), tracks);
+  for (const auto& row : query_db(db,
+                                  "SELECT CAST(ROUND(first_ts * 1000) AS INTEGER), first_at, "
+                                  "CAST(ROUND(last_ts * 1000) AS INTEGER), last_at, folder FROM tracks_at")) {
+    EXPECT_EQ(row[1], plus_ms("2026-11-25T22:59:59Z", std::stoll(row[0])));
+    EXPECT_EQ(row[3], plus_ms("2026-11-25T22:59:59Z", std::stoll(row[2])));
+    EXPECT_EQ(row[4], (d / "in/cam1").string());
+  }
+  std::map<std::string, long long> hours;
+  for (const auto& row : query_db(db, "SELECT hour, SUM(tracks) FROM per_hour_track_counts GROUP BY hour"))
+    hours[row[0]] = std::stoll(row[1]);
+  const long long before = query_int(db, "SELECT COUNT(*) FROM tracks WHERE first_ts < 1");
+  std::map<std::string, long long> want;
+  if (before > 0) want["2026-11-25T22:00:00Z"] = before;
+  if (tracks > before) want["2026-11-25T23:00:00Z"] = tracks - before;
+  EXPECT_EQ(hours, want);
+  EXPECT_EQ(query_int(db, "SELECT SUM(unique_objects) FROM per_hour_track_counts"),
+            query_int(db, "SELECT COUNT(*) FROM tracks WHERE frames >= 3"));
+}

@@ -62,7 +62,9 @@
 //    the video was absent), label_events (events.h), video_provenance,
 //    per_video_track_counts and track_dwell (--track), detections_at (each
 //    detection with its wall-clock time and camera folder) and
-//    per_hour_label_counts (per folder, UTC hour and label).
+//    per_hour_label_counts (per folder, UTC hour and label), tracks_at (each
+//    track's wall-clock span) and per_hour_track_counts (tracks per folder,
+//    UTC hour of their first sighting and label).
 //  * detections.track_id / tracks (--track): add_frame() stores each box's
 //    track_id (NULL when < 1); write_tracks() derives the tracks rows from
 //    the stored detections, so they always agree with detections.track_id.
