@@ -685,14 +685,18 @@ TEST(Store, OlderVidsiftFileWithoutApplicationIdIsUpgradedAndMarked) {
     RawDb raw(db);
     ASSERT_EQ(raw.one("PRAGMA application_id"), std::to_string(Store::application_id_value()));
     // As schema 3 left it: no application_id, no path_bytes.
-    ASSERT_EQ(raw.exec("PRAGMA application_id=0; PRAGMA user_version=3; ALTER TABLE videos DROP COLUMN path_bytes; "
-                       "ALTER TABLE runs DROP COLUMN videos_interrupted; ALTER TABLE runs DROP COLUMN labels; "
+    ASSERT_EQ(
+        raw.exec(
+            "PRAGMA application_id=0; PRAGMA user_version=3; DROP VIEW per_hour_track_counts; DROP VIEW tracks_at; "
+            "DROP VIEW per_hour_label_counts; DROP VIEW detections_at; ALTER TABLE videos DROP COLUMN recorded_at; "
+            "ALTER TABLE videos DROP COLUMN recorded_at_source; ALTER TABLE videos DROP COLUMN path_bytes; "
+            "ALTER TABLE runs DROP COLUMN videos_interrupted; ALTER TABLE runs DROP COLUMN labels; "
 
-                       "DROP VIEW video_provenance; DROP INDEX runs_by_origin; ALTER TABLE runs DROP COLUMN shard; "
-                       "ALTER TABLE runs DROP COLUMN origin; ALTER TABLE runs DROP COLUMN merged_from; "
-                       "DROP VIEW per_video_track_counts; DROP VIEW track_dwell; DROP TABLE tracks; "
-                       "ALTER TABLE detections DROP COLUMN track_id"),
-              SQLITE_OK);
+            "DROP VIEW video_provenance; DROP INDEX runs_by_origin; ALTER TABLE runs DROP COLUMN shard; "
+            "ALTER TABLE runs DROP COLUMN origin; ALTER TABLE runs DROP COLUMN merged_from; "
+            "DROP VIEW per_video_track_counts; DROP VIEW track_dwell; DROP TABLE tracks; "
+            "ALTER TABLE detections DROP COLUMN track_id"),
+        SQLITE_OK);
   }
   Store s(db);
   EXPECT_EQ(one(s, "PRAGMA application_id"), std::to_string(Store::application_id_value()));
@@ -798,7 +802,10 @@ TEST(Store, MigrationRendersOldReplacementCharactersFromPathBytes) {
   {
     // Back to what schema 7 wrote.
     RawDb raw(db);
-    ASSERT_EQ(raw.exec("DROP VIEW per_hour_label_counts; DROP VIEW detections_at;"
+    ASSERT_EQ(raw.exec("DROP VIEW per_hour_track_counts; DROP VIEW tracks_at; DROP VIEW per_hour_label_counts; DROP "
+                       "VIEW detections_at;"
+                       "DROP VIEW per_video_track_counts; DROP VIEW track_dwell; DROP TABLE tracks; "
+                       "ALTER TABLE detections DROP COLUMN track_id;"
                        "ALTER TABLE videos DROP COLUMN recorded_at; ALTER TABLE videos DROP COLUMN recorded_at_source;"
                        "UPDATE videos SET path='/v/caf\xEF\xBF\xBD \\.mp4'; PRAGMA user_version=7;"),
               SQLITE_OK);
