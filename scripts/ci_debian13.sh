@@ -29,7 +29,8 @@
 #    removes the root on any exit (VIDSIFT_DEB13_KEEP=1 keeps the root).
 # 3. Inside the root: scripts/test.sh (setup.sh builds, then ctest), niced,
 #    with VIDSIFT_JOBS jobs (default 2). VIDSIFT_DEB13_CTEST_ARGS is passed to
-#    ctest (word-split), e.g. VIDSIFT_DEB13_CTEST_ARGS='-R Preprocess'.
+#    ctest as shell words (quote a regex with |), e.g.
+#    VIDSIFT_DEB13_CTEST_ARGS="-R 'Preprocess|Hostile'".
 #    VIDSIFT_DEB13_ROOT=DIR reuses a root made by --prepare or kept by an
 #    earlier run (VIDSIFT_DEB13_KEEP=1): the repository is copied over again,
 #    its build directory in the root is kept, so only what changed is rebuilt.

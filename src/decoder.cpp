@@ -82,6 +82,29 @@ const AVInputFormat* probe_format(const std::string& path) {
   return av_probe_input_format(&pd, 1);
 }
 
+// What the file's first bytes say it is, when that is a playlist, concat
+// script, manifest or session description (text that makes libavformat read
+// other files or URLs); nullptr otherwise. By content, not by FFmpeg's probe:
+// FFmpeg 7.1's hls probe ignores a playlist whose name does not end in
+// .m3u8, so it fails as "Invalid data" instead of being named.
+const char* script_kind(const std::string& path) {
+  std::string head(4096, '\0');
+  std::ifstream in(path, std::ios::binary);
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  std::size_t i = head.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // UTF-8 byte order mark
+  while (i < head.size() && std::strchr(" \t\r\n", head[i]) && head[i] != '\0') ++i;
+  const auto starts = [&](const char* s) { return head.compare(i, std::strlen(s), s) == 0; };
+  if (starts("#EXTM3U")) return "M3U/HLS playlist";
+  if (starts("ffconcat version")) return "ffconcat script";
+  if (starts("v=0\n") || starts("v=0\r\n")) return "SDP session description";
+  if (starts("<")) {
+    if (head.find("<MPD") != std::string::npos) return "DASH manifest";
+    if (head.find("CompositionPlaylist") != std::string::npos) return "IMF composition playlist";
+  }
+  return nullptr;
+}
+
 struct DictGuard {
   AVDictionary* d = nullptr;
   ~DictGuard() { av_dict_free(&d); }
@@ -129,6 +152,9 @@ void Decoder::open_input() {
   struct stat sb {};
   if (::stat(path_.c_str(), &sb) == 0 && !S_ISREG(sb.st_mode))
     throw DecodeError("cannot open video: " + irregular_file_reason(sb.st_mode));
+  if (const char* kind = script_kind(path_))
+    throw DecodeError(std::string("refused: this is a playlist, concat script or manifest (") + kind +
+                      "); vidsift analyses only the file it is given, never the files or URLs it points to");
   // "file:" so that a relative name with a colon is never read as a protocol.
   url_ = !path_.empty() && path_[0] == '/' ? path_ : "file:" + path_;
   AVFormatContext* raw = avformat_alloc_context();

@@ -113,13 +113,18 @@ if [ -n "$VTEST" ]; then
   echo -e "upright.mp4\tpeople, upright (the reference for the turned copies)"
   # Stored sideways/upside down/mirrored, with the display matrix that shows
   # it upright (ffmpeg's own autorotate shows each like upright.mp4).
-  # The CLI's `rotate` tag is counterclockwise: rotate=90 turns 90 degrees left.
+  # Rotations are counterclockwise: 90 turns 90 degrees left. FFmpeg >= 6's
+  # CLI sets the display matrix with -display_rotation and ignores the
+  # `rotate` tag; 5.1's (Debian 12) knows only the tag.
+  turn() {
+    ff -display_rotation:v "$2" -i "$1" -c copy "$3" 2>/dev/null || ff -i "$1" -c copy -metadata:s:v rotate="$2" "$3"
+  }
   ff -i upright.mp4 -vf transpose=cclock $X264 turned.tmp.mp4
-  ff -i turned.tmp.mp4 -c copy -metadata:s:v rotate=270 turned_cw90.mp4
+  turn turned.tmp.mp4 270 turned_cw90.mp4
   ff -i upright.mp4 -vf hflip,vflip $X264 turned.tmp.mp4
-  ff -i turned.tmp.mp4 -c copy -metadata:s:v rotate=180 turned_180.mp4
+  turn turned.tmp.mp4 180 turned_180.mp4
   ff -i upright.mp4 -vf transpose=clock $X264 turned.tmp.mp4
-  ff -i turned.tmp.mp4 -c copy -metadata:s:v rotate=90 turned_cw270.mp4
+  turn turned.tmp.mp4 90 turned_cw270.mp4
   rm -f turned.tmp.mp4
   ff -i upright.mp4 -vf hflip $X264 mirrored.mp4
   set_display_matrix mirrored.mp4 -65536 0 0 65536 $((384 << 16)) 0

@@ -23,6 +23,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test_util.h"
@@ -520,6 +521,25 @@ TEST(DecoderErrors, RandomBytesNamedMp4) {
   EXPECT_TRUE(msg.find("cannot open video") != std::string::npos || msg.find("no video stream") != std::string::npos ||
               msg.find("cannot read stream information") != std::string::npos)
       << msg;
+}
+
+// Playlists and scripts are recognised by their content, whatever FFmpeg's
+// probe makes of them: FFmpeg 7.1 does not probe an HLS playlist named .mp4,
+// and no FFmpeg probes a plain M3U (no HLS tags) or a BOM-prefixed script.
+TEST(DecoderErrors, PlaylistsAndScriptsAreRefusedByContent) {
+  test::TempDir dir("decoder");
+  const std::pair<const char*, std::string> files[] = {
+      {"hls.mp4", "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:1.0,\nother.mp4\n#EXT-X-ENDLIST\n"},
+      {"plain_m3u.mp4", "#EXTM3U\n#EXTINF:1,other\nother.mp4\n"},
+      {"concat_bom.mov", "\xEF\xBB\xBF\nffconcat version 1.0\nfile 'other.mp4'\n"},
+      {"dash.mp4", "<?xml version=\"1.0\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\"></MPD>\n"},
+      {"session.mp4", "v=0\r\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nm=video 9 RTP/AVP 96\n"}};
+  for (const auto& [name, text] : files) {
+    write_file(dir / name, text);
+    const std::string msg = open_error(dir / name);
+    EXPECT_NE(msg.find("refused: this is a playlist, concat script or manifest"), std::string::npos)
+        << name << ": " << msg;
+  }
 }
 
 TEST(DecoderErrors, AudioOnlyFile) {

@@ -7,7 +7,10 @@
 //    before open(), which would block); libavformat may read that file and
 //    nothing else: the file protocol only, every other open a demuxer
 //    attempts is refused, and playlist/script/manifest demuxers (hls,
-//    concat, dash, imf, sdp, ...) are not allowed. Opening is bounded by
+//    concat, dash, imf, sdp, ...) are not allowed; a file whose first
+//    bytes are such a text (#EXTM3U, "ffconcat version", an MPD or IMF
+//    CPL, an SDP "v=0" line) is refused before FFmpeg probes it, so every
+//    FFmpeg version refuses it the same way. Opening is bounded by
 //    should_stop (the interrupt callback).
 //  * Streams marked attached_pic (cover art of an audio file) are never
 //    videos. Among the others: one that can be decoded, holds more than one
