@@ -177,14 +177,13 @@ void Assembler::drain(int vid, VideoState& st) {
         // are stored (the rest served the second association stage).
         StageTimer tt;
         const auto ids = st.tracker->update(r.ts, r.dets);
-        std::vector<Detection> kept;
-        kept.reserve(r.dets.size());
+        std::size_t kept = 0;
         for (std::size_t i = 0; i < r.dets.size(); ++i) {
           if (r.dets[i].confidence < track_->high_conf) continue;
-          kept.push_back(r.dets[i]);
-          kept.back().track_id = ids[i];
+          r.dets[kept] = r.dets[i];
+          r.dets[kept++].track_id = ids[i];
         }
-        r.dets = std::move(kept);
+        r.dets.resize(kept);
         st.timings[Stage::Track].add(tt.seconds());
         t.lap();  // the store time below excludes the tracker's
       }
