@@ -8,40 +8,12 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-extern "C" {
-#include <libavutil/pixdesc.h>
-}
-
 #include "vidsift/discover.h"
 #include "vidsift/store.h"
 
 namespace vidsift {
 
 namespace {
-
-int sws_colorspace(AVColorSpace cs) {
-  switch (cs) {
-    case AVCOL_SPC_BT709: return SWS_CS_ITU709;
-    case AVCOL_SPC_FCC: return SWS_CS_FCC;
-    case AVCOL_SPC_SMPTE240M: return SWS_CS_SMPTE240M;
-    case AVCOL_SPC_BT2020_NCL:
-    case AVCOL_SPC_BT2020_CL: return SWS_CS_BT2020;
-    default: return SWS_CS_ITU601;
-  }
-}
-
-// yuvj* formats: the plain layout plus full range (see preprocess.cpp).
-AVPixelFormat plain_layout(AVPixelFormat f, bool& jpeg) {
-  jpeg = true;
-  switch (f) {
-    case AV_PIX_FMT_YUVJ420P: return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P: return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ411P: return AV_PIX_FMT_YUV411P;
-    default: jpeg = false; return f;
-  }
-}
 
 std::string describe_time(double ts) {
   char buf[64];
@@ -104,32 +76,17 @@ std::optional<FrameGrabError> check_source(const SourceVideo& src) {
 }
 
 cv::Mat BgrConverter::convert(const AVFrame& frame, Orientation orientation) {
-  const auto fmt = static_cast<AVPixelFormat>(frame.format);
-  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(fmt);
-  if (!desc || !sws_isSupportedInput(fmt) || frame.width <= 0 || frame.height <= 0) {
-    const char* name = av_get_pix_fmt_name(fmt);
-    throw FrameGrabError(GrabFailure::Unreadable, std::string("cannot convert pixel format ") +
-                                                      (name ? name : "unknown") + " " + std::to_string(frame.width) +
-                                                      "x" + std::to_string(frame.height));
-  }
-  bool jpeg = false;
-  const AVPixelFormat layout = plain_layout(fmt, jpeg);
-  const bool yuv = !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
-  const int cs = yuv ? sws_colorspace(frame.colorspace) : -1;
-  const int range = yuv ? ((jpeg || frame.color_range == AVCOL_RANGE_JPEG) ? 1 : 0) : -1;
-  const Key key{frame.width, frame.height, static_cast<int>(layout), cs, range};
+  const std::optional<SwsSource> source = SwsSource::of(frame);
+  if (!source) throw FrameGrabError(GrabFailure::Unreadable, "cannot convert pixel format " + pix_fmt_text(frame));
+  const Key key{frame.width, frame.height, *source};
   if (!sws_ || !(key == key_)) {
     // SWS_ACCURATE_RND: FFmpeg's unscaled SIMD converters may leave the last
     // columns of a width that is not a multiple of 16 unwritten (see
     // preprocess.cpp).
-    sws_.reset(sws_getContext(frame.width, frame.height, layout, frame.width, frame.height, AV_PIX_FMT_BGR24,
-                              SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr));
-    if (!sws_) throw FrameGrabError(GrabFailure::Unreadable, "cannot convert this frame's pixel format to BGR");
-    if (yuv && sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(cs), range, sws_getCoefficients(SWS_CS_DEFAULT),
-                                        1, 0, 1 << 16, 1 << 16) < 0) {
-      sws_.reset();
-      throw FrameGrabError(GrabFailure::Unreadable, "cannot set the colour matrix for the BGR conversion");
-    }
+    sws_ = make_sws_context(*source, frame.width, frame.height, frame.width, frame.height, AV_PIX_FMT_BGR24,
+                            SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT);
+    if (!sws_)
+      throw FrameGrabError(GrabFailure::Unreadable, "cannot convert pixel format " + pix_fmt_text(frame) + " to BGR");
     key_ = key;
   }
   cv::Mat stored(frame.height, frame.width, CV_8UC3);

@@ -3,42 +3,9 @@
 #include <algorithm>
 
 #include "vidsift/decoder.h"  // av_error_text
-
-extern "C" {
-#include <libavutil/pixdesc.h>
-}
+#include "vidsift/sws_source.h"
 
 namespace vidsift {
-
-namespace {
-
-int sws_colorspace(AVColorSpace cs) {
-  switch (cs) {
-    case AVCOL_SPC_BT709: return SWS_CS_ITU709;
-    case AVCOL_SPC_FCC: return SWS_CS_FCC;
-    case AVCOL_SPC_SMPTE240M: return SWS_CS_SMPTE240M;
-    case AVCOL_SPC_BT2020_NCL:
-    case AVCOL_SPC_BT2020_CL: return SWS_CS_BT2020;
-    default: return SWS_CS_ITU601;  // BT.601 (470BG, 170M) and unspecified, swscale's own default
-  }
-}
-
-// The deprecated yuvj* formats are plain YUV layouts that imply full range.
-// swscale rewrites them internally, which defeats sws_getCachedContext (a new
-// context every frame); vidsift passes the plain layout and the range.
-AVPixelFormat plain_layout(AVPixelFormat f, bool& jpeg) {
-  jpeg = true;
-  switch (f) {
-    case AV_PIX_FMT_YUVJ420P: return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P: return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ411P: return AV_PIX_FMT_YUV411P;
-    default: jpeg = false; return f;
-  }
-}
-
-}  // namespace
 
 Preprocessor::Preprocessor(const InputSpec& spec, Orientation orientation, int ref_w, int ref_h)
     : spec_(spec), orient_(orientation), ref_w_(ref_w), ref_h_(ref_h) {
@@ -46,15 +13,8 @@ Preprocessor::Preprocessor(const InputSpec& spec, Orientation orientation, int r
 }
 
 Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
-  const auto fmt = static_cast<AVPixelFormat>(frame.format);
-  // swscale aborts (av_assert0) on a format without a descriptor, e.g.
-  // AV_PIX_FMT_NONE, instead of failing; reject such frames (and hardware
-  // formats it cannot read) before asking it for a context.
-  if (!av_pix_fmt_desc_get(fmt) || !sws_isSupportedInput(fmt) || frame.width <= 0 || frame.height <= 0) {
-    const char* name = av_get_pix_fmt_name(fmt);
-    throw PreprocessError(std::string("cannot convert pixel format ") + (name ? name : "unknown") + " " +
-                          std::to_string(frame.width) + "x" + std::to_string(frame.height));
-  }
+  const std::optional<SwsSource> source = SwsSource::of(frame);
+  if (!source) throw PreprocessError("cannot convert pixel format " + pix_fmt_text(frame));
   // Letterboxed upright; swscale makes the resized picture in its stored
   // orientation (sw x sh), turned below.
   const int up_w = orient_.upright_width(frame.width, frame.height);
@@ -63,13 +23,7 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
   if (ref_w_ > 0 && ref_h_ > 0 && (ref_w_ != up_w || ref_h_ != up_h)) lb = lb.with_output(ref_w_, ref_h_);
   const int sw = orient_.transpose ? lb.new_h : lb.new_w;
   const int sh = orient_.transpose ? lb.new_w : lb.new_h;
-  bool jpeg = false;
-  const AVPixelFormat layout = plain_layout(fmt, jpeg);
-  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(fmt);
-  const bool yuv = !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
-  const int cs = yuv ? sws_colorspace(frame.colorspace) : -1;
-  const int range = yuv ? ((jpeg || frame.color_range == AVCOL_RANGE_JPEG) ? 1 : 0) : -1;
-  const ContextKey key{frame.width, frame.height, static_cast<int>(layout), sw, sh, cs, range};
+  const ContextKey key{frame.width, frame.height, sw, sh, *source};
   // One context per stream in practice: rebuilt only when the key changes.
   // (sws_getCachedContext would rebuild it on every frame: swscale adds
   // SWS_FULL_CHR_H_INT to the flags for planar RGB output, so they never
@@ -84,20 +38,8 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
     // skip that converter; scaled conversions are left as they are.
     const bool unscaled = sw == frame.width && sh == frame.height;
     const int flags = SWS_BILINEAR | (unscaled ? SWS_ACCURATE_RND : 0);
-    sws_.reset(
-        sws_getContext(frame.width, frame.height, layout, sw, sh, AV_PIX_FMT_GBRP, flags, nullptr, nullptr, nullptr));
-    if (!sws_) {
-      const char* name = av_get_pix_fmt_name(fmt);
-      throw PreprocessError(std::string("cannot convert pixel format ") + (name ? name : "unknown") + " " +
-                            std::to_string(frame.width) + "x" + std::to_string(frame.height));
-    }
-    // Colour matrix and range of a YUV source, as the stream declares them.
-    if (yuv && sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(cs), range, sws_getCoefficients(SWS_CS_DEFAULT),
-                                        1, 0, 1 << 16, 1 << 16) < 0) {
-      sws_.reset();
-      throw PreprocessError(std::string("cannot set the colour matrix of ") + av_get_pix_fmt_name(fmt) +
-                            " for conversion");
-    }
+    sws_ = make_sws_context(*source, frame.width, frame.height, sw, sh, AV_PIX_FMT_GBRP, flags);
+    if (!sws_) throw PreprocessError("cannot convert pixel format " + pix_fmt_text(frame) + " to planar RGB");
     key_ = key;
   }
   const std::size_t plane = static_cast<std::size_t>(lb.new_w) * lb.new_h;
@@ -107,12 +49,9 @@ Letterbox Preprocessor::run(const AVFrame& frame, float* dst) {
   std::uint8_t* out_planes[4] = {g, b, r, nullptr};
   int out_strides[4] = {sw, sw, sw, 0};
   const int rows = sws_scale(sws_.get(), frame.data, frame.linesize, 0, frame.height, out_planes, out_strides);
-  if (rows != sh) {
-    const char* name = av_get_pix_fmt_name(fmt);
-    throw PreprocessError(std::string("swscale could not convert a ") + (name ? name : "unknown") + " " +
-                          std::to_string(frame.width) + "x" + std::to_string(frame.height) + " frame" +
+  if (rows != sh)
+    throw PreprocessError("swscale could not convert a " + pix_fmt_text(frame) + " frame" +
                           (rows < 0 ? ": " + av_error_text(rows) : std::string()));
-  }
 
   // Channel order of the blob.
   const std::uint8_t* chan[3];

@@ -57,6 +57,7 @@
 #include "vidsift/av_ptr.h"
 #include "vidsift/decoder.h"
 #include "vidsift/orientation.h"
+#include "vidsift/sws_source.h"
 
 namespace vidsift {
 
@@ -104,7 +105,8 @@ class BgrConverter {
  private:
   SwsContextPtr sws_;
   struct Key {
-    int w = 0, h = 0, fmt = -1, cs = -1, range = -1;
+    int w = 0, h = 0;
+    SwsSource src;
     bool operator==(const Key&) const = default;
   };
   Key key_;

@@ -42,6 +42,7 @@
 #include "vidsift/letterbox.h"
 #include "vidsift/model.h"
 #include "vidsift/orientation.h"
+#include "vidsift/sws_source.h"
 
 namespace vidsift {
 
@@ -64,10 +65,11 @@ class Preprocessor {
   int ref_w_ = 0, ref_h_ = 0;  // recorded upright size (0: none)
   SwsContextPtr sws_;
   std::vector<std::uint8_t> planes_;  // resized G,B,R planes (network resolution)
-  // What sws_ was made for: source size and layout, scaled size, colour
-  // matrix and range.
+  // What sws_ was made for: source size, scaled size, and how the source is
+  // read (layout, colour matrix and range).
   struct ContextKey {
-    int w = 0, h = 0, fmt = -1, new_w = 0, new_h = 0, cs = -1, range = -1;
+    int w = 0, h = 0, new_w = 0, new_h = 0;
+    SwsSource src;
     bool operator==(const ContextKey&) const = default;
   };
   ContextKey key_;
