@@ -61,8 +61,7 @@ SwsContextPtr make_sws_context(const SwsSource& src, int w, int h, int dst_w, in
 
 std::string pix_fmt_text(const AVFrame& frame) {
   const char* name = av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame.format));
-  return std::string(name ? name : "unknown") + " " + std::to_string(frame.width) + "x" +
-         std::to_string(frame.height);
+  return std::string(name ? name : "unknown") + " " + std::to_string(frame.width) + "x" + std::to_string(frame.height);
 }
 
 }  // namespace vidsift

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db_command.h"
+#include "exit_status.h"
 #include "vidsift/events.h"
 #include "vidsift/store.h"
 
@@ -20,10 +21,6 @@ namespace vidsift::cli {
 
 namespace {
 
-constexpr int kOk = 0;
-constexpr int kUsage = 2;
-constexpr int kCannot = 3;
-
 const char* kEventsUsage =
     "usage: vidsift events [DB] [--db FILE] --label NAME [--min-count K] [--gap S] [--json]\n"
     "Time ranges in which a label is visible (>= K boxes in a frame), per video; frames at most S\n"
@@ -32,7 +29,7 @@ const char* kEventsUsage =
 
 int usage(const std::string& msg) {
   std::cerr << "vidsift events: " << msg << "\n(see vidsift events --help)\n";
-  return kUsage;
+  return kExitUsage;
 }
 
 // 83.25 -> "0:01:23.25"
@@ -78,7 +75,7 @@ int events_command(int argc, const char* const argv[]) {
   if (const auto err = parse_db_command(argc, argv, opts, args)) return usage(*err);
   if (args.help) {
     std::cout << kEventsUsage << "\n" << opts;
-    return kOk;
+    return kExitOk;
   }
   if (q.label.empty()) return usage("give --label NAME, e.g. --label person");
   if (q.min_count < 1 || q.min_count > 100000) return usage("--min-count must be within 1..100000");
@@ -95,7 +92,7 @@ int events_command(int argc, const char* const argv[]) {
           "ORDER BY COUNT(*) DESC");
   } catch (const std::exception& e) {
     std::cerr << "vidsift events: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   }
   bool known = !events.empty();
   for (const auto& l : labels) known = known || l[0] == q.label;
@@ -151,9 +148,9 @@ int events_command(int argc, const char* const argv[]) {
   }
   if (!std::cout) {
     std::cerr << "vidsift events: cannot write to stdout\n";
-    return kCannot;
+    return kExitCannot;
   }
-  return kOk;
+  return kExitOk;
 }
 
 }  // namespace vidsift::cli

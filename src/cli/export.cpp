@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include "db_command.h"
+#include "exit_status.h"
 #include "vidsift/export.h"
 #include "vidsift/store.h"
 
@@ -20,10 +21,6 @@ namespace fs = std::filesystem;
 namespace vidsift::cli {
 
 namespace {
-
-constexpr int kOk = 0;
-constexpr int kUsage = 2;
-constexpr int kCannot = 3;
 
 const char* kExportUsage =
     "usage: vidsift export [DB] [--db FILE] --format csv|jsonl|coco|yolo [--where SQL] [--out PATH]\n"
@@ -35,7 +32,7 @@ const char* kExportUsage =
 
 int usage(const std::string& msg) {
   std::cerr << "vidsift export: " << msg << "\n(see vidsift export --help)\n";
-  return kUsage;
+  return kExitUsage;
 }
 
 }  // namespace
@@ -50,7 +47,7 @@ int export_command(int argc, const char* const argv[]) {
   if (const auto err = parse_db_command(argc, argv, opts, args)) return usage(*err);
   if (args.help) {
     std::cout << kExportUsage << "\n" << opts;
-    return kOk;
+    return kExitOk;
   }
   if (format.empty()) return usage("give --format csv, jsonl, coco or yolo");
   const auto fmt = parse_export_format(format);
@@ -62,7 +59,7 @@ int export_command(int argc, const char* const argv[]) {
     store = std::make_unique<Store>(args.db, static_cast<int>(args.db_timeout * 1000), OpenMode::ReadOnly);
   } catch (const std::exception& e) {
     std::cerr << "vidsift export: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   }
   // An SQL error in --where is the user's to fix (usage), found before any
   // output exists.
@@ -70,7 +67,7 @@ int export_command(int argc, const char* const argv[]) {
     check_export_where(*store, where);
   } catch (const StoreError& e) {
     std::cerr << "vidsift export: --where: " << e.what() << "\n";
-    return kUsage;
+    return kExitUsage;
   }
   ExportCounts n;
   std::string dest = out.empty() ? "stdout" : out;
@@ -96,15 +93,15 @@ int export_command(int argc, const char* const argv[]) {
     }
   } catch (const StoreError& e) {
     std::cerr << "vidsift export: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   } catch (const std::exception& e) {
     std::cerr << "vidsift export: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   }
   std::cerr << "vidsift export: " << n.detections << " detection(s) of " << n.videos << " video(s)";
   if (*fmt == ExportFormat::Coco || *fmt == ExportFormat::Yolo) std::cerr << ", " << n.images << " image(s)";
   std::cerr << " written as " << format << " to " << dest << "\n";
-  return kOk;
+  return kExitOk;
 }
 
 }  // namespace vidsift::cli

@@ -20,6 +20,7 @@ extern "C" {
 }
 
 #include "events.h"
+#include "exit_status.h"
 #include "export.h"
 #include "log.h"
 #include "merge.h"
@@ -43,12 +44,6 @@ extern "C" {
 
 namespace vidsift::cli {
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitSomeFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitCannotStart = 3;
-constexpr int kExitNothing = 4;  // no inputs found, or no frame analysed in any input (report: nothing matches)
 
 // Waits for SIGINT/SIGTERM (blocked in every thread) and records which came.
 // Every stage polls signal() and stops within about a second; should one be
@@ -164,7 +159,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     model = load_model(o.model);
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
-    return kExitCannotStart;
+    return kExitCannot;
   }
   if (!model.fallback_reason.empty())
     say("vidsift: note: --backend auto falls back to OpenCV dnn: " + model.fallback_reason);
@@ -210,7 +205,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
       popts.net_threads = cal.best.net_threads;
     } catch (const std::exception& e) {
       std::cerr << "vidsift: calibration failed: " << e.what() << "\n";
-      return kExitCannotStart;
+      return kExitCannot;
     }
   }
 
@@ -223,7 +218,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
           " unfinished video(s) of a run that stopped as `interrupted`; they resume after their last stored frame");
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
-    return kExitCannotStart;
+    return kExitCannot;
   }
   store->set_labels(model.labels);
 
@@ -232,7 +227,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     settings = settings_json(model, backend_name(model.backend), popts.post, popts.sampling, popts.track);
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
-    return kExitCannotStart;
+    return kExitCannot;
   }
   const std::string key = sha256_hex(settings).substr(0, 16);
 
@@ -291,7 +286,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
     }
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
-    return kExitCannotStart;
+    return kExitCannot;
   }
   say("vidsift: " + std::to_string(jobs.size()) + " video(s) to check and analyse into " + o.db);
   popts.admission.force = o.force;
@@ -353,7 +348,7 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
   }
   int status = kExitOk;
   if (!res.fatal_error.empty()) {
-    status = kExitCannotStart;
+    status = kExitCannot;
   } else if (sig != 0) {
     status = 128 + sig;
   } else if (summary.videos_failed + summary.videos_partial + summary.videos_interrupted > 0) {
@@ -378,12 +373,12 @@ int run_command(const CliOptions& o, const SignalWatcher& signals) {
           std::cerr << "vidsift: cannot write the --json summary to stdout (disk full or output closed?); the "
                        "results are in "
                     << o.db << "\n";
-          status = kExitCannotStart;
+          status = kExitCannot;
         }
       }
     } catch (const std::exception& e) {
       std::cerr << "vidsift: " << e.what() << "\n";
-      status = kExitCannotStart;
+      status = kExitCannot;
     }
   }
   if (!res.fatal_error.empty()) std::cerr << "vidsift: run stopped: " << res.fatal_error << "\n";
@@ -423,7 +418,7 @@ int report_command(const CliOptions& o) {
       return kExitUsage;
     }
     if (!o.report_html.empty() && !write_html_file(store, scope, {o.html_top, o.html_thumbs}, o.report_html))
-      return kExitCannotStart;
+      return kExitCannot;
     if (o.json) {
       found = report_json(store, scope, json);
       std::cout << json << std::endl;
@@ -432,11 +427,11 @@ int report_command(const CliOptions& o) {
     }
   } catch (const std::exception& e) {
     std::cerr << "vidsift: " << e.what() << "\n";
-    return kExitCannotStart;
+    return kExitCannot;
   }
   if (!std::cout) {
     std::cerr << "vidsift: cannot write the report to stdout (disk full or output closed?)\n";
-    return kExitCannotStart;
+    return kExitCannot;
   }
   return found ? kExitOk : kExitNothing;
 }

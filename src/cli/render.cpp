@@ -15,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "db_command.h"
+#include "exit_status.h"
 #include "vidsift/annotate.h"
 #include "vidsift/clip_writer.h"
 #include "vidsift/decoder.h"
@@ -28,10 +29,6 @@ namespace vidsift::cli {
 
 namespace {
 
-constexpr int kOk = 0;
-constexpr int kUsage = 2;
-constexpr int kCannot = 3;
-constexpr int kNothing = 4;
 constexpr int kDefaultLimit = 12;
 constexpr int kMaxLimit = 400;
 constexpr double kMaxClipSeconds = 600;
@@ -55,7 +52,7 @@ const char* kRenderUsage =
 
 int usage(const std::string& msg) {
   std::cerr << "vidsift render: " << msg << "\n(see vidsift render --help)\n";
-  return kUsage;
+  return kExitUsage;
 }
 
 void warn(const std::string& msg) { std::cerr << "vidsift render: warning: " << msg << "\n"; }
@@ -238,10 +235,10 @@ int render_sheet(Store& store, const Args& a, const Selection& sel, bool has_tra
       std::cerr << "vidsift render: " << a.video
                 << " is not in the database (paths are stored absolute, as analysed; see vidsift report): nothing "
                    "to draw\n";
-      return kNothing;
+      return kExitNothing;
     }
     std::cerr << "vidsift render: no matching detections: nothing to draw\n";
-    return kNothing;
+    return kExitNothing;
   }
   // Decode per video, in time order (one seek per video where frames are close).
   std::sort(tiles.begin(), tiles.end(), [](const Tile& x, const Tile& y) {
@@ -288,20 +285,20 @@ int render_sheet(Store& store, const Args& a, const Selection& sel, bool has_tra
   if (drawn.empty()) {
     std::cerr << "vidsift render: none of the " << tiles.size()
               << " matching frame(s) could be decoded from their videos: nothing to draw\n";
-    return kNothing;
+    return kExitNothing;
   }
   const cv::Mat sheet = compose(drawn, a.tile_width);
   try {
     write_jpeg(a.out, sheet, 88);
   } catch (const std::exception& e) {
     std::cerr << "vidsift render: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   }
   std::cerr << "vidsift render: " << drawn.size() << (by_track ? " track(s) (best frame each)" : " frame(s)") << " of "
             << videos.size() << " video(s) written to " << a.out << " (" << sheet.cols << "x" << sheet.rows << ")";
   if (skipped > 0) std::cerr << "; " << skipped << " skipped";
   std::cerr << "\n";
-  return kOk;
+  return kExitOk;
 }
 
 int render_clip(Store& store, const Args& a, const Selection& sel) {
@@ -311,7 +308,7 @@ int render_clip(Store& store, const Args& a, const Selection& sel) {
   if (vids.empty()) {
     std::cerr << "vidsift render: no matching detections for " << a.video
               << (a.track >= 0 ? " track " + std::to_string(a.track) : std::string()) << ": nothing to draw\n";
-    return kNothing;
+    return kExitNothing;
   }
   const std::int64_t video_id = cell_int(vids[0][0]);
   if (vids.size() > 1)
@@ -338,12 +335,12 @@ int render_clip(Store& store, const Args& a, const Selection& sel) {
     src = load_source_video(store, video_id);
   } catch (const std::exception& e) {
     std::cerr << "vidsift render: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   }
   if (const auto err = check_source(src)) {
     warn(std::string(err->what()) + "; skipped");
     std::cerr << "vidsift render: nothing to draw\n";
-    return kNothing;
+    return kExitNothing;
   }
   // Matching boxes of the analysed frames in (and just before) the range.
   struct Analysed {
@@ -368,7 +365,7 @@ int render_clip(Store& store, const Args& a, const Selection& sel) {
   } catch (const DecodeError& e) {
     warn(src.path + ": " + e.what() + "; skipped");
     std::cerr << "vidsift render: nothing to draw\n";
-    return kNothing;
+    return kExitNothing;
   }
   const double fps = dec->info().fps;
   const double tol = fps > 0 ? 0.25 / fps : 1e-3;
@@ -401,20 +398,20 @@ int render_clip(Store& store, const Args& a, const Selection& sel) {
     if (!writer) {
       std::cerr << "vidsift render: " << src.path << " has no frames between " << video_time_text(from) << " and "
                 << video_time_text(to) << ": nothing to draw\n";
-      return kNothing;
+      return kExitNothing;
     }
     writer->finish();
   } catch (const ClipError& e) {
     std::cerr << "vidsift render: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   } catch (const FrameGrabError& e) {
     std::cerr << "vidsift render: " << src.path << ": " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   }
   std::cerr << "vidsift render: clip of " << writer->frames() << " frame(s) (" << video_time_text(from) << " to "
             << video_time_text(to) << ", " << with_boxes << " with boxes) written to " << a.out << " ("
             << writer->encoder() << ", " << writer->width() << "x" << writer->height() << ")\n";
-  return kOk;
+  return kExitOk;
 }
 
 }  // namespace
@@ -437,7 +434,7 @@ int render_command(int argc, const char* const argv[]) {
   if (const auto err = parse_db_command(argc, argv, opts, db)) return usage(*err);
   if (db.help) {
     std::cout << kRenderUsage << "\n" << opts;
-    return kOk;
+    return kExitOk;
   }
   if (a.out.empty()) return usage(a.clip ? "give --out clip.mp4" : "give --out sheet.jpg");
   if (!a.from_text.empty() && !(a.from = parse_time(a.from_text)))
@@ -465,7 +462,7 @@ int render_command(int argc, const char* const argv[]) {
     store = std::make_unique<Store>(db.db, static_cast<int>(db.db_timeout * 1000), OpenMode::ReadOnly);
   } catch (const std::exception& e) {
     std::cerr << "vidsift render: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   }
   try {
     const bool has_track = store->has_column("detections", "track_id");
@@ -476,15 +473,15 @@ int render_command(int argc, const char* const argv[]) {
       store->query("SELECT 1 FROM " + sel.sql + " LIMIT 0", sel.params);
     } catch (const StoreError& e) {
       std::cerr << "vidsift render: --where: " << e.what() << "\n";
-      return kUsage;
+      return kExitUsage;
     }
     return a.clip ? render_clip(*store, a, sel) : render_sheet(*store, a, sel, has_track);
   } catch (const StoreError& e) {
     std::cerr << "vidsift render: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   } catch (const std::exception& e) {  // out of memory, OpenCV errors
     std::cerr << "vidsift render: " << e.what() << "\n";
-    return kCannot;
+    return kExitCannot;
   }
 }
 
