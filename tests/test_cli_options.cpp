@@ -250,3 +250,24 @@ TEST(CliOptions, CoordinatesAreStoredToAHundredthOfAPixel) {
   EXPECT_EQ(query_db(db, "SELECT json_type(settings, '$.sampling') FROM runs").at(0).at(0), "object");
   EXPECT_EQ(query_int(db, "SELECT json_extract(settings, '$.sampling.every') FROM runs"), 20);
 }
+
+// Every sample config in sample_configs/ is one vidsift accepts: its keys
+// are options, its values parse (zones, patterns, the --track sampling
+// rule), checked by a dry run over a clip.
+TEST(CliOptions, EverySampleConfigIsAccepted) {
+  TempDir d("sample-configs");
+  const fs::path in = d / "in";
+  fs::create_directories(in);
+  fs::copy_file(people_clip(), in / "cam1_20261125_221403.mp4");
+  int seen = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(VIDSIFT_SOURCE_DIR) / "sample_configs")) {
+    if (e.path().extension() != ".ini") continue;
+    ++seen;
+    const auto r = run_vidsift("run " + sh_quote(in.string()) + " --config " + sh_quote(e.path().string()) +
+                               " --model " + sh_quote(model_path("yolox_nano.onnx").string()) + " --db " +
+                               sh_quote((d / "x.db").string()) + " --dry-run");
+    EXPECT_EQ(r.status, 0) << e.path() << "\n" << r.output;
+    EXPECT_NE(r.output.find("cam1_20261125_221403.mp4"), std::string::npos) << e.path() << "\n" << r.output;
+  }
+  EXPECT_GE(seen, 3);
+}
