@@ -332,9 +332,9 @@ void Page::videos_table(const ResultSet& set, const std::set<std::int64_t>& deta
   out_ << "<p class=\"note-line\">";
   if (n < set.videos.size())
     out_ << "The first " << grouped(static_cast<std::int64_t>(n)) << " of "
-         << grouped(static_cast<std::int64_t>(set.videos.size())) << " videos (<code>vidsift report --json</code> "
-         << "lists them all): ";
-  out_ << "videos that are not done first, then by path.</p>\n";
+         << grouped(static_cast<std::int64_t>(set.videos.size())) << " videos are listed (<code>vidsift report "
+         << "--json</code> lists them all). ";
+  out_ << "Videos that are not done come first, then the others by path.</p>\n";
   out_ << "<table id=\"videos-table\"><thead><tr><th>video</th><th>status</th>"
        << (has_recorded ? "<th>recorded at (UTC)</th>" : "")
        << "<th>finished (UTC)</th><th class=\"n\">frames analysed</th><th class=\"n\">detections</th><th>top "
@@ -483,7 +483,7 @@ void Page::timeline(const VideoRow& v) {
     for (std::size_t s = 0; s < labels.size(); ++s) {
       const std::int64_t n = counts[b][s];
       if (n == 0) continue;
-      const double h = static_cast<double>(n) * scale;
+      const double h = std::max(1.5, static_cast<double>(n) * scale);  // a non-zero count stays visible
       y -= h;
       out_ << "<rect class=\"bar\" data-label=\"" << html_escape(labels[s].name) << "\" data-minute=\"" << minute
            << "\" data-count=\"" << n << "\" x=\"" << coord(x) << "\" y=\"" << coord(y) << "\" width=\"" << coord(bw)
@@ -502,8 +502,11 @@ void Page::timeline(const VideoRow& v) {
          << first + static_cast<std::int64_t>(b) * bin << "</text>";
   }
   out_ << "<text x=\"" << coord(left + pw / 2) << "\" y=\"" << coord(H - 3) << "\" text-anchor=\"middle\">minute of "
-       << "the video" << (bin > 1 ? " (" + std::to_string(bin) + " minutes per bar)" : std::string())
-       << "; detections per minute</text></svg>\n";
+       << "the video";
+  if (bin > 1)
+    out_ << " (" << bin << " minutes per bar); detections per bar</text></svg>\n";
+  else
+    out_ << "; detections per minute</text></svg>\n";
 }
 
 void Page::thumb(const ThumbRequest& request, const std::string& caption) {
