@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "test_util.h"
@@ -340,6 +341,14 @@ TEST(Resume, SigintKeepsWhatWasAnalysedAndTheRerunResumesFromThere) {
   EXPECT_NE(out.find("this run analysed " + std::to_string(kept) + " frame(s)"), std::string::npos) << out;
   EXPECT_NE(out.find("detections " + std::to_string(dets) + "\n"), std::string::npos) << out;
   EXPECT_NE(out.find("1 interrupted"), std::string::npos) << out;
+  // A log line like any other: the signal's notice carries the UTC time, and
+  // no empty (or time-only) line comes before it.
+  {
+    const std::regex notice(R"((^|\n)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ vidsift: SIGINT received: finishing videos in )"
+                            R"(flight, then stopping\n)");
+    EXPECT_TRUE(std::regex_search(out, notice)) << out;
+    EXPECT_FALSE(std::regex_search(out, std::regex(R"((^|\n)(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ?)?\n)"))) << out;
+  }
   EXPECT_EQ(query_int(db, "SELECT frames_analysed FROM runs"), kept);
   EXPECT_EQ(query_int(db, "SELECT detections FROM runs"), dets);
   // Only finished results are in the views.

@@ -66,20 +66,20 @@ class SignalWatcher {
       int ticks_since_signal = 0;
       while (!quit_) {
         if (signal_.load() != 0 && ++ticks_since_signal > kStopGrace * 10) {
-          std::fprintf(stderr, "\nvidsift: still not stopped %d s after the signal (blocked on I/O?): exiting now\n",
-                       kStopGrace);
+          notice("vidsift: still not stopped " + std::to_string(kStopGrace) +
+                 " s after the signal (blocked on I/O?): exiting now");
           std::_Exit(128 + signal_.load());
         }
         const int sig = sigtimedwait(&set, nullptr, &tick);
         if (sig == SIGINT || sig == SIGTERM) {
           if (signal_.load() != 0) {
             // Second signal: the user insists.
-            std::fprintf(stderr, "\nvidsift: second signal, exiting now\n");
+            notice("vidsift: second signal, exiting now");
             std::_Exit(128 + sig);
           }
           signal_ = sig;
-          std::fprintf(stderr, "\nvidsift: %s received: finishing videos in flight, then stopping\n",
-                       sig == SIGINT ? "SIGINT" : "SIGTERM");
+          notice(std::string("vidsift: ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                 " received: finishing videos in flight, then stopping");
         }
       }
     });
@@ -93,6 +93,14 @@ class SignalWatcher {
   int signal() const { return signal_.load(); }
 
  private:
+  // One line through log.h's line(): timestamped in a log like every other
+  // line. On a terminal the progress line may be on screen without its
+  // newline, so the notice starts on a line of its own.
+  static void notice(const std::string& text) {
+    if (isatty(STDERR_FILENO)) std::fputc('\n', stderr);
+    line(text);
+  }
+
   std::atomic<bool> quit_{false};
   std::atomic<int> signal_{0};
   std::thread thread_;
