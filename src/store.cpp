@@ -1056,13 +1056,14 @@ void Store::add_frame(std::int64_t video_id, std::int64_t frame_index, double ts
   for (const auto& det : dets) {
     sqlite3_reset(d);
     // Valid UTF-8 already: set_labels() converted the names, and the
-    // fallback "classN" is ASCII (no per-detection check).
+    // fallback "classN" is ASCII (no per-detection check). `label` outlives
+    // the step below, so SQLite reads it in place (SQLITE_STATIC, no copy).
     const std::string label = label_name(labels_, det.class_id);
     sqlite3_bind_int64(d, 1, video_id);
     sqlite3_bind_int64(d, 2, frame_index);
     sqlite3_bind_double(d, 3, ts);
     sqlite3_bind_int(d, 4, det.class_id);
-    sqlite3_bind_text(d, 5, label.data(), static_cast<int>(label.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(d, 5, label.data(), static_cast<int>(label.size()), SQLITE_STATIC);
     sqlite3_bind_double(d, 6, det.confidence);
     sqlite3_bind_double(d, 7, centi_pixels(det.box.x));
     sqlite3_bind_double(d, 8, centi_pixels(det.box.y));
